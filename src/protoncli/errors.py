@@ -1,0 +1,56 @@
+"""Exit codes and the error hierarchy shared by every layer.
+
+Messages are plain text (no markup). They say what is wrong and where: a file and line, an input
+name, a stack name. A hint, when given, says what to do about it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    DEPLOY_FAILED = 3
+    CHANGES_PENDING = 4
+    INTERRUPTED = 130
+
+
+class PcliError(Exception):
+    """Base class of every error pcli reports to a user."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details: list[str] = details or []
+
+
+class UsageError(PcliError):
+    """Bad flags or arguments, or input missing in non-interactive mode."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(UsageError):
+    """A spec or parameter value that does not satisfy the blueprint's schema."""
+
+
+class BundleError(PcliError):
+    """A template bundle that cannot be read: layout, manifest, schema, limits, archive."""
+
+
+class RenderError(PcliError):
+    """A template that fails to render, or renders to something invalid."""
+
+
+class RegistryError(PcliError):
+    """A registry operation that cannot be done (unknown name or version, refused publish)."""
+
+
+class NotFoundError(UsageError):
+    """A name the user gave that does not exist."""

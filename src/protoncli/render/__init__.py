@@ -1,0 +1,1 @@
+"""Local rendering of bundles: CloudFormation through Jinja, Terraform and CodeBuild inputs."""

@@ -1,0 +1,1 @@
+"""Proton's OpenAPI schema subset: parsing, validation of spec values, defaults."""

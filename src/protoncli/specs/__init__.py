@@ -1,0 +1,1 @@
+"""Proton spec files (EnvironmentSpec, ServiceSpec) plus pcli's header keys."""

@@ -1,0 +1,42 @@
+"""Spec files as Proton writes them, plus pcli's header keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENVIRONMENT_SPEC = "EnvironmentSpec"
+SERVICE_SPEC = "ServiceSpec"
+CURRENT_VAL = "${Proton::CURRENT_VAL}"
+HEADER_KEYS = ("blueprint", "version", "region")
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    name: str
+    environment: str
+    inputs: Mapping[str, Any]
+    line: int = 0  # line of the instance in its file, 0 when unknown
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    inputs: Mapping[str, Any]
+    source: str = "<spec>"
+    header: Mapping[str, Any] = field(default_factory=dict)  # blueprint, version, region
+    key_lines: Mapping[str, int] = field(default_factory=dict)  # input name -> line
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    instances: tuple[InstanceSpec, ...]
+    pipeline: Mapping[str, Any] | None = None
+    source: str = "<spec>"
+    header: Mapping[str, Any] = field(default_factory=dict)
+
+    def instance(self, name: str) -> InstanceSpec | None:
+        return next((item for item in self.instances if item.name == name), None)
+
+
+Spec = EnvironmentSpec | ServiceSpec

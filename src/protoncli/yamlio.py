@@ -1,0 +1,150 @@
+"""YAML and JSON reading with positions, CloudFormation's short-form tags, and atomic writes.
+
+Every loader here turns a parse failure into a `PcliError` subclass chosen by the caller, with the
+file and line in the message, so no YAML traceback ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class MarkedDict(dict[str, Any]):
+    """A mapping that remembers the line (1-based) of each key in its source file."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _MarkedLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings are `MarkedDict`s carrying line numbers."""
+
+
+def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> MarkedDict:
+    loader.flatten_mapping(node)
+    result = MarkedDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_MarkedLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_marked_mapping,  # type: ignore[arg-type]
+)
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader that understands CloudFormation's short-form intrinsic tags (`!Ref`, `!Sub`, ...)."""
+
+
+def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+def _yaml_error_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return None if mark is None else int(mark.line) + 1
+
+
+def _describe_yaml_error(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    context = getattr(exc, "context", None)
+    parts = [str(p) for p in (context, problem) if p]
+    return ", ".join(parts) if parts else str(exc).splitlines()[0]
+
+
+def parse_yaml(
+    text: str,
+    source: str,
+    error: type[Exception],
+    *,
+    marked: bool = False,
+    cloudformation: bool = False,
+) -> Any:
+    """Parse YAML text; raise `error(message)` naming `source:line` on failure.
+
+    `marked=True` returns `MarkedDict`s (line numbers per key). `cloudformation=True` accepts
+    CloudFormation's short-form tags.
+    """
+    loader: type[yaml.SafeLoader]
+    if cloudformation:
+        loader = CloudFormationLoader
+    elif marked:
+        loader = _MarkedLoader
+    else:
+        loader = yaml.SafeLoader
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - every loader here is a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        line = _yaml_error_line(exc)
+        where = f"{source}:{line}" if line else source
+        raise error(f"{where}: invalid YAML: {_describe_yaml_error(exc)}") from exc
+
+
+def parse_json(text: str, source: str, error: type[Exception]) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{source}:{exc.lineno}: invalid JSON: {exc.msg}") from exc
+
+
+def read_text(path: Path, error: type[Exception]) -> str:
+    """Read a UTF-8 text file, turning OS and decoding errors into `error`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise error(f"{path}: file not found") from exc
+    except IsADirectoryError as exc:
+        raise error(f"{path}: is a directory, expected a file") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file so that readers see either the old content or the new, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

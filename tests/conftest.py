@@ -1,0 +1,31 @@
+"""Test isolation shared by every test: no real AWS settings, pcli's files under tmp_path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STARTERS = REPO_ROOT / "blueprints"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Clear AWS_* and PCLI_* variables, point PCLI_HOME at a fresh folder, fix the terminal."""
+    for key in list(os.environ):
+        if key.startswith(("AWS_", "PCLI_")) or key in {"CI", "FORCE_COLOR", "TERM_PROGRAM"}:
+            monkeypatch.delenv(key, raising=False)
+    home = tmp_path_factory.mktemp("pcli-home")
+    monkeypatch.setenv("PCLI_HOME", str(home))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", "/dev/null")
+    return home
