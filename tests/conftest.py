@@ -29,3 +29,15 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", "/dev/null")
     return home
+
+
+@pytest.fixture
+def starters_dir() -> Path:
+    """The repository's starter blueprints (template-sync layout: <name>/v1/)."""
+    return STARTERS
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """Test fixtures under tests/data."""
+    return DATA

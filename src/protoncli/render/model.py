@@ -47,6 +47,10 @@ class RenderContext:
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT_ID  # management account, used in identifiers
     deployment_id: str | None = None  # fixed id for reproducible output; random when None
+    warnings: tuple[str, ...] = ()  # problems found while reading the context file
+    # Lint renders without deployed resources: every output (and a component's instance inputs)
+    # then reads as "placeholder-<key>" instead of failing as undefined.
+    placeholder_outputs: bool = False
 
     def environment(self, name: str) -> EnvironmentFacts:
         return self.environments.get(name, EnvironmentFacts(account_id=self.account_id))
@@ -67,6 +71,7 @@ class RenderedResource:
     files: Mapping[str, str]  # file name relative to `folder` -> text
     inputs: Mapping[str, Any] = field(default_factory=dict)  # resolved inputs used
     environment: str | None = None
+    binary_files: Mapping[str, bytes] = field(default_factory=dict)  # copied as they are
 
 
 @dataclass(frozen=True)

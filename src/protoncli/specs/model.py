@@ -18,6 +18,7 @@ class InstanceSpec:
     environment: str
     inputs: Mapping[str, Any]
     line: int = 0  # line of the instance in its file, 0 when unknown
+    key_lines: Mapping[str, int] = field(default_factory=dict)  # input name -> line
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class ServiceSpec:
     pipeline: Mapping[str, Any] | None = None
     source: str = "<spec>"
     header: Mapping[str, Any] = field(default_factory=dict)
+    pipeline_key_lines: Mapping[str, int] = field(default_factory=dict)  # input name -> line
 
     def instance(self, name: str) -> InstanceSpec | None:
         return next((item for item in self.instances if item.name == name), None)

@@ -1,0 +1,640 @@
+"""The blueprint registry: a directory of immutable, numbered blueprint versions. No server.
+
+Layout::
+
+    <root>/
+      .starters.json            which starter blueprints were seeded (see starters.py)
+      .seed.lock                held while seeding
+      <name>/                   one folder per blueprint
+        .lock                   exclusive flock held by every write to this blueprint
+        .new-XXXX/              a version being written (renamed into place when complete)
+        <major>.<minor>/        one folder per version, e.g. 1.0, 1.1, 2.0
+          version.json          the version record (below); rewritten atomically on promote
+          bundle/...            the bundle's files, written read-only and never changed
+
+`version.json` holds `{"format": 1, "name", "version", "kind", "status", "digest",
+"created_at", "published_at", "description", "compatible_environments": ["env:1", ...],
+"provisioning", "has_pipeline"}`; times are UTC ISO-8601 (`2026-01-31T12:00:00Z`).
+
+A version folder appears in one `os.rename` of a fully written temporary folder, so readers
+need no lock: they see a version completely or not at all. Writers serialise per blueprint on
+`<name>/.lock`, which makes "read the highest version, compare digests, write the next" atomic
+across processes; the rename also refuses to replace an existing version.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fcntl
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from protoncli import paths
+from protoncli.blueprints.bundle import bundle_digest, load_bundle
+from protoncli.blueprints.compat import schema_incompatibilities
+from protoncli.blueprints.limits import check_name, format_version, parse_version
+from protoncli.blueprints.model import Bundle, CompatibleEnvironment, Kind, Provisioning
+from protoncli.errors import NotFoundError, RegistryError, UsageError
+from protoncli.yamlio import atomic_write, parse_json, read_text
+
+VERSION_FILE = "version.json"
+BUNDLE_FOLDER = "bundle"
+LOCK_FILE = ".lock"
+RECORD_FORMAT = 1
+REGISTRY_ENV = "PCLI_REGISTRY"
+
+_VERSION_FOLDER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_MAJOR_ONLY = re.compile(r"^(0|[1-9]\d*)$")
+_MAJOR_FOLDER = re.compile(r"^v(0|[1-9]\d*)$")
+_TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+_MAX_LISTED = 20
+
+
+class IncompatibleSchemaError(RegistryError):
+    """A new minor version whose schema is not backward compatible; `details` lists why."""
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered version of a blueprint.
+
+    `recommended` is true for the highest PUBLISHED version of the blueprint when this record
+    was read.
+    """
+
+    name: str
+    major: int
+    minor: int
+    kind: Kind
+    status: VersionStatus
+    digest: str
+    created_at: str
+    provisioning: Provisioning
+    has_pipeline: bool
+    published_at: str | None = None
+    description: str | None = None
+    compatible_environments: tuple[CompatibleEnvironment, ...] = ()
+    recommended: bool = False
+
+    @property
+    def version(self) -> str:
+        return format_version(self.major, self.minor)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is VersionStatus.PUBLISHED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_record(self), "recommended": self.recommended}
+
+
+@dataclass(frozen=True)
+class BlueprintInfo:
+    """A blueprint and a summary of its versions."""
+
+    name: str
+    kind: Kind
+    recommended: str | None  # highest PUBLISHED version, None when every version is a draft
+    latest: str  # highest version, whatever its status
+    version_count: int
+    description: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": self.kind.value}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """The version a publish registered, or the existing one with identical content."""
+
+    version: VersionInfo
+    created: bool
+    reasons: tuple[str, ...] = ()  # why nothing was created, when `created` is false
+
+
+class Registry:
+    """A registry directory. Reads need no lock; every write locks the blueprint's folder."""
+
+    def __init__(
+        self, root: Path, *, seed_starters: bool = True, starters: Path | None = None
+    ) -> None:
+        self.root = Path(root).expanduser()
+        self._seed_starters = seed_starters
+        self._starters = starters
+        self._seeded = False
+
+    @classmethod
+    def default(cls) -> Registry:
+        """The registry named by `PCLI_REGISTRY`, else the user's default registry folder."""
+        override = os.environ.get(REGISTRY_ENV)
+        return cls(Path(override) if override else paths.default_registry_dir())
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.root)!r})"
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def publish(
+        self,
+        source: Path | str | Bundle,
+        *,
+        name: str | None = None,
+        major: bool | int = False,
+        draft: bool = False,
+        description: str | None = None,
+    ) -> PublishResult:
+        """Register a bundle as a new version and return it.
+
+        The name defaults to the bundle's folder (see `default_blueprint_name`). The version is
+        the next minor of the highest major (first ever: 1.0); `major=True` starts the next
+        major, `major=N` adds the next minor to major N (or starts N.0). Content identical to
+        any version of the blueprint returns that version with `created=False`. A new minor
+        must be backward compatible with the previous minor of its major
+        (`IncompatibleSchemaError` otherwise); a blueprint's kind never changes.
+        """
+        bundle = source if isinstance(source, Bundle) else load_bundle(Path(source))
+        if name is None:
+            name = default_blueprint_name(Path(bundle.root))
+        check_name(name, "blueprint")
+        digest = bundle_digest(bundle)
+        folder = self.root / name
+        with exclusive_lock(folder / LOCK_FILE):
+            existing = self._scan(name)
+            same = next((info for info in existing if info.digest == digest), None)
+            if same is not None:
+                reason = f"{name} {same.version} has identical content ({digest})"
+                return PublishResult(_marked(existing, same), created=False, reasons=(reason,))
+            _check_kind(name, existing, bundle.kind)
+            target = _next_version(existing, major)
+            previous = _previous_minor(existing, target)
+            if previous is not None:
+                self._check_compatible(previous, bundle, target)
+            info = _new_version_info(
+                name, target, bundle, digest, draft=draft, description=description
+            )
+            _write_version(folder, info, bundle)
+            return PublishResult(_marked([*existing, info], info), created=True)
+
+    def promote(self, name: str, version: str) -> VersionInfo:
+        """Make a DRAFT version PUBLISHED. A version already published is returned unchanged."""
+        self._ensure_seeded()
+        check_name(name, "blueprint")
+        with exclusive_lock(self.root / name / LOCK_FILE):
+            existing = self._existing(name)
+            info = self._find(name, existing, version)
+            if info.is_published:
+                return info
+            promoted = replace(info, status=VersionStatus.PUBLISHED, published_at=_now())
+            record = json.dumps(_record(promoted), indent=2, sort_keys=True) + "\n"
+            try:
+                atomic_write(self._version_dir(promoted) / VERSION_FILE, record)
+            except OSError as exc:
+                raise RegistryError(
+                    f"{self._version_dir(promoted) / VERSION_FILE}: cannot write: {exc.strerror}"
+                ) from exc
+            return _marked([promoted if v == info else v for v in existing], promoted)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def blueprints(self) -> list[BlueprintInfo]:
+        """Every blueprint, sorted by name."""
+        self._ensure_seeded()
+        result: list[BlueprintInfo] = []
+        for name in self.names():
+            versions = self._scan(name)
+            if versions:
+                result.append(_summary(versions))
+        return result
+
+    def names(self) -> list[str]:
+        """Names of the blueprints that have at least one version (no seeding)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if not entry.name.startswith(".") and entry.is_dir() and _has_versions(entry)
+        )
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of a blueprint, oldest first (numerically: 1.9 before 1.10)."""
+        self._ensure_seeded()
+        return _with_recommended(self._existing(name))
+
+    def get(self, name: str, version: str | None = None) -> VersionInfo:
+        """One version; `None` means the recommended (highest published) version."""
+        self._ensure_seeded()
+        existing = self._existing(name)
+        if version is None:
+            return _recommended_of(name, existing)
+        return _marked(existing, self._find(name, existing, version))
+
+    def resolve(self, ref: str) -> VersionInfo:
+        """`NAME` (recommended), `NAME@MAJOR.MINOR`, or `NAME@MAJOR` (latest published minor)."""
+        name, separator, version = ref.partition("@")
+        if not name or (separator and not version):
+            raise UsageError(
+                f"invalid blueprint reference {ref!r}",
+                hint="write NAME, NAME@MAJOR or NAME@MAJOR.MINOR, e.g. my-env@1 or my-env@1.2",
+            )
+        if not separator:
+            return self.get(name)
+        if _MAJOR_ONLY.match(version):
+            self._ensure_seeded()
+            existing = self._existing(name)
+            return _recommended_of(name, existing, major=int(version))
+        return self.get(name, version)
+
+    def bundle_dir(self, info: VersionInfo) -> Path:
+        return self._version_dir(info) / BUNDLE_FOLDER
+
+    def load(self, info: VersionInfo) -> Bundle:
+        return load_bundle(self.bundle_dir(info))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _version_dir(self, info: VersionInfo) -> Path:
+        return self.root / info.name / info.version
+
+    def _ensure_seeded(self) -> None:
+        if self._seed_starters and not self._seeded:
+            from protoncli.blueprints.starters import ensure_seeded
+
+            ensure_seeded(self, self._starters)
+            self._seeded = True
+
+    def _scan(self, name: str) -> list[VersionInfo]:
+        """The versions of `name` in numeric order; empty when there are none."""
+        folder = self.root / name
+        if not folder.is_dir():
+            return []
+        found = []
+        for entry in folder.iterdir():
+            match = _VERSION_FOLDER.match(entry.name)
+            if match and entry.is_dir():
+                found.append(_read_record(entry / VERSION_FILE, name, match))
+        return sorted(found, key=lambda info: (info.major, info.minor))
+
+    def _existing(self, name: str) -> list[VersionInfo]:
+        check_name(name, "blueprint")
+        existing = self._scan(name)
+        if not existing:
+            raise self._unknown_name(name)
+        return existing
+
+    def _unknown_name(self, name: str) -> NotFoundError:
+        known = self.names()
+        message = f"blueprint {name!r} not found in registry {self.root}"
+        if not known:
+            return NotFoundError(message, hint="the registry is empty: publish a blueprint first")
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"did you mean {_quoted(close)}? " if close else ""
+        return NotFoundError(message, hint=f"{hint}known blueprints: {_listing(known)}")
+
+    def _find(self, name: str, existing: list[VersionInfo], version: str) -> VersionInfo:
+        major, minor = parse_version(version)
+        for info in existing:
+            if (info.major, info.minor) == (major, minor):
+                return info
+        known = [_labelled(info) for info in existing]
+        close = difflib.get_close_matches(version, [info.version for info in existing], n=3)
+        hint = f"did you mean {_quoted(close)}? " if close else ""
+        raise NotFoundError(
+            f"blueprint {name!r} has no version {version}",
+            hint=f"{hint}known versions: {_listing(known)}",
+        )
+
+    def _check_compatible(
+        self, previous: VersionInfo, bundle: Bundle, target: tuple[int, int]
+    ) -> None:
+        old = self.load(previous)
+        reasons = schema_incompatibilities(
+            old.schema,
+            bundle.schema,
+            old_has_pipeline=old.has_pipeline,
+            new_has_pipeline=bundle.has_pipeline,
+        )
+        if reasons:
+            version = format_version(*target)
+            raise IncompatibleSchemaError(
+                f"{previous.name} {version}: schema is not backward compatible with "
+                f"{previous.version}, so it cannot be a new minor version",
+                hint="publish it as a new major version (--major)",
+                details=reasons,
+            )
+
+
+def default_blueprint_name(source: Path) -> str:
+    """The name a bundle is published under when none is given.
+
+    `source` is the bundle root (`Bundle.root`): a folder's name, or for a template-sync major
+    folder (`<name>/v1`) its parent's name; for a tarball, its one wrapper folder (unless that is
+    a `vN` folder) or else the file's stem.
+    """
+    if source.name.endswith(_TARBALL_SUFFIXES) or source.is_file():
+        return _tarball_name(source)
+    folder = source.resolve()
+    if _MAJOR_FOLDER.match(folder.name):
+        return folder.parent.name
+    return folder.name
+
+
+def _tarball_name(source: Path) -> str:
+    stem = source.name
+    for suffix in _TARBALL_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    try:
+        with tarfile.open(source, "r:*") as archive:
+            members = [PurePosixPath(name) for name in archive.getnames()]
+    except (OSError, tarfile.TarError):
+        return stem
+    parts = [member.parts for member in members if member.parts and member.parts != (".",)]
+    parts = [p[1:] if p[0] == "." else p for p in parts]
+    tops = {p[0] for p in parts if p}
+    nested = any(len(p) > 1 for p in parts)
+    if len(tops) == 1 and nested:
+        (top,) = tops
+        if not _MAJOR_FOLDER.match(top):
+            return top
+    return stem
+
+
+# -- version records ---------------------------------------------------------------------------
+
+
+def _record(info: VersionInfo) -> dict[str, Any]:
+    return {
+        "format": RECORD_FORMAT,
+        "name": info.name,
+        "version": info.version,
+        "kind": info.kind.value,
+        "status": info.status.value,
+        "digest": info.digest,
+        "created_at": info.created_at,
+        "published_at": info.published_at,
+        "description": info.description,
+        "compatible_environments": [str(env) for env in info.compatible_environments],
+        "provisioning": info.provisioning.value,
+        "has_pipeline": info.has_pipeline,
+    }
+
+
+def _read_record(path: Path, name: str, match: re.Match[str]) -> VersionInfo:
+    data = parse_json(read_text(path, RegistryError), str(path), RegistryError)
+    try:
+        _check_record_names(data, name, match.group(0))
+        return VersionInfo(
+            name=name,
+            major=int(match.group(1)),
+            minor=int(match.group(2)),
+            kind=Kind(data["kind"]),
+            status=VersionStatus(data["status"]),
+            digest=_text(data["digest"]),
+            created_at=_text(data["created_at"]),
+            published_at=_optional_text(data.get("published_at")),
+            description=_optional_text(data.get("description")),
+            compatible_environments=tuple(
+                _compatible_environment(item) for item in data.get("compatible_environments", [])
+            ),
+            provisioning=Provisioning(data["provisioning"]),
+            has_pipeline=bool(data["has_pipeline"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        why = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise RegistryError(
+            f"{path}: corrupt version record ({why})",
+            hint="restore the file from a backup, or remove the version folder",
+        ) from exc
+
+
+def _check_record_names(data: Any, name: str, version: str) -> None:
+    if not isinstance(data, Mapping):
+        raise TypeError("not a JSON object")
+    if data["name"] != name or data["version"] != version:
+        raise ValueError(f"it names {data['name']} {data['version']}, not {name} {version}")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {value!r}")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _compatible_environment(item: Any) -> CompatibleEnvironment:
+    env_name, _, major = _text(item).rpartition(":")
+    if not env_name or not _MAJOR_ONLY.match(major):
+        raise ValueError(f"compatible environment {item!r} is not NAME:MAJOR")
+    return CompatibleEnvironment(env_name, int(major))
+
+
+def _new_version_info(
+    name: str,
+    target: tuple[int, int],
+    bundle: Bundle,
+    digest: str,
+    *,
+    draft: bool,
+    description: str | None,
+) -> VersionInfo:
+    now = _now()
+    return VersionInfo(
+        name=name,
+        major=target[0],
+        minor=target[1],
+        kind=bundle.kind,
+        status=VersionStatus.DRAFT if draft else VersionStatus.PUBLISHED,
+        digest=digest,
+        created_at=now,
+        published_at=None if draft else now,
+        description=description,
+        compatible_environments=tuple(bundle.compatible_environments),
+        provisioning=bundle.provisioning,
+        has_pipeline=bundle.has_pipeline,
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- version arithmetic ------------------------------------------------------------------------
+
+
+def _next_version(existing: list[VersionInfo], major: bool | int) -> tuple[int, int]:
+    majors = [info.major for info in existing]
+    if major is True:
+        return (max(majors, default=0) + 1, 0)
+    if major is False:
+        if not existing:
+            return (1, 0)
+        target_major = max(majors)
+    else:
+        if major < 0:
+            raise UsageError(f"invalid major version {major}: must be 0 or more")
+        target_major = major
+    minors = [info.minor for info in existing if info.major == target_major]
+    return (target_major, max(minors) + 1) if minors else (target_major, 0)
+
+
+def _previous_minor(existing: list[VersionInfo], target: tuple[int, int]) -> VersionInfo | None:
+    same_major = [info for info in existing if info.major == target[0]]
+    return same_major[-1] if same_major else None
+
+
+def _check_kind(name: str, existing: list[VersionInfo], kind: Kind) -> None:
+    if existing and existing[0].kind is not kind:
+        first = existing[0]
+        raise RegistryError(
+            f"blueprint {name!r} is {_a(first.kind)} blueprint (since {first.version}); "
+            f"cannot publish {_a(kind)} bundle under that name",
+            hint="publish it under another name (--name)",
+        )
+
+
+def _a(kind: Kind) -> str:
+    article = "an" if kind.value[0] in "aeiou" else "a"
+    return f"{article} {kind.value}"
+
+
+def _with_recommended(existing: list[VersionInfo]) -> list[VersionInfo]:
+    published = [info for info in existing if info.is_published]
+    best = published[-1] if published else None
+    return [replace(info, recommended=info == best) for info in existing]
+
+
+def _marked(existing: list[VersionInfo], info: VersionInfo) -> VersionInfo:
+    ordered = sorted(existing, key=lambda item: (item.major, item.minor))
+    for item in _with_recommended(ordered):
+        if (item.major, item.minor) == (info.major, info.minor):
+            return item
+    return info
+
+
+def _recommended_of(
+    name: str, existing: list[VersionInfo], *, major: int | None = None
+) -> VersionInfo:
+    marked = _with_recommended(existing)
+    scope = [info for info in marked if major is None or info.major == major]
+    published = [info for info in scope if info.is_published]
+    if published:
+        return published[-1]
+    where = f"blueprint {name!r}" if major is None else f"major version {major} of {name!r}"
+    if scope:
+        drafts = ", ".join(info.version for info in scope)
+        raise NotFoundError(
+            f"{where} has no published version",
+            hint=f"drafts: {drafts}; promote one, or name a version (NAME@MAJOR.MINOR)",
+        )
+    majors = sorted({info.major for info in marked})
+    raise NotFoundError(
+        f"{where} does not exist",
+        hint=f"known major versions: {', '.join(str(m) for m in majors)}",
+    )
+
+
+def _summary(versions: list[VersionInfo]) -> BlueprintInfo:
+    published = [info for info in versions if info.is_published]
+    shown = published[-1] if published else versions[-1]
+    return BlueprintInfo(
+        name=versions[0].name,
+        kind=versions[0].kind,
+        recommended=published[-1].version if published else None,
+        latest=versions[-1].version,
+        version_count=len(versions),
+        description=shown.description,
+    )
+
+
+def _has_versions(folder: Path) -> bool:
+    return any(_VERSION_FOLDER.match(entry.name) for entry in folder.iterdir())
+
+
+def _labelled(info: VersionInfo) -> str:
+    return info.version if info.is_published else f"{info.version} (draft)"
+
+
+def _quoted(names: list[str]) -> str:
+    return " or ".join(repr(name) for name in names)
+
+
+def _listing(items: list[str]) -> str:
+    shown = ", ".join(items[:_MAX_LISTED])
+    extra = len(items) - _MAX_LISTED
+    return f"{shown} and {extra} more" if extra > 0 else shown
+
+
+# -- file system -------------------------------------------------------------------------------
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (created with its folders as needed)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a")
+    except OSError as exc:
+        raise RegistryError(
+            f"{path.parent}: cannot write to the registry: {exc.strerror}",
+            hint="check the registry location (--registry or PCLI_REGISTRY) and its permissions",
+        ) from exc
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write_version(folder: Path, info: VersionInfo, bundle: Bundle) -> None:
+    """Write the version into a temporary folder, then rename it into place (never replacing)."""
+    target = folder / info.version
+    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
+    try:
+        _write_bundle_files(staging / BUNDLE_FOLDER, bundle.files)
+        record = json.dumps(_record(info), indent=2, sort_keys=True) + "\n"
+        (staging / VERSION_FILE).write_text(record, encoding="utf-8")
+        staging.rename(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if target.exists():
+            raise RegistryError(
+                f"{target}: version {info.version} of {info.name!r} already exists",
+                hint="another process registered it at the same time; publish again",
+            ) from exc
+        raise RegistryError(f"{target}: cannot write the version: {exc.strerror}") from exc
+
+
+def _write_bundle_files(destination: Path, files: Mapping[str, bytes]) -> None:
+    destination.mkdir()
+    for relative, data in sorted(files.items()):
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            raise RegistryError(f"bundle file path {relative!r} leaves the bundle folder")
+        path = destination.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o444)

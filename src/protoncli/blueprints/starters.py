@@ -1,0 +1,146 @@
+"""The starter blueprints shipped with pcli, and seeding them into a registry.
+
+Starters live in template-sync layout (`<name>/v1/`). A registry shows them out of the box: the
+first read of a registry publishes every starter it does not have by name (PUBLISHED, since
+starters are ready to use) and never touches a blueprint of the same name that a user published.
+
+`<registry>/.starters.json` records what was seeded (name → action, version, digest), so later
+reads cost one small file read and a listing of the starters folder. A starter is seeded once:
+one a user removed from the registry is not brought back. Seeding is retried for a starter that
+failed to load, after pcli is upgraded, and for starter names a new pcli version adds. A registry
+that cannot be written to (read-only share) is read without seeding.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from protoncli import __version__
+from protoncli.blueprints.registry import Registry, exclusive_lock
+from protoncli.blueprints.sync import TemplateFolder, find_template_folders
+from protoncli.errors import PcliError, RegistryError
+from protoncli.yamlio import atomic_write
+
+PACKAGED_FOLDER = "_starters"
+MARKER_FILE = ".starters.json"
+SEED_LOCK = ".seed.lock"
+MARKER_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SeedEntry:
+    """What seeding did with one starter blueprint."""
+
+    name: str
+    action: str  # "seeded" | "skipped" (a blueprint of that name exists) | "failed"
+    version: str | None = None
+    digest: str | None = None
+    reason: str | None = None
+
+
+def starters_root() -> Path:
+    """The starter blueprints: packaged in a wheel, else the repository's `blueprints/` folder."""
+    packaged = importlib.resources.files("protoncli") / PACKAGED_FOLDER
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "blueprints"
+
+
+def starter_names(source: Path | None = None) -> list[str]:
+    """Names of the starter blueprints (empty when there are none)."""
+    root = source if source is not None else starters_root()
+    if not root.is_dir():
+        return []
+    return sorted({folder.name for folder in find_template_folders(root)})
+
+
+def seed(
+    registry: Registry, source: Path | None = None, *, only: Collection[str] | None = None
+) -> list[SeedEntry]:
+    """Publish every starter (all its major folders) whose name the registry does not have.
+
+    `only` limits seeding to those starter names.
+    """
+    root = source if source is not None else starters_root()
+    if not root.is_dir():
+        return []
+    present = set(registry.names())
+    by_name: dict[str, list[TemplateFolder]] = {}
+    for folder in find_template_folders(root):
+        if only is None or folder.name in only:
+            by_name.setdefault(folder.name, []).append(folder)
+    entries = []
+    for name, folders in sorted(by_name.items()):
+        if name in present:
+            entries.append(SeedEntry(name, "skipped", reason="a blueprint of that name exists"))
+        else:
+            entries.append(_seed_one(registry, name, folders))
+    return entries
+
+
+def _seed_one(registry: Registry, name: str, folders: list[TemplateFolder]) -> SeedEntry:
+    version = digest = None
+    try:
+        for folder in folders:
+            result = registry.publish(folder.path, name=name, major=folder.major)
+            version, digest = result.version.version, result.version.digest
+    except PcliError as exc:
+        return SeedEntry(name, "failed", reason=exc.message)
+    return SeedEntry(name, "seeded", version=version, digest=digest)
+
+
+def ensure_seeded(registry: Registry, source: Path | None = None) -> list[SeedEntry]:
+    """Seed the starters not yet recorded in the registry's marker file; cheap when all are."""
+    names = starter_names(source)
+    pending = _pending(_read_marker(registry.root), names)
+    if not pending:
+        return []
+    try:
+        with exclusive_lock(registry.root / SEED_LOCK):
+            marker = _read_marker(registry.root)
+            pending = _pending(marker, names)
+            if not pending:
+                return []
+            entries = seed(registry, source, only=pending)
+            _write_marker(registry.root, marker, entries)
+            return entries
+    except (RegistryError, OSError):
+        # A registry that cannot be written (read-only share) is still readable.
+        return []
+
+
+def _pending(marker: dict[str, Any], names: list[str]) -> set[str]:
+    same_pcli = marker.get("pcli_version") == __version__
+    done = {
+        name
+        for name, entry in _recorded(marker).items()
+        if isinstance(entry, dict) and (entry.get("action") != "failed" or same_pcli)
+    }
+    return set(names) - done
+
+
+def _recorded(marker: dict[str, Any]) -> dict[str, Any]:
+    starters = marker.get("starters")
+    return starters if isinstance(starters, dict) else {}
+
+
+def _read_marker(root: Path) -> dict[str, Any]:
+    """The marker's content; empty when missing or unreadable (seeding is idempotent)."""
+    try:
+        data = json.loads((root / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_marker(root: Path, marker: dict[str, Any], entries: list[SeedEntry]) -> None:
+    starters = dict(_recorded(marker))
+    for entry in entries:
+        starters[entry.name] = {k: v for k, v in asdict(entry).items() if k != "name"}
+    content = {"format": MARKER_FORMAT, "pcli_version": __version__, "starters": starters}
+    atomic_write(root / MARKER_FILE, json.dumps(content, indent=2, sort_keys=True) + "\n")

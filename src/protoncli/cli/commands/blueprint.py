@@ -1,0 +1,325 @@
+"""`pcli blueprint ...`: publish, inspect, lint and render blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from protoncli.cli import output
+from protoncli.cli.state import app_state
+from protoncli.errors import UsageError
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle
+    from protoncli.blueprints.registry import Registry, VersionInfo
+
+app = typer.Typer(
+    help="Publish, inspect, lint and render blueprints (Proton template bundles).",
+    no_args_is_help=True,
+)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME[@VERSION] from the registry."
+
+
+def _registry(ctx: typer.Context) -> Registry:
+    from protoncli.blueprints.registry import Registry
+    from protoncli.config import registry_path
+
+    return Registry(registry_path(app_state(ctx).registry))
+
+
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.startswith(".") or ref.endswith((".tar.gz", ".tgz", ".tar"))
+
+
+def open_bundle(ctx: typer.Context, ref: str) -> tuple[Bundle, VersionInfo | None]:
+    """Load BUNDLE given as a path, or as NAME[@VERSION] from the registry."""
+    from protoncli.blueprints.bundle import load_bundle
+
+    path = Path(ref).expanduser()
+    if path.exists():
+        return load_bundle(path), None
+    if _looks_like_path(ref):
+        raise UsageError(f"{ref}: no such bundle directory or archive")
+    registry = _registry(ctx)
+    info = registry.resolve(ref)
+    return registry.load(info), info
+
+
+def _version_record(info: VersionInfo, recommended: str | None) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "version": info.version,
+        "kind": str(info.kind),
+        "status": str(info.status),
+        "recommended": info.version == recommended,
+        "digest": info.digest,
+        "created_at": info.created_at,
+        "published_at": info.published_at,
+        "provisioning": info.provisioning,
+        "compatible_environments": list(info.compatible_environments),
+    }
+
+
+@app.command("list")
+def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
+    """List the blueprints in the registry with their recommended version.
+
+    Example: pcli blueprint list --json
+    """
+    registry = _registry(ctx)
+    blueprints = registry.blueprints()
+    if json_:
+        output.print_json(
+            {
+                "registry": str(registry.root),
+                "blueprints": [
+                    {
+                        "name": bp.name,
+                        "kind": str(bp.kind),
+                        "recommended": bp.recommended,
+                        "latest": bp.latest,
+                        "versions": bp.version_count,
+                        "provisioning": bp.provisioning,
+                    }
+                    for bp in blueprints
+                ],
+            }
+        )
+        return
+    if not blueprints:
+        output.note(f"No blueprints in {registry.root}. Publish one: pcli blueprint publish DIR")
+        return
+    output.table(
+        ["NAME", "KIND", "PROVISIONING", "RECOMMENDED", "LATEST", "VERSIONS"],
+        [
+            (bp.name, bp.kind, bp.provisioning, bp.recommended or "-", bp.latest, bp.version_count)
+            for bp in blueprints
+        ],
+    )
+
+
+@app.command()
+def versions(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Blueprint name."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """List every version of a blueprint, its status and digest.
+
+    Example: pcli blueprint versions vpc-ecs-env
+    """
+    registry = _registry(ctx)
+    infos = registry.versions(name)
+    recommended = _recommended(infos)
+    if json_:
+        output.print_json({"name": name, "versions": [_version_record(i, recommended) for i in infos]})
+        return
+    output.table(
+        ["VERSION", "STATUS", "RECOMMENDED", "DIGEST", "CREATED"],
+        [
+            (
+                i.version,
+                i.status,
+                "yes" if i.version == recommended else "",
+                i.digest.removeprefix("sha256:")[:12],
+                i.created_at,
+            )
+            for i in infos
+        ],
+    )
+
+
+def _recommended(infos: list[VersionInfo]) -> str | None:
+    published = [i for i in infos if str(i.status) == "PUBLISHED"]
+    return published[-1].version if published else None
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="NAME[@VERSION]", help="Blueprint, optionally a version."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Show a blueprint version: its inputs (from the schema) and compatible environments.
+
+    Without @VERSION, the recommended version.
+
+    Examples: pcli blueprint show fargate-web-svc; pcli blueprint show vpc-ecs-env@1.0
+    """
+    from protoncli.cli.commands.blueprint_view import describe_version
+
+    registry = _registry(ctx)
+    info = registry.resolve(ref)
+    bundle = registry.load(info)
+    recommended = _recommended(registry.versions(info.name))
+    record = _version_record(info, recommended) | describe_version(bundle)
+    if json_:
+        output.print_json(record)
+        return
+    from protoncli.cli.commands.blueprint_view import print_version
+
+    print_version(record)
+
+
+@app.command()
+def publish(
+    ctx: typer.Context,
+    bundle: Path = typer.Argument(..., help="A bundle directory or .tar.gz bundle."),
+    name: str | None = typer.Option(
+        None, "--name", "-n", help="Blueprint name (default: the bundle's folder name)."
+    ),
+    major: bool = typer.Option(False, "--major", help="Register a new major version."),
+    draft: bool = typer.Option(False, "--draft", help="Register as DRAFT (promote it later)."),
+    description: str | None = typer.Option(None, "--description", help="Version description."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Register a bundle as the next minor version of a blueprint (or a new major).
+
+    A minor version must keep the schema backward compatible; otherwise use --major.
+    Publishing content identical to an existing version returns that version.
+
+    Examples: pcli blueprint publish ./my-env/v1 --name my-env;
+    pcli blueprint publish env.tar.gz --major --draft
+    """
+    registry = _registry(ctx)
+    result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
+    info = result.version
+    if json_:
+        output.print_json({"created": result.created} | _version_record(info, None))
+        return
+    if result.created:
+        output.line(f"Published {info.name}@{info.version} ({info.status}, {info.digest[:19]}).")
+    else:
+        output.line(f"Unchanged: identical content is already {info.name}@{info.version}.")
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Blueprint name."),
+    version: str = typer.Argument(..., help="Version to publish, e.g. 1.2."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Publish a DRAFT version, so it can become the recommended one.
+
+    Example: pcli blueprint promote vpc-ecs-env 1.1
+    """
+    registry = _registry(ctx)
+    info = registry.promote(name, version)
+    recommended = _recommended(registry.versions(name))
+    if json_:
+        output.print_json(_version_record(info, recommended))
+        return
+    suffix = " It is now the recommended version." if info.version == recommended else ""
+    output.line(f"{info.name}@{info.version} is PUBLISHED.{suffix}")
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(..., help="A folder in template-sync layout: NAME/vN/."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Register template-sync layouts: a changed NAME/vN/ becomes a new DRAFT minor of major N.
+
+    A new vN folder becomes major N. Unchanged bundles are left alone.
+
+    Example: pcli blueprint sync ./templates
+    """
+    from protoncli.blueprints.sync import sync_directory
+
+    report = sync_directory(_registry(ctx), directory)
+    rows = [
+        {
+            "name": item.name,
+            "folder": item.folder,
+            "action": item.action,
+            "version": item.version,
+            "reason": item.reason,
+        }
+        for item in report.items
+    ]
+    if json_:
+        output.print_json({"items": rows})
+    else:
+        output.table(
+            ["NAME", "FOLDER", "ACTION", "VERSION", "REASON"],
+            [(r["name"], r["folder"], r["action"], r["version"] or "-", r["reason"] or "") for r in rows],
+        )
+    if any(item.action == "failed" for item in report.items):
+        raise typer.Exit(1)
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    spec: Path | None = typer.Option(
+        None, "--spec", "-s", help="Proton spec file (EnvironmentSpec or ServiceSpec)."
+    ),
+    output_dir: Path = typer.Option(
+        ..., "--output-dir", "-o", help="Where to write the rendered files."
+    ),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        "-n",
+        help="Environment, service or component name (default: the spec file's stem).",
+    ),
+    context: Path | None = typer.Option(
+        None,
+        "--context",
+        "-c",
+        help="YAML/JSON file with account ids, outputs of deployed resources and repository facts.",
+    ),
+    previous_spec: Path | None = typer.Option(
+        None, "--previous-spec", help="Spec of the last deployment, for ${Proton::CURRENT_VAL}."
+    ),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Render a bundle with a spec into CloudFormation, Terraform or CodeBuild inputs, offline.
+
+    Output folders follow Proton's: ENV/, ENV/SERVICE-INSTANCE/, SERVICE/pipeline/, ENV/COMPONENT/.
+
+    Examples:
+      pcli blueprint render vpc-ecs-env --spec dev.yaml -o out --name dev
+      pcli blueprint render ./svc/v1 --spec svc.yaml -o out -n api --context ctx.yaml
+    """
+    from protoncli.cli.commands.blueprint_view import render_command
+
+    loaded, info = open_bundle(ctx, bundle)
+    render_command(
+        loaded,
+        info,
+        spec=spec,
+        output_dir=output_dir,
+        name=name,
+        context=context,
+        previous_spec=previous_spec,
+        as_json=json_,
+    )
+
+
+@app.command()
+def lint(
+    ctx: typer.Context,
+    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    spec: Path | None = typer.Option(
+        None, "--spec", "-s", help="Spec to render with (default: the bundle's sample spec)."
+    ),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Check a bundle: structure, limits, schema, a test render, cfn-lint, terraform fmt.
+
+    Renders with the sample spec (spec/spec.yaml) or the schema's defaults and placeholder outputs,
+    then runs cfn-lint on every CloudFormation file. Errors fail (exit 1); warnings are shown.
+
+    Examples: pcli blueprint lint ./my-env/v1; pcli blueprint lint fargate-web-svc@1.0 --json
+    """
+    from protoncli.cli.commands.blueprint_view import lint_command
+
+    lint_command(lambda: open_bundle(ctx, bundle), bundle, spec=spec, as_json=json_)

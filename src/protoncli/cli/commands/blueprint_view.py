@@ -1,0 +1,185 @@
+"""The bodies of `pcli blueprint show|render|lint`, kept out of the command module."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from protoncli.cli import output
+from protoncli.errors import UsageError
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle
+    from protoncli.blueprints.registry import VersionInfo
+    from protoncli.schema.model import InputType
+
+
+def _input_rows(input_type: InputType | None) -> list[dict[str, Any]]:
+    if input_type is None:
+        return []
+    return [
+        {
+            "name": item.name,
+            "type": item.type,
+            "required": item.required and not item.has_default,
+            "default": ("(secret)" if item.secret else item.default) if item.has_default else None,
+            "has_default": item.has_default,
+            "title": item.title,
+            "description": item.description,
+            "secret": item.secret,
+            "enum": list(item.enum) if item.enum else None,
+        }
+        for item in input_type.inputs
+    ]
+
+
+def describe_version(bundle: Bundle) -> dict[str, Any]:
+    schema = bundle.schema
+    return {
+        "kind": str(bundle.kind),
+        "provisioning": str(bundle.provisioning),
+        "has_pipeline": bundle.has_pipeline,
+        "compatible_environments": [str(env) for env in bundle.compatible_environments],
+        "inputs": _input_rows(schema.main if schema else None),
+        "pipeline_inputs": _input_rows(schema.pipeline if schema else None),
+    }
+
+
+def _format_default(row: dict[str, Any]) -> str:
+    if not row["has_default"]:
+        return "-"
+    value = row["default"]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _inputs_table(title: str, rows: list[dict[str, Any]]) -> None:
+    output.table(
+        ["INPUT", "TYPE", "DEFAULT", "REQUIRED", "DESCRIPTION"],
+        [
+            (
+                r["name"],
+                r["type"] + (" (secret)" if r["secret"] else ""),
+                _format_default(r),
+                "yes" if r["required"] else "no",
+                r["description"] or r["title"] or "",
+            )
+            for r in rows
+        ],
+        title=title,
+    )
+
+
+def print_version(record: dict[str, Any]) -> None:
+    marker = " (recommended)" if record["recommended"] else ""
+    output.line(f"{record['name']}@{record['version']}{marker}")
+    pairs: list[tuple[str, Any]] = [
+        ("Kind", record["kind"]),
+        ("Status", record["status"]),
+        ("Provisioning", record["provisioning"]),
+        ("Digest", record["digest"]),
+        ("Created", record["created_at"]),
+    ]
+    if record["kind"] == "service":
+        pairs.append(("Pipeline", "yes" if record["has_pipeline"] else "no"))
+        envs = ", ".join(record["compatible_environments"]) or "(none declared)"
+        pairs.append(("Compatible environments", envs))
+    output.key_values(pairs)
+    if record["kind"] == "component":
+        output.line("Components take no inputs: they read their service instance's inputs.")
+        return
+    output.line()
+    _inputs_table("Inputs", record["inputs"])
+    if record["pipeline_inputs"]:
+        _inputs_table("Pipeline inputs", record["pipeline_inputs"])
+
+
+def render_command(
+    bundle: Bundle,
+    info: VersionInfo | None,
+    *,
+    spec: Path | None,
+    output_dir: Path,
+    name: str | None,
+    context: Path | None,
+    previous_spec: Path | None,
+    as_json: bool,
+) -> None:
+    from protoncli.blueprints.limits import check_name
+    from protoncli.render.context import load_context
+    from protoncli.render.engine import render_bundle, write_result
+    from protoncli.render.model import RenderContext
+    from protoncli.specs.io import load_spec_with_warnings
+
+    warnings: list[str] = []
+    spec_obj = None
+    if spec is not None:
+        spec_obj, spec_warnings = load_spec_with_warnings(spec)
+        warnings.extend(spec_warnings)
+    previous = load_spec_with_warnings(previous_spec)[0] if previous_spec else None
+    facts = load_context(context) if context is not None else RenderContext()
+    resource_name = name or (spec.stem if spec is not None else None)
+    if resource_name is None:
+        raise UsageError("--name is required when no --spec is given", hint="add --name NAME")
+    check_name(resource_name, f"{bundle.kind} name")
+    result = render_bundle(
+        bundle,
+        spec_obj,
+        name=resource_name,
+        context=facts,
+        previous=previous,
+        blueprint_name=info.name if info else None,
+        blueprint_version=info.version if info else None,
+    )
+    written = write_result(result, output_dir)
+    warnings.extend(result.warnings)
+    if as_json:
+        output.print_json(
+            {
+                "output_dir": str(output_dir),
+                "resources": [
+                    {
+                        "kind": r.kind,
+                        "name": r.name,
+                        "environment": r.environment,
+                        "folder": r.folder,
+                        "provisioning": r.provisioning,
+                        "identifier": r.identifier,
+                        "files": sorted(r.files),
+                    }
+                    for r in result.resources
+                ],
+                "files": [str(p) for p in written],
+                "warnings": warnings,
+            }
+        )
+        return
+    output.warn_all(warnings)
+    for resource in result.resources:
+        output.line(f"Rendered {resource.kind} {resource.name} -> {output_dir / resource.folder}/")
+        for file_name in sorted(resource.files):
+            output.line(f"  {file_name}")
+
+
+def lint_command(
+    opener: Callable[[], tuple[Bundle, VersionInfo | None]],
+    ref: str,
+    *,
+    spec: Path | None,
+    as_json: bool,
+) -> None:
+    from protoncli.blueprints.lint import lint_bundle_ref
+
+    report = lint_bundle_ref(opener, ref, spec=spec)
+    if as_json:
+        output.print_json(report.to_json())
+    else:
+        for finding in report.findings:
+            where = finding.location or ref
+            output.line(f"{finding.severity.upper():7} {where}: {finding.message}")
+        output.line(report.summary())
+    if report.errors:
+        raise typer.Exit(1)

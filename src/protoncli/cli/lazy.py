@@ -1,0 +1,124 @@
+"""A Typer group whose sub-commands are imported only when they are used.
+
+`pcli --help` and completion of group names read the short help from `COMMANDS`, so they import
+no command module at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from typer.exceptions import TyperException
+from typer.core import TyperGroup
+
+from protoncli.errors import ExitCode, PcliError
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    target: str  # "module:attribute", the attribute being a typer.Typer
+    short_help: str
+
+
+_LISTING = "pcli.listing"
+
+COMMANDS: dict[str, LazyCommand] = {
+    "blueprint": LazyCommand(
+        "protoncli.cli.commands.blueprint:app",
+        "Publish, inspect, lint and render blueprints (Proton template bundles).",
+    ),
+}
+
+
+def _load(name: str, lazy: LazyCommand) -> Any:
+    module_name, attribute = lazy.target.split(":")
+    sub_app = getattr(importlib.import_module(module_name), attribute)
+    command = typer.main.get_command(sub_app)
+    command.name = name
+    return command
+
+
+class _ShortHelpOnly(typer.core.TyperCommand):
+    """Stands in for a lazy group in the command list of `pcli --help`."""
+
+
+class LazyGroup(TyperGroup):
+    """Root group: lazy sub-commands and the single place where errors become exit codes."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        lazy = COMMANDS.get(cmd_name)
+        if lazy is None:
+            return None
+        if ctx is not None and _listing_only(ctx):
+            return _ShortHelpOnly(name=cmd_name, help=lazy.short_help, short_help=lazy.short_help)
+        command = _load(cmd_name, lazy)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta[_LISTING] = False
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        ctx.meta[_LISTING] = True
+        try:
+            return super().shell_complete(ctx, incomplete)
+        finally:
+            ctx.meta[_LISTING] = False
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PcliError as error:
+            _debug_traceback(ctx)
+            report_error(error)
+            raise typer.Exit(int(error.exit_code)) from None
+        except (TyperException, typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            sys.stderr.write("Interrupted.\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as error:  # noqa: BLE001 - the one place that turns bugs into a message
+            if _debug_traceback(ctx):
+                raise typer.Exit(int(ExitCode.ERROR)) from None
+            sys.stderr.write(
+                f"Error: internal error: {type(error).__name__}: {error}\n"
+                "Hint: this is a bug in pcli; rerun with --debug for the traceback and report it.\n"
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _listing_only(ctx: Any) -> bool:
+    """True while help or completion only lists the group's commands."""
+    return bool(ctx.meta.get(_LISTING, False))
+
+
+def _debug_traceback(ctx: Any) -> bool:
+    from protoncli.cli.state import debug_enabled
+
+    if debug_enabled(ctx):
+        traceback.print_exc(file=sys.stderr)
+        return True
+    return False
+
+
+def report_error(error: PcliError) -> None:
+    """Print a pcli error: one line, the details indented, then the hint."""
+    lines = [f"Error: {error.message}"]
+    lines.extend(f"  {detail}" for detail in error.details)
+    if error.hint:
+        lines.append(f"Hint: {error.hint}")
+    sys.stderr.write("\n".join(lines) + "\n")

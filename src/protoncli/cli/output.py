@@ -1,0 +1,63 @@
+"""The one place that prints: tables, JSON documents, notes and warnings.
+
+Data goes to stdout; notes, warnings and progress to stderr, so `pcli ... --json | jq` works.
+Colour follows rich's rules (NO_COLOR, a non-terminal stdout turns it off).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+JSON_SCHEMA_VERSION = "1"
+
+
+def _console(*, stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"Warning: {message}\n")
+
+
+def warn_all(messages: Iterable[str]) -> None:
+    for message in messages:
+        warn(message)
+
+
+def line(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+) -> None:
+    """Print a plain table (no box) that reads well in a terminal and in a log."""
+    from rich import box
+    from rich.table import Table
+
+    grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    _console().print(grid)
+
+
+def key_values(pairs: Iterable[tuple[str, Any]]) -> None:
+    items = list(pairs)
+    width = max((len(key) for key, _ in items), default=0)
+    for key, value in items:
+        line(f"{key + ':':<{width + 1}} {'' if value is None else value}")

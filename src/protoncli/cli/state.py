@@ -1,0 +1,36 @@
+"""Options shared by every command, kept on the Typer context."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+@dataclass
+class AppState:
+    debug: bool = False
+    registry: Path | None = None
+    no_input: bool = False
+
+
+def app_state(ctx: Any) -> AppState:
+    root = ctx.find_root() if ctx is not None else None
+    obj = getattr(root, "obj", None)
+    if isinstance(obj, AppState):
+        return obj
+    state = AppState(debug=env_flag("PCLI_DEBUG"))
+    if root is not None:
+        root.obj = state
+    return state
+
+
+def debug_enabled(ctx: Any) -> bool:
+    return env_flag("PCLI_DEBUG") or app_state(ctx).debug

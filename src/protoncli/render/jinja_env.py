@@ -1,0 +1,232 @@
+"""The Jinja environment CloudFormation templates render in, and its error messages.
+
+Proton renders with Python Jinja; pcli does the same in a `SandboxedEnvironment` with Jinja's
+default whitespace rules (`trim_blocks`, `lstrip_blocks` and `keep_trailing_newline` off, which
+official templates rely on), autoescape off, strict undefined, and Proton's filters.
+
+Values render as Python renders them: numbers as `80`, booleans as `True`/`False` (both read as
+booleans by YAML), lists as Python lists. Every failure becomes a `RenderError` naming the
+template file and line; no Jinja traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import cache, lru_cache
+from typing import Any, cast
+
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import missing
+
+from protoncli.errors import RenderError
+from protoncli.render.filters import FILTERS, FilterError
+from protoncli.render.namespaces import Namespace
+from protoncli.render.prepass import add_indent_filters
+
+SANDBOX_HINT = "templates can read their parameters, not Python internals"
+_UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']+)'")
+_RESOLVE_REFERENCE = re.compile(r"(?<!['\"])\{\{-?\s*resolve:[^}\n]*\}\}")
+
+
+class PathDict(dict[str, Any]):
+    """A namespace mapping that knows its dotted path, so undefined keys can be named in full."""
+
+    __slots__ = ("_pcli_hints", "_pcli_path")
+
+    def __init__(self, data: Mapping[str, Any], path: str, hints: Mapping[str, str]) -> None:
+        super().__init__(data)
+        self._pcli_path = path
+        self._pcli_hints = hints
+
+
+class PlaceholderDict(PathDict):
+    """Outputs when rendering without deployed resources: a missing key reads "placeholder-<key>"."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> str:
+        return f"placeholder-{key}"
+
+
+class ReferenceUndefined(UndefinedError):
+    """An undefined reference, with its full dotted path and what to do about it."""
+
+    def __init__(self, path: str, hint: str | None, *, top_level: bool) -> None:
+        super().__init__(f"'{path}' is undefined")
+        self.path = path
+        self.hint = hint
+        self.top_level = top_level
+
+
+class SandboxRefusal(SecurityError):
+    def __init__(self, message: str, attribute: str | None) -> None:
+        super().__init__(message)
+        self.attribute = attribute
+
+
+def _child_path(parent: str, name: Any) -> str:
+    if isinstance(name, int):
+        return f"{parent}[{name}]"
+    return f"{parent}.{name}" if parent else str(name)
+
+
+def _hint_for(path: str, parent: str, name: Any, hints: Mapping[str, str]) -> str | None:
+    hint = hints.get(path) or hints.get(parent)
+    return None if hint is None else hint.replace("{key}", str(name))
+
+
+def _error_factory(obj: Any, name: Any, exc: type[Exception]) -> Callable[[str], Exception]:
+    """Build the exception an undefined value raises when used (path and hint included)."""
+
+    def make(message: str) -> Exception:
+        if issubclass(exc, SecurityError):
+            return SandboxRefusal(message, name if isinstance(name, str) else None)
+        if obj is missing and isinstance(name, str):
+            return ReferenceUndefined(name, None, top_level=True)
+        if isinstance(obj, PathDict):
+            parent = obj._pcli_path  # noqa: SLF001 - PathDict keeps its path private from templates
+            path = _child_path(parent, name)
+            hints = obj._pcli_hints  # noqa: SLF001 - same
+            return ReferenceUndefined(path, _hint_for(path, parent, name, hints), top_level=False)
+        return exc(message)
+
+    return make
+
+
+class PcliUndefined(StrictUndefined):
+    """Strict undefined whose error names the full dotted path (`environment.outputs.VpcId`)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        hint: str | None = None,
+        obj: Any = missing,
+        name: str | None = None,
+        exc: type[TemplateRuntimeError] = UndefinedError,
+    ) -> None:
+        factory = _error_factory(obj, name, exc)
+        super().__init__(hint, obj, name, cast("type[TemplateRuntimeError]", factory))
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """The one Jinja environment of the process."""
+    env = SandboxedEnvironment(
+        undefined=PcliUndefined,
+        autoescape=False,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+@lru_cache(maxsize=256)
+def _compile(source: str, filename: str) -> Template:
+    env = environment()
+    code = env.compile(source, name=filename, filename=filename)
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def wrap(value: Any, path: str, namespace: Namespace) -> Any:
+    """Turn the namespace's plain dicts into `PathDict`s (recursively)."""
+    if isinstance(value, Mapping):
+        cls = PlaceholderDict if path in namespace.placeholders else PathDict
+        items = {key: wrap(item, _child_path(path, key), namespace) for key, item in value.items()}
+        return cls(items, path, namespace.hints)
+    if isinstance(value, list):
+        return [wrap(item, _child_path(path, index), namespace) for index, item in enumerate(value)]
+    return value
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _syntax_error(exc: TemplateSyntaxError, source: str, where: str) -> RenderError:
+    lines = source.splitlines()
+    text = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+    reference = _RESOLVE_REFERENCE.search(text)
+    if reference is not None:
+        ref = reference.group(0)
+        return RenderError(
+            f"{where}: unescaped CloudFormation dynamic reference {ref}: "
+            "Jinja reads '{{' as the start of an expression",
+            hint=f"escape it for Jinja: {{{{ '{ref}' }}}}, or wrap it in {{% raw %}}...{{% endraw %}}",
+        )
+    return RenderError(f"{where}: Jinja syntax error: {exc.message}")
+
+
+def _root_hint(name: str, namespace: Namespace) -> str:
+    hint = namespace.hints.get(name)
+    if hint is not None:
+        return hint.replace("{key}", name)
+    names = ", ".join(sorted(namespace.values))
+    return f"this template can use: {names}"
+
+
+def _sandbox_error(exc: SecurityError, where: str) -> RenderError:
+    attribute = exc.attribute if isinstance(exc, SandboxRefusal) else None
+    if attribute is None:
+        found = _UNSAFE_ATTRIBUTE.search(str(exc))
+        attribute = found.group(1) if found else None
+    if attribute is None:
+        return RenderError(
+            f"{where}: the template tried something the sandbox refuses: {exc}", hint=SANDBOX_HINT
+        )
+    return RenderError(
+        f"{where}: the template tried to reach '{attribute}', which the sandbox refuses",
+        hint=SANDBOX_HINT,
+    )
+
+
+def _runtime_error(exc: Exception, where: str, namespace: Namespace) -> RenderError:
+    if isinstance(exc, ReferenceUndefined):
+        hint = _root_hint(exc.path, namespace) if exc.top_level else exc.hint
+        return RenderError(f"{where}: '{exc.path}' is undefined", hint=hint)
+    if isinstance(exc, SecurityError):
+        return _sandbox_error(exc, where)
+    if isinstance(exc, FilterError):
+        return RenderError(f"{where}: {exc.message}", hint=exc.hint)
+    if isinstance(exc, UndefinedError):
+        return RenderError(f"{where}: {exc.message}")
+    return RenderError(f"{where}: template error: {exc}")
+
+
+def render_text(
+    source: str, filename: str, namespace: Namespace, *, line_offset: int = 0
+) -> str:
+    """Render one template text; raise `RenderError` naming `filename:line` on any failure.
+
+    `line_offset` is added to template line numbers (for templates embedded in a larger file).
+    """
+    try:
+        template = _compile(add_indent_filters(source), filename)
+    except TemplateSyntaxError as exc:
+        raise _syntax_error(exc, source, f"{filename}:{exc.lineno + line_offset}") from exc
+    variables = {key: wrap(value, key, namespace) for key, value in namespace.values.items()}
+    try:
+        return template.render(variables)
+    except (
+        TemplateError,
+        FilterError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+        AttributeError,
+    ) as exc:
+        line = _template_line(exc, filename)
+        where = filename if line is None else f"{filename}:{line + line_offset}"
+        raise _runtime_error(exc, where, namespace) from exc
