@@ -48,12 +48,12 @@ def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
 
 _MarkedLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_marked_mapping,  # type: ignore[arg-type]
+    _construct_marked_mapping,
 )
 
 
 class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that understands CloudFormation's short-form intrinsic tags (`!Ref`, `!Sub`, ...)."""
+    """SafeLoader that reads CloudFormation's short-form intrinsic tags (`!Ref`, `!Sub`...)."""
 
 
 def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
@@ -144,7 +144,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -40,18 +40,12 @@ def _imported_after(code: str) -> set[str]:
 
 def test_core_modules_never_import_cli_libraries():
     loaded = _imported_after("\n".join(f"import {m}" for m in CORE_MODULES))
-    leaked = sorted(
-        name for name in loaded if name.split(".")[0] in CLI_LIBRARIES
-    )
+    leaked = sorted(name for name in loaded if name.split(".")[0] in CLI_LIBRARIES)
     assert leaked == []
 
 
 def _modules_of_cli_run(args: list[str]) -> set[str]:
-    code = (
-        "import sys\n"
-        "from protoncli.cli.app import run\n"
-        f"code = run({args!r})\n"
-    )
+    code = f"import sys\nfrom protoncli.cli.app import run\ncode = run({args!r})\n"
     return _imported_after(code)
 
 

@@ -233,6 +233,8 @@ def _checked_members(tar: tarfile.TarFile, label: str) -> list[tarfile.TarInfo]:
             name = _checked_name(member, label)
             if name is None:
                 continue
+            if name in members and member.isdir() and members[name].isdir():
+                continue  # a folder listed twice (`tar czf x.tgz env env/schema`) is harmless
             if name in members:
                 raise BundleError(f"{label}: member '{member.name}' appears twice in the archive")
             members[name] = member

@@ -196,27 +196,26 @@ def _build_bundle(files: dict[str, bytes], where: _Where) -> Bundle:
         return Bundle(root=where.root, kind=kind, schema=None, infrastructure=manifest, files=files)
     schema = _load_schema(files, where)
     folders = set(_top_level(files))
-    if kind is Kind.ENVIRONMENT:
-        _check_schema_kind(schema, "environment", folders)
-        infrastructure = None
-        if f"{INFRASTRUCTURE}/" in folders:
-            infrastructure = _load_manifest(files, INFRASTRUCTURE, where, kind)
-            _check_template_count([infrastructure], where)
-        return Bundle(
-            root=where.root, kind=kind, schema=schema, infrastructure=infrastructure, files=files
-        )
-    _check_schema_kind(schema, "service", folders)
-    has_pipeline = f"{PIPELINE_INFRASTRUCTURE}/" in folders
-    _check_pipeline_agrees(schema, has_pipeline=has_pipeline, where=where)
-    instance = _load_manifest(files, INSTANCE_INFRASTRUCTURE, where, kind)
-    pipeline = _load_manifest(files, PIPELINE_INFRASTRUCTURE, where, kind) if has_pipeline else None
-    _check_template_count([m for m in (instance, pipeline) if m is not None], where)
-    environments, sources = _load_compatibility(files, where)
+    _check_schema_kind(schema, kind, folders)
+    main_folder = INFRASTRUCTURE if kind is Kind.ENVIRONMENT else INSTANCE_INFRASTRUCTURE
+    infrastructure = None  # a customer-managed environment has no infrastructure/
+    if f"{main_folder}/" in folders:
+        infrastructure = _load_manifest(files, main_folder, where, kind)
+    pipeline = None
+    environments: tuple[CompatibleEnvironment, ...] = ()
+    sources: tuple[str, ...] = ()
+    if kind is Kind.SERVICE:
+        has_pipeline = f"{PIPELINE_INFRASTRUCTURE}/" in folders
+        _check_pipeline_agrees(schema, has_pipeline=has_pipeline, where=where)
+        if has_pipeline:
+            pipeline = _load_manifest(files, PIPELINE_INFRASTRUCTURE, where, kind)
+        environments, sources = _load_compatibility(files, where)
+    _check_template_count([m for m in (infrastructure, pipeline) if m is not None], where)
     return Bundle(
         root=where.root,
         kind=kind,
         schema=schema,
-        infrastructure=instance,
+        infrastructure=infrastructure,
         pipeline=pipeline,
         compatible_environments=environments,
         component_sources=sources,
@@ -236,10 +235,10 @@ def _load_schema(files: Mapping[str, bytes], where: _Where) -> Schema:
     return parse_schema(_text(data, label, "a schema file"), label)
 
 
-def _check_schema_kind(schema: Schema, layout: str, folders: set[str]) -> None:
-    if schema.kind == layout:
+def _check_schema_kind(schema: Schema, layout: Kind, folders: set[str]) -> None:
+    if schema.kind == layout.value:
         return
-    if layout == "service":
+    if layout is Kind.SERVICE:
         raise BundleError(
             f"{schema.source}: declares environment_input_type, but the bundle has "
             f"{INSTANCE_INFRASTRUCTURE}/ (a service layout); an environment bundle has "
@@ -249,7 +248,7 @@ def _check_schema_kind(schema: Schema, layout: str, folders: set[str]) -> None:
     found = (
         f"has {INFRASTRUCTURE}/ (an environment layout)"
         if has_infrastructure
-        else (f"has no {INSTANCE_INFRASTRUCTURE}/ folder")
+        else f"has no {INSTANCE_INFRASTRUCTURE}/ folder"
     )
     raise BundleError(
         f"{schema.source}: declares service_input_type, but the bundle {found}; a service "
@@ -335,10 +334,10 @@ def _parse_entry(entry: MarkedDict, label: str) -> TemplateEntry:
     engine_value = entry.get("rendering_engine")
     if engine_value is None:
         raise BundleError(f"{where}: missing rendering_engine (one of {_ENGINES})")
-    if engine_value not in {engine.value for engine in Engine}:
+    if not isinstance(engine_value, str) or engine_value not in {e.value for e in Engine}:
         raise BundleError(
             f"{_at(label, entry, 'rendering_engine')}: unknown rendering_engine "
-            f"'{engine_value}'; accepted: {_ENGINES}"
+            f"{engine_value!r}; accepted: {_ENGINES}"
         )
     engine = Engine(engine_value)
     language = entry.get("template_language")
@@ -356,7 +355,7 @@ def _parse_entry(entry: MarkedDict, label: str) -> TemplateEntry:
     if language not in _LANGUAGE_OF_ENGINE.values():
         raise BundleError(
             f"{_at(label, entry, 'template_language')}: unknown template_language "
-            f"'{language}'; accepted: {_LANGUAGES}"
+            f"{language!r}; accepted: {_LANGUAGES}"
         )
     if language != expected:
         raise BundleError(

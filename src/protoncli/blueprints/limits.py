@@ -21,7 +21,7 @@ MAX_BUNDLE_BYTES = 5 * 1024 * 1024  # the sum of the sizes of a bundle's files
 MAX_TEMPLATE_FILES = 10
 
 _NAME_RE = re.compile(RESOURCE_NAME_PATTERN)
-_VERSION_PART_RE = re.compile(VERSION_PART_PATTERN)
+_VERSION_PART_RE = re.compile(VERSION_PART_PATTERN, re.ASCII)  # \d: 0-9 only
 
 
 @dataclass(frozen=True)

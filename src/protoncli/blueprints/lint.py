@@ -207,7 +207,9 @@ def _lint_context(bundle: Bundle, spec: Spec | None) -> RenderContext:
     return RenderContext(component=component, placeholder_outputs=True)
 
 
-def _render(bundle: Bundle, spec: Spec | None, blueprint: tuple[str | None, str | None]) -> RenderResult:
+def _render(
+    bundle: Bundle, spec: Spec | None, blueprint: tuple[str | None, str | None]
+) -> RenderResult:
     from protoncli.render.engine import render_bundle
 
     name = {
@@ -274,8 +276,12 @@ def _terraform_fmt(result: RenderResult) -> tuple[list[Finding], bool]:
     if proc.returncode == 0:
         return [], True
     findings = [
-        Finding("warning", "terraform-fmt", "not in terraform fmt's canonical format",
-                str(Path(name).relative_to(tmp)) if name.startswith(tmp) else name)
+        Finding(
+            "warning",
+            "terraform-fmt",
+            "not in terraform fmt's canonical format",
+            str(Path(name).relative_to(tmp)) if name.startswith(tmp) else name,
+        )
         for name in proc.stdout.split()
     ]
     if not findings:

@@ -162,6 +162,7 @@ class Registry:
         major: bool | int = False,
         draft: bool = False,
         description: str | None = None,
+        latest_minor_only: bool = False,
     ) -> PublishResult:
         """Register a bundle as a new version and return it.
 
@@ -171,6 +172,10 @@ class Registry:
         any version of the blueprint returns that version with `created=False`. A new minor
         must be backward compatible with the previous minor of its major
         (`IncompatibleSchemaError` otherwise); a blueprint's kind never changes.
+
+        `latest_minor_only=True` (template sync) compares the content only with the latest minor
+        of the target major, as Proton's template sync does: a new `vN` folder always starts
+        major N, and a folder reverted to older content makes a new minor.
         """
         bundle = source if isinstance(source, Bundle) else load_bundle(Path(source))
         if name is None:
@@ -180,13 +185,14 @@ class Registry:
         folder = self.root / name
         with exclusive_lock(folder / LOCK_FILE):
             existing = self._scan(name)
-            same = next((info for info in existing if info.digest == digest), None)
+            target = _next_version(existing, major)
+            previous = _previous_minor(existing, target)
+            compared = _compared(existing, previous, latest_minor_only=latest_minor_only)
+            same = next((info for info in compared if info.digest == digest), None)
             if same is not None:
                 reason = f"{name} {same.version} has identical content ({digest})"
                 return PublishResult(_marked(existing, same), created=False, reasons=(reason,))
             _check_kind(name, existing, bundle.kind)
-            target = _next_version(existing, major)
-            previous = _previous_minor(existing, target)
             if previous is not None:
                 self._check_compatible(previous, bundle, target)
             info = _new_version_info(
@@ -503,6 +509,15 @@ def _next_version(existing: list[VersionInfo], major: bool | int) -> tuple[int, 
 def _previous_minor(existing: list[VersionInfo], target: tuple[int, int]) -> VersionInfo | None:
     same_major = [info for info in existing if info.major == target[0]]
     return same_major[-1] if same_major else None
+
+
+def _compared(
+    existing: list[VersionInfo], previous: VersionInfo | None, *, latest_minor_only: bool
+) -> list[VersionInfo]:
+    """The versions whose content a new bundle is compared with."""
+    if not latest_minor_only:
+        return existing
+    return [previous] if previous is not None else []
 
 
 def _check_kind(name: str, existing: list[VersionInfo], kind: Kind) -> None:

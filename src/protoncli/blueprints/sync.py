@@ -9,8 +9,6 @@ Where the folders are (decision; Proton searches a repository for the template's
 itself when it holds `v<N>` folders, else its sub-folders down to `MAX_SEARCH_DEPTH` levels, so
 both `templates/` and a repository laid out as `environment-templates/<name>/v1/` work. A name
 found twice is synced from the first folder (in sorted order) and the other is reported.
-Content identical to any registered version of the blueprint (not only the latest minor) is
-reported unchanged, with that version.
 """
 
 from __future__ import annotations
@@ -165,7 +163,9 @@ def _sync_one(registry: Registry, folder: TemplateFolder) -> SyncEntry:
             "(its compatible environments) for template sync",
         )
     try:
-        result = registry.publish(bundle, name=folder.name, major=folder.major, draft=True)
+        result = registry.publish(
+            bundle, name=folder.name, major=folder.major, draft=True, latest_minor_only=True
+        )
     except IncompatibleSchemaError as exc:
         reason = f"{exc.message}; put it in a new v{_next_major(folder)} folder"
         return _failed(folder, reason, exc.details)

@@ -20,7 +20,9 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Docs: docs/ in the pcli repository. Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed.",
+    epilog=(
+        "Docs: docs/ in the pcli repository. Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed."
+    ),
 )
 
 
@@ -46,7 +48,10 @@ def root(
         help="Blueprint registry directory (default: pcli's user data directory).",
     ),
     no_input: bool = typer.Option(
-        False, "--no-input", envvar="PCLI_NO_INPUT", help="Never prompt; fail when input is missing."
+        False,
+        "--no-input",
+        envvar="PCLI_NO_INPUT",
+        help="Never prompt; fail when input is missing.",
     ),
 ) -> None:
     ctx.obj = AppState(

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
-from typer.exceptions import TyperException
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from protoncli.errors import ExitCode, PcliError
 

@@ -49,8 +49,9 @@ def table(
     from rich.table import Table
 
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for column in columns:
-        grid.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        last = index == len(columns) - 1
+        grid.add_column(column, overflow="fold", no_wrap=not last)
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     _console().print(grid)

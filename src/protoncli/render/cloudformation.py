@@ -36,9 +36,7 @@ def check_template(text: str, out_path: str) -> None:
     except RenderError as exc:
         offending = _offending_line(exc, text)
         hint = "check the template expressions that produce it"
-        raise RenderError(
-            exc.message, hint=f"{offending}; {hint}" if offending else hint
-        ) from exc
+        raise RenderError(exc.message, hint=f"{offending}; {hint}" if offending else hint) from exc
     if not isinstance(document, Mapping) or "Resources" not in document:
         raise RenderError(
             f"{out_path}: the rendered template has no Resources section",

@@ -98,7 +98,7 @@ class _Reader:
                 parent,
                 key,
                 f"'{dotted}' must be a 12-digit AWS account id, got {value!r}",
-                hint="quote account ids (\"012345678901\") so YAML keeps leading zeros",
+                hint='quote account ids ("012345678901") so YAML keeps leading zeros',
             )
         return text
 
@@ -138,10 +138,9 @@ def _kind(value: Any) -> str:
 def _environments(reader: _Reader, top: Mapping[str, Any], default_account: str) -> dict[str, Any]:
     environments = reader.mapping(top, "environments", "environments")
     result: dict[str, EnvironmentFacts] = {}
-    for name, entry in environments.items():
+    for name, value in environments.items():
         dotted = f"environments.{name}"
-        if entry is None:
-            entry = {}
+        entry = {} if value is None else value
         if not isinstance(entry, Mapping):
             raise reader.fail(environments, name, f"'{dotted}' must be a mapping")
         reader.warn_unknown(entry, ENVIRONMENT_KEYS, dotted)
@@ -156,10 +155,9 @@ def _environments(reader: _Reader, top: Mapping[str, Any], default_account: str)
 def _instances(reader: _Reader, top: Mapping[str, Any]) -> dict[str, InstanceFacts]:
     instances = reader.mapping(top, "instances", "instances")
     result: dict[str, InstanceFacts] = {}
-    for name, entry in instances.items():
+    for name, value in instances.items():
         dotted = f"instances.{name}"
-        if entry is None:
-            entry = {}
+        entry = {} if value is None else value
         if not isinstance(entry, Mapping):
             raise reader.fail(instances, name, f"'{dotted}' must be a mapping")
         reader.warn_unknown(entry, INSTANCE_KEYS, dotted)

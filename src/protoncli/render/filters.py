@@ -70,16 +70,16 @@ def _plain_reads_back(text: str) -> bool:
         as_item = yaml.safe_load(f"- {text}\n")
     except yaml.YAMLError:
         return False
-    return as_value == {"k": text} and as_item == [text]
+    return bool(as_value == {"k": text} and as_item == [text])
 
 
 def yaml_scalar(text: str) -> str:
     """`text` as a YAML scalar that reads back as exactly `text` (plain when that is safe)."""
     if _CONTROL.search(text):
         return json.dumps(text, ensure_ascii=False)
-    if text and text == text.strip() and not _YAML12_NON_STRING.fullmatch(text):
-        if _plain_reads_back(text):
-            return text
+    plain_candidate = text and text == text.strip() and not _YAML12_NON_STRING.fullmatch(text)
+    if plain_candidate and _plain_reads_back(text):
+        return text
     return "'" + text.replace("'", "''") + "'"
 
 

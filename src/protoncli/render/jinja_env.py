@@ -43,7 +43,7 @@ class PathDict(dict[str, Any]):
 
 
 class PlaceholderDict(PathDict):
-    """Outputs when rendering without deployed resources: a missing key reads "placeholder-<key>"."""
+    """Outputs when rendering without deployed resources: missing keys read "placeholder-<key>"."""
 
     __slots__ = ()
 
@@ -51,7 +51,7 @@ class PlaceholderDict(PathDict):
         return f"placeholder-{key}"
 
 
-class ReferenceUndefined(UndefinedError):
+class UndefinedReferenceError(UndefinedError):
     """An undefined reference, with its full dotted path and what to do about it."""
 
     def __init__(self, path: str, hint: str | None, *, top_level: bool) -> None:
@@ -61,7 +61,7 @@ class ReferenceUndefined(UndefinedError):
         self.top_level = top_level
 
 
-class SandboxRefusal(SecurityError):
+class SandboxRefusalError(SecurityError):
     def __init__(self, message: str, attribute: str | None) -> None:
         super().__init__(message)
         self.attribute = attribute
@@ -83,14 +83,16 @@ def _error_factory(obj: Any, name: Any, exc: type[Exception]) -> Callable[[str],
 
     def make(message: str) -> Exception:
         if issubclass(exc, SecurityError):
-            return SandboxRefusal(message, name if isinstance(name, str) else None)
+            return SandboxRefusalError(message, name if isinstance(name, str) else None)
         if obj is missing and isinstance(name, str):
-            return ReferenceUndefined(name, None, top_level=True)
+            return UndefinedReferenceError(name, None, top_level=True)
         if isinstance(obj, PathDict):
             parent = obj._pcli_path  # noqa: SLF001 - PathDict keeps its path private from templates
             path = _child_path(parent, name)
             hints = obj._pcli_hints  # noqa: SLF001 - same
-            return ReferenceUndefined(path, _hint_for(path, parent, name, hints), top_level=False)
+            return UndefinedReferenceError(
+                path, _hint_for(path, parent, name, hints), top_level=False
+            )
         return exc(message)
 
     return make
@@ -163,7 +165,10 @@ def _syntax_error(exc: TemplateSyntaxError, source: str, where: str) -> RenderEr
         return RenderError(
             f"{where}: unescaped CloudFormation dynamic reference {ref}: "
             "Jinja reads '{{' as the start of an expression",
-            hint=f"escape it for Jinja: {{{{ '{ref}' }}}}, or wrap it in {{% raw %}}...{{% endraw %}}",
+            hint=(
+                f"escape it for Jinja: {{{{ '{ref}' }}}}, "
+                "or wrap it in {% raw %}...{% endraw %}"
+            ),
         )
     return RenderError(f"{where}: Jinja syntax error: {exc.message}")
 
@@ -177,7 +182,7 @@ def _root_hint(name: str, namespace: Namespace) -> str:
 
 
 def _sandbox_error(exc: SecurityError, where: str) -> RenderError:
-    attribute = exc.attribute if isinstance(exc, SandboxRefusal) else None
+    attribute = exc.attribute if isinstance(exc, SandboxRefusalError) else None
     if attribute is None:
         found = _UNSAFE_ATTRIBUTE.search(str(exc))
         attribute = found.group(1) if found else None
@@ -192,7 +197,7 @@ def _sandbox_error(exc: SecurityError, where: str) -> RenderError:
 
 
 def _runtime_error(exc: Exception, where: str, namespace: Namespace) -> RenderError:
-    if isinstance(exc, ReferenceUndefined):
+    if isinstance(exc, UndefinedReferenceError):
         hint = _root_hint(exc.path, namespace) if exc.top_level else exc.hint
         return RenderError(f"{where}: '{exc.path}' is undefined", hint=hint)
     if isinstance(exc, SecurityError):
@@ -204,9 +209,7 @@ def _runtime_error(exc: Exception, where: str, namespace: Namespace) -> RenderEr
     return RenderError(f"{where}: template error: {exc}")
 
 
-def render_text(
-    source: str, filename: str, namespace: Namespace, *, line_offset: int = 0
-) -> str:
+def render_text(source: str, filename: str, namespace: Namespace, *, line_offset: int = 0) -> str:
     """Render one template text; raise `RenderError` naming `filename:line` on any failure.
 
     `line_offset` is added to template line numbers (for templates embedded in a larger file).

@@ -29,7 +29,9 @@ def _write(value: Any, level: int) -> str:
         if not value:
             return "{ }"
         pad = INDENT * (level + 1)
-        members = [f"\n{pad}{_scalar(str(key))} : {_write(item, level + 1)}" for key, item in value.items()]
+        members = [
+            f"\n{pad}{_scalar(str(key))} : {_write(item, level + 1)}" for key, item in value.items()
+        ]
         return "{" + ",".join(members) + "\n" + INDENT * level + "}"
     if isinstance(value, list | tuple):
         if not value:

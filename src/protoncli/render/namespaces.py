@@ -75,9 +75,17 @@ def repository_fields(service: Mapping[str, str]) -> dict[str, str]:
     return {key: service.get(key, "") for key in REPOSITORY_FIELDS}
 
 
-def environment_namespace(name: str, inputs: Mapping[str, Any], facts: EnvironmentFacts) -> Namespace:
+def environment_namespace(
+    name: str, inputs: Mapping[str, Any], facts: EnvironmentFacts
+) -> Namespace:
     values = {"environment": {"name": name, "account_id": facts.account_id, "inputs": dict(inputs)}}
-    hints = {"environment.inputs": _inputs_hint("the environment")}
+    hints = {
+        "environment.inputs": _inputs_hint("the environment"),
+        "environment": (
+            "an environment template sees environment.name, environment.account_id and "
+            "environment.inputs; no outputs of other resources reach it"
+        ),
+    }
     return Namespace(values, hints)
 
 
@@ -100,11 +108,11 @@ def service_instance_namespace(
     service: str,
     instance: str,
     inputs: Mapping[str, Any],
+    *,
     environment: str,
     environment_facts: EnvironmentFacts,
     facts: InstanceFacts,
     repository: Mapping[str, str] | None,
-    *,
     placeholders: bool = False,
 ) -> Namespace:
     environment_values = _environment(environment, environment_facts)

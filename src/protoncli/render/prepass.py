@@ -67,7 +67,11 @@ def add_indent_filters(source: str) -> str:
             position = end_raw.end()
             continue
         closer = {"{": "}}", "%": "%}", "#": "#}"}[kind]
-        end = source.find(closer, found.end()) if kind == "#" else _tag_end(source, found.end(), closer)
+        end = (
+            source.find(closer, found.end())
+            if kind == "#"
+            else _tag_end(source, found.end(), closer)
+        )
         if end < 0:
             break
         position = end + 2

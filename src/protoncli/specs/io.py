@@ -52,6 +52,10 @@ ENVIRONMENT_KEYS = ("proton", "spec", "blueprint", "version", "region")
 SERVICE_KEYS = ("proton", "pipeline", "instances", "blueprint", "version")
 INSTANCE_KEYS = ("name", "environment", "spec")
 SPEC_KINDS = (ENVIRONMENT_SPEC, SERVICE_SPEC)
+SPEC_SHAPE_HINT = (
+    "a spec has 'proton: EnvironmentSpec' with 'spec:', or 'proton: ServiceSpec' with "
+    "'instances:' (name, environment, spec) and an optional 'pipeline:'"
+)
 
 
 class _Report:
@@ -74,8 +78,7 @@ class _Report:
     def raise_errors(self) -> None:
         if not self.errors:
             return
-        hint = "a spec has 'proton: EnvironmentSpec' with 'spec:', or 'proton: ServiceSpec' "
-        hint += "with 'instances:' (name, environment, spec) and an optional 'pipeline:'"
+        hint = SPEC_SHAPE_HINT
         if len(self.errors) == 1:
             raise InputError(self.errors[0], hint=hint)
         raise InputError(
@@ -112,6 +115,7 @@ def parse_spec_with_warnings(text: str, source: str) -> tuple[Spec, list[str]]:
         raise InputError(
             f"{source}: a spec must be a mapping with 'proton: EnvironmentSpec' or "
             "'proton: ServiceSpec'",
+            hint=SPEC_SHAPE_HINT,
         )
     report = _Report(source)
     kind = document.get("proton")
@@ -120,11 +124,19 @@ def parse_spec_with_warnings(text: str, source: str) -> tuple[Spec, list[str]]:
         report.raise_errors()
     allowed = ENVIRONMENT_KEYS if kind == ENVIRONMENT_SPEC else SERVICE_KEYS
     for key in document:
-        if key not in allowed:
-            known = ", ".join(allowed)
+        if key == "region" and kind == SERVICE_SPEC:
             report.warn(
                 _line(document, key),
-                f"unknown key '{key}' is ignored{_closest(key, allowed)} (a {kind} has: {known})",
+                "unknown key 'region' is ignored: a service runs in the regions of its "
+                "environments",
+            )
+        elif key not in allowed:
+            known = ", ".join(allowed)
+            article = "an" if kind == ENVIRONMENT_SPEC else "a"
+            report.warn(
+                _line(document, key),
+                f"unknown key '{key}' is ignored{_closest(key, allowed)} "
+                f"({article} {kind} has: {known})",
             )
     header = _header(document, report, allowed)
     spec: Spec
@@ -151,8 +163,8 @@ def _report_bad_kind(document: MarkedDict, report: _Report) -> None:
 
 def _header(document: MarkedDict, report: _Report, allowed: tuple[str, ...]) -> dict[str, Any]:
     header: dict[str, Any] = {}
-    for key in HEADER_KEYS:
-        if key not in document or key not in allowed:
+    for key in document:  # file order, so that dump_spec writes them back as they were
+        if key not in HEADER_KEYS or key not in allowed:
             continue
         value = document[key]
         if isinstance(value, str) and value:

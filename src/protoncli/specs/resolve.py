@@ -270,6 +270,7 @@ def apply_params(
 
     Booleans read true/false/yes/no/1/0; arrays read a JSON list (`["a", "b"]`) or a
     comma-separated list (`a, b`), whose items are converted by the items' type.
+    `${Proton::CURRENT_VAL}` is kept as it is, for the resolver to take the previous value.
     """
     result = dict(values)
     errors: list[str] = []
@@ -280,6 +281,9 @@ def apply_params(
             errors.append(
                 f"--param {key}: the blueprint has no input '{key}'{_closest(key, names)}"
             )
+            continue
+        if text == CURRENT_VAL:
+            result[key] = text  # resolved later from the previous spec
             continue
         try:
             result[key] = _convert(item, text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import random
+import os
 import tarfile
 from pathlib import Path
 
@@ -68,6 +68,19 @@ def test_accepts_dot_slash_members_and_an_empty_existing_target(work, make_tarba
     assert (root / "manifest.yaml").is_file()
 
 
+def test_a_folder_listed_twice_is_fine(work, make_tarball, member):
+    archive = make_tarball(
+        work / "b.tgz",
+        [
+            member("schema/", kind=tarfile.DIRTYPE),
+            member("schema/schema.yaml", SCHEMA),
+            member("schema", kind=tarfile.DIRTYPE),
+        ],
+    )
+    root = extract_bundle_archive(archive, work / "out")
+    assert (root / "schema/schema.yaml").read_bytes() == SCHEMA
+
+
 def test_links_inside_the_bundle_are_kept(work, make_tarball, member):
     archive = make_tarball(
         work / "b.tgz",
@@ -96,8 +109,7 @@ def test_links_inside_the_bundle_are_kept(work, make_tarball, member):
         ),
         (
             [("/etc/evil-x", tarfile.REGTYPE, "")],
-            "member '/etc/evil-x' has an absolute path; "
-            "it would be written outside the bundle",
+            "member '/etc/evil-x' has an absolute path; it would be written outside the bundle",
         ),
         (
             [("passwd", tarfile.SYMTYPE, "/etc/passwd")],
@@ -118,18 +130,18 @@ def test_links_inside_the_bundle_are_kept(work, make_tarball, member):
         ),
         (
             [("hard", tarfile.LNKTYPE, "../outside.txt")],
-            "member 'hard' is a hard link to '../outside.txt', "
-            "which is not a file inside the bundle",
+            (
+                "member 'hard' is a hard link to '../outside.txt', "
+                "which is not a file inside the bundle"
+            ),
         ),
         (
             [("hard", tarfile.LNKTYPE, "/etc/passwd")],
-            "member 'hard' is a hard link to '/etc/passwd', "
-            "which is not a file inside the bundle",
+            "member 'hard' is a hard link to '/etc/passwd', which is not a file inside the bundle",
         ),
         (
             [("null", tarfile.CHRTYPE, "")],
-            "member 'null' is a character device; "
-            "a bundle holds only files, folders and links",
+            "member 'null' is a character device; a bundle holds only files, folders and links",
         ),
         (
             [("disk", tarfile.BLKTYPE, "")],
@@ -137,8 +149,7 @@ def test_links_inside_the_bundle_are_kept(work, make_tarball, member):
         ),
         (
             [("pipe", tarfile.FIFOTYPE, "")],
-            "member 'pipe' is a FIFO (named pipe); "
-            "a bundle holds only files, folders and links",
+            "member 'pipe' is a FIFO (named pipe); a bundle holds only files, folders and links",
         ),
         (
             [("d", tarfile.SYMTYPE, "schema"), ("d/evil.txt", tarfile.REGTYPE, "")],
@@ -151,7 +162,7 @@ def test_links_inside_the_bundle_are_kept(work, make_tarball, member):
     ],
 )
 def test_attacks_are_refused_before_anything_is_written(
-    work, make_tarball, member, listing, members, expected
+    work, make_tarball, member, listing, *, members, expected
 ):
     entries = [member("schema/schema.yaml", SCHEMA)]
     for name, kind, linkname in members:
@@ -171,7 +182,10 @@ def test_a_target_that_is_not_empty_is_refused_and_left_alone(work, tarball_of):
     (work / "out" / "keep.txt").write_text("mine")
     with pytest.raises(BundleError) as caught:
         extract_bundle_archive(archive, work / "out")
-    assert caught.value.message == f"{work / 'out'}: the folder to extract into must be empty or absent"
+    assert (
+        caught.value.message
+        == f"{work / 'out'}: the folder to extract into must be empty or absent"
+    )
     assert [p.name for p in (work / "out").iterdir()] == ["keep.txt"]
 
 
@@ -237,7 +251,7 @@ def test_not_an_archive(work, listing, content):
 
 
 def test_truncated_archive(work, tarball_of, listing):
-    noise = random.Random(7).randbytes(200_000)  # incompressible, so the cut lands in the data
+    noise = os.urandom(200_000)  # incompressible, so the cut lands in the data
     whole = tarball_of(work / "whole.tar.gz", {"schema/schema.yaml": SCHEMA, "blob.bin": noise})
     archive = work / "cut.tar.gz"
     archive.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
@@ -311,6 +325,9 @@ def test_extraction_filter_errors_are_translated(error, expected):
 
     info = tarfile.TarInfo("x")
     info.linkname = "/y"
-    exc = error(info) if error in {tarfile.AbsolutePathError, tarfile.AbsoluteLinkError,
-                                   tarfile.SpecialFileError} else error(info, "/y")
+    exc = (
+        error(info)
+        if error in {tarfile.AbsolutePathError, tarfile.AbsoluteLinkError, tarfile.SpecialFileError}
+        else error(info, "/y")
+    )
     assert _filter_message("b.tgz", info, exc).startswith(f"b.tgz: {expected}")

@@ -54,7 +54,9 @@ def test_parse_version(text, expected):
     assert format_version(*expected) == text
 
 
-@pytest.mark.parametrize("text", ["1", "01.0", "1.01", "1.0.0", "v1.0", "1.", ".1", "", " 1.0", "-1.0"])
+@pytest.mark.parametrize(
+    "text", ["1", "01.0", "1.01", "1.0.0", "v1.0", "1.", ".1", "", " 1.0", "-1.0"]
+)
 def test_parse_version_refuses(text):
     with pytest.raises(UsageError) as caught:
         parse_version(text)
@@ -69,6 +71,8 @@ def test_version_part():
     assert parse_version_part("12") == 12
     assert parse_version_part("012") is None
     assert parse_version_part("") is None
+    assert parse_version_part("1\u0663") is None  # ARABIC-INDIC DIGIT THREE
+    assert parse_version_part("1\n") is None
 
 
 def test_file_size_message_names_file_and_limit():

@@ -145,3 +145,30 @@ def test_a_folder_without_template_sync_layout_is_an_error(registry, tmp_path):
         f"{tmp_path / 'empty'}: no template-sync folders (<name>/v<N>/) found"
     )
     assert missing.value.message == f"{tmp_path / 'nowhere'}: no such folder"
+
+
+def test_a_new_major_folder_starts_its_major_even_with_the_same_content(registry, bundles):
+    bundles.environment("network/v1")
+    sync_directory(registry, bundles.base)
+    bundles.environment("network/v2")
+
+    report = sync_directory(registry, bundles.base)
+
+    assert _actions(report) == [
+        ("network", "v1", "unchanged", "1.0"),
+        ("network", "v2", "created", "2.0"),
+    ]
+
+
+def test_a_folder_reverted_to_older_content_makes_a_new_minor(registry, bundles):
+    bundles.environment("network/v1", description="first")
+    sync_directory(registry, bundles.base)
+    bundles.environment("network/v1", description="second")
+    sync_directory(registry, bundles.base)
+    bundles.environment("network/v1", description="first")
+
+    report = sync_directory(registry, bundles.base)
+
+    assert _actions(report) == [("network", "v1", "created", "1.2")]
+    first, _, reverted = registry.versions("network")
+    assert reverted.digest == first.digest

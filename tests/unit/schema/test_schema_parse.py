@@ -192,39 +192,51 @@ def test_type_without_properties_has_no_inputs():
         (
             "settings:\n  type: object\n  properties: {a: {type: string}}\n",
             11,
-            "type 'WorkerInput', property 'settings': nested objects (type: object) are not "
-            "supported; an input is one of string, number, integer, boolean, array",
+            (
+                "type 'WorkerInput', property 'settings': nested objects (type: object) are not "
+                "supported; an input is one of string, number, integer, boolean, array"
+            ),
         ),
         (
             "stage:\n  $ref: '#/Stage'\n",
             11,
-            "type 'WorkerInput', property 'stage': '$ref' is not supported; write the property "
-            "inline with a type (string, number, integer, boolean or array)",
+            (
+                "type 'WorkerInput', property 'stage': '$ref' is not supported; write the property "
+                "inline with a type (string, number, integer, boolean or array)"
+            ),
         ),
         (
             "size:\n  oneOf: [{type: string}, {type: number}]\n",
             11,
-            "type 'WorkerInput', property 'size': 'oneOf' is not supported; give the property "
-            "a single type (string, number, integer, boolean or array)",
+            (
+                "type 'WorkerInput', property 'size': 'oneOf' is not supported; give the property "
+                "a single type (string, number, integer, boolean or array)"
+            ),
         ),
         (
             "size:\n  description: no type here\n",
             10,
-            "type 'WorkerInput', property 'size': has no type "
-            "(give type: string, number, integer, boolean, array)",
+            (
+                "type 'WorkerInput', property 'size': has no type "
+                "(give type: string, number, integer, boolean, array)"
+            ),
         ),
         (
             "size:\n  type: strng\n",
             11,
-            "type 'WorkerInput', property 'size': type 'strng' is not supported "
-            "(use one of string, number, integer, boolean, array) (did you mean 'string'?)",
+            (
+                "type 'WorkerInput', property 'size': type 'strng' is not supported "
+                "(use one of string, number, integer, boolean, array) (did you mean 'string'?)"
+            ),
         ),
         (
             "size:\n  type: string\n  nullable: true\n",
             12,
-            "type 'WorkerInput', property 'size': keyword 'nullable' is not supported (allowed: "
-            "type, title, description, format, enum, pattern, minLength, maxLength, minimum, "
-            "maximum, default, example, minItems, maxItems, items)",
+            (
+                "type 'WorkerInput', property 'size': keyword 'nullable' is not supported "
+                "(allowed: type, title, description, format, enum, pattern, minLength, maxLength, "
+                "minimum, maximum, default, example, minItems, maxItems, items)"
+            ),
         ),
         (
             "size:\n  type: string\n  maxlength: 3\n",
@@ -234,14 +246,18 @@ def test_type_without_properties_has_no_inputs():
         (
             "names:\n  type: array\n",
             10,
-            "type 'WorkerInput', property 'names': an array needs items with a type, "
-            "such as items: {type: string}",
+            (
+                "type 'WorkerInput', property 'names': an array needs items with a type, "
+                "such as items: {type: string}"
+            ),
         ),
         (
             "names:\n  type: array\n  items: {type: object}\n",
             12,
-            "property 'names', items: arrays of objects are not supported; items are one of "
-            "string, number, integer, boolean",
+            (
+                "property 'names', items: arrays of objects are not supported; items are one of "
+                "string, number, integer, boolean"
+            ),
         ),
         (
             "names:\n  type: array\n  items: {type: array, items: {type: string}}\n",
@@ -375,8 +391,10 @@ def schema_with_root(root: str) -> str:
         ),
         (
             'format: {openapi: "3.0.0"}\n',
-            f"{SOURCE}:2: missing environment_input_type (environment blueprint) or "
-            "service_input_type (service blueprint)",
+            (
+                f"{SOURCE}:2: missing environment_input_type (environment blueprint) or "
+                "service_input_type (service blueprint)"
+            ),
         ),
         (
             'format: {openapi: "3.0.0"}\nenvironment_input_type: A\nservice_input_type: B\n',
@@ -388,8 +406,10 @@ def schema_with_root(root: str) -> str:
         ),
         (
             'format: {openapi: "3.0.0"}\nservice_input_type: Bee\n',
-            f"{SOURCE}:3: service_input_type names type 'Bee', which is not under types "
-            "(types: A, B)",
+            (
+                f"{SOURCE}:3: service_input_type names type 'Bee', which is not under types "
+                "(types: A, B)"
+            ),
         ),
         (
             'format: {openapi: "3.0.0"}\nservice_input_type: A\npipeline_input_type: C\n',
@@ -401,8 +421,10 @@ def schema_with_root(root: str) -> str:
         ),
         (
             'format: {openapi: "3.0.0"}\nenvironment_input_type: A\nversion: 2\n',
-            f"{SOURCE}:4: unknown key 'schema.version' (allowed: format, environment_input_type, "
-            "service_input_type, pipeline_input_type, types)",
+            (
+                f"{SOURCE}:4: unknown key 'schema.version' (allowed: format, "
+                "environment_input_type, service_input_type, pipeline_input_type, types)"
+            ),
         ),
     ],
 )
@@ -428,8 +450,10 @@ def test_types_must_be_a_mapping():
         ("A: [x]\n", f"{SOURCE}:5: type 'A' must be a mapping with type: object"),
         (
             "A:\n  type: object\n  additionalProperties: false\n",
-            f"{SOURCE}:7: type 'A': key 'additionalProperties' is not supported "
-            "(allowed: type, description, properties, required)",
+            (
+                f"{SOURCE}:7: type 'A': key 'additionalProperties' is not supported "
+                "(allowed: type, description, properties, required)"
+            ),
         ),
         ("A:\n  type: object\n  properties: [x]\n", f"{SOURCE}:7: type 'A': properties must be"),
         ("A:\n  type: object\n  description: 5\n", f"{SOURCE}:7: type 'A': description must be"),

@@ -61,29 +61,41 @@ def test_default_that_breaks_its_own_constraints():
         """
     )
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'public': the default does not fit the schema: "
-        "expected true or false, got the string 'public'",
-        f"{SOURCE}:11: type 'StageInput', input 'port': the default does not fit the schema: "
-        "8080 is greater than the maximum of 100",
-        f"{SOURCE}:15: type 'StageInput', input 'size': the default does not fit the schema: "
-        "'xl' is not one of the allowed values: 's', 'm'",
-        f"{SOURCE}:19: type 'StageInput', input 'code': the default does not fit the schema: "
-        "'abc' does not match the pattern ^[A-Z]{3}$",
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'public': the default does not fit the schema: "
+            "expected true or false, got the string 'public'"
+        ),
+        (
+            f"{SOURCE}:11: type 'StageInput', input 'port': the default does not fit the schema: "
+            "8080 is greater than the maximum of 100"
+        ),
+        (
+            f"{SOURCE}:15: type 'StageInput', input 'size': the default does not fit the schema: "
+            "'xl' is not one of the allowed values: 's', 'm'"
+        ),
+        (
+            f"{SOURCE}:19: type 'StageInput', input 'code': the default does not fit the schema: "
+            "'abc' does not match the pattern ^[A-Z]{3}$"
+        ),
     ]
 
 
 def test_required_input_with_a_default():
     assert problems_of("zones: {type: integer, default: 2}\n", required="[zones]") == [
-        f"{SOURCE}:8: type 'StageInput', input 'zones': is required and has a default; "
-        "the default makes it optional"
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'zones': is required and has a default; "
+            "the default makes it optional"
+        )
     ]
 
 
 def test_enum_values_of_the_wrong_type_and_duplicates():
     problems = problems_of("count: {type: integer, enum: [1, two, 1]}\n")
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'count': an enum value does not fit the schema: "
-        "expected a whole number (integer), got the string 'two'",
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'count': an enum value does not fit the schema: "
+            "expected a whole number (integer), got the string 'two'"
+        ),
         f"{SOURCE}:8: type 'StageInput', input 'count': enum lists 1 more than once",
     ]
 
@@ -91,8 +103,10 @@ def test_enum_values_of_the_wrong_type_and_duplicates():
 def test_enum_of_array_items_is_checked():
     problems = problems_of("ports: {type: array, items: {type: number, enum: [80, http]}}\n")
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'ports': items: an enum value does not fit the "
-        "schema: expected a number, got the string 'http'"
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'ports': items: an enum value does not fit the "
+            "schema: expected a number, got the string 'http'"
+        )
     ]
 
 
@@ -101,18 +115,27 @@ def test_bounds_that_no_value_can_satisfy():
         """\
         port: {type: number, minimum: 10, maximum: 5}
         code: {type: string, minLength: 4, maxLength: 2}
-        tags: {type: array, items: {type: string, minLength: 3, maxLength: 1}, minItems: 3, maxItems: 2}
+        tags: {type: array, items: {type: string, minLength: 3, maxLength: 1},
+               minItems: 3, maxItems: 2}
         """
     )
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'port': minimum 10 is greater than maximum 5; "
-        "no value can satisfy both",
-        f"{SOURCE}:9: type 'StageInput', input 'code': minLength 4 is greater than "
-        "maxLength 2; no value can satisfy both",
-        f"{SOURCE}:10: type 'StageInput', input 'tags': minItems 3 is greater than maxItems 2; "
-        "no value can satisfy both",
-        f"{SOURCE}:10: type 'StageInput', input 'tags': items: minLength 3 is greater than "
-        "maxLength 1; no value can satisfy both",
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'port': minimum 10 is greater than maximum 5; "
+            "no value can satisfy both"
+        ),
+        (
+            f"{SOURCE}:9: type 'StageInput', input 'code': minLength 4 is greater than "
+            "maxLength 2; no value can satisfy both"
+        ),
+        (
+            f"{SOURCE}:10: type 'StageInput', input 'tags': minItems 3 is greater than maxItems 2; "
+            "no value can satisfy both"
+        ),
+        (
+            f"{SOURCE}:10: type 'StageInput', input 'tags': items: minLength 3 is greater than "
+            "maxLength 1; no value can satisfy both"
+        ),
     ]
 
 
@@ -124,24 +147,36 @@ def test_keywords_that_have_no_effect_on_the_type():
         """
     )
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'port': minLength has no effect on a number input "
-        "(it applies to string)",
-        f"{SOURCE}:8: type 'StageInput', input 'port': pattern has no effect on a number input "
-        "(it applies to string)",
-        f"{SOURCE}:9: type 'StageInput', input 'name': minimum has no effect on a string input "
-        "(it applies to number and integer)",
-        f"{SOURCE}:9: type 'StageInput', input 'name': items has no effect on a string input "
-        "(it applies to array)",
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'port': minLength has no effect on a number "
+            "input (it applies to string)"
+        ),
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'port': pattern has no effect on a number input "
+            "(it applies to string)"
+        ),
+        (
+            f"{SOURCE}:9: type 'StageInput', input 'name': minimum has no effect on a string input "
+            "(it applies to number and integer)"
+        ),
+        (
+            f"{SOURCE}:9: type 'StageInput', input 'name': items has no effect on a string input "
+            "(it applies to array)"
+        ),
     ]
 
 
 def test_secret_with_default_never_shows_the_value():
     problems = problems_of("token: {type: string, format: password, default: 7, maxLength: 1}\n")
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'token': the default does not fit the schema: "
-        "expected a string, got a number; quote the value in YAML to keep it as written",
-        f"{SOURCE}:8: type 'StageInput', input 'token': is secret (format: password) but has a "
-        "default written in the bundle",
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'token': the default does not fit the schema: "
+            "expected a string, got a number; quote the value in YAML to keep it as written"
+        ),
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'token': is secret (format: password) but has a "
+            "default written in the bundle"
+        ),
     ]
     assert not any("7" in problem.split(": ", 1)[1] for problem in problems)
 
@@ -149,8 +184,10 @@ def test_secret_with_default_never_shows_the_value():
 def test_names_templates_cannot_reach():
     problems = problems_of("vpc-cidr: {type: string}\n")
     assert problems == [
-        f"{SOURCE}:8: type 'StageInput', input 'vpc-cidr': the name is not an identifier "
-        "(letters, digits, _); templates cannot write inputs.vpc-cidr"
+        (
+            f"{SOURCE}:8: type 'StageInput', input 'vpc-cidr': the name is not an identifier "
+            "(letters, digits, _); templates cannot write inputs.vpc-cidr"
+        )
     ]
 
 
@@ -179,7 +216,9 @@ def test_pipeline_inputs_are_checked_too():
         """
     )
     assert schema_problems(parse_schema(text, SOURCE)) == [
-        f"{SOURCE}:12: type 'Pipe', input 'stages': the default does not fit the schema: "
-        "expected a whole number (integer), got the string '3'; remove the quotes to make it "
-        "a number"
+        (
+            f"{SOURCE}:12: type 'Pipe', input 'stages': the default does not fit the schema: "
+            "expected a whole number (integer), got the string '3'; remove the quotes to make it "
+            "a number"
+        )
     ]

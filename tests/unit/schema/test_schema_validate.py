@@ -63,8 +63,7 @@ def api() -> InputType:
 
 def messages(input_type: InputType, values: dict[str, object]) -> list[str]:
     return [
-        str(problem)
-        for problem in validate_inputs(input_type, values, where="instance 'api-prod'")
+        str(problem) for problem in validate_inputs(input_type, values, where="instance 'api-prod'")
     ]
 
 
@@ -127,23 +126,36 @@ def test_every_violation_is_reported_in_schema_order_with_lines(api):
         api, values, where="instance 'api-prod'", key_lines=lines, source="svc.yaml", line=9
     )
     assert [str(problem) for problem in problems] == [
-        "svc.yaml:9: instance 'api-prod', input 'hostname' is required "
-        "(type string: Public host name)",
-        "svc.yaml:13: instance 'api-prod', input 'port': 70000 is greater than the maximum "
-        "of 65535",
+        (
+            "svc.yaml:9: instance 'api-prod', input 'hostname' is required "
+            "(type string: Public host name)"
+        ),
+        (
+            "svc.yaml:13: instance 'api-prod', input 'port': 70000 is greater than the maximum "
+            "of 65535"
+        ),
         "svc.yaml:15: instance 'api-prod', input 'workers': 0 is less than the minimum of 1",
-        "svc.yaml:17: instance 'api-prod', input 'verbose': expected true or false, got the "
-        "string 'yes'; write true or false without quotes",
-        "svc.yaml:14: instance 'api-prod', input 'plan': 'enterprise' is not one of the "
-        "allowed values: 'free', 'team', 'business'",
-        "svc.yaml:12: instance 'api-prod', input 'zones': the list has 4 items; at most 3 "
-        "allowed",
-        "svc.yaml:12: instance 'api-prod', input 'zones': item 2: 'mars' does not match the "
-        "pattern ^[a-z]{2}-[a-z]+-[0-9]$",
-        "svc.yaml:12: instance 'api-prod', input 'zones': item 3: expected a string, got the "
-        "number 7; quote the value in YAML to keep it as written",
-        "svc.yaml:16: instance 'api-prod', input 'weights': item 2: 11 is greater than the "
-        "maximum of 10",
+        (
+            "svc.yaml:17: instance 'api-prod', input 'verbose': expected true or false, got the "
+            "string 'yes'; write true or false without quotes"
+        ),
+        (
+            "svc.yaml:14: instance 'api-prod', input 'plan': 'enterprise' is not one of the "
+            "allowed values: 'free', 'team', 'business'"
+        ),
+        "svc.yaml:12: instance 'api-prod', input 'zones': the list has 4 items; at most 3 allowed",
+        (
+            "svc.yaml:12: instance 'api-prod', input 'zones': item 2: 'mars' does not match the "
+            "pattern ^[a-z]{2}-[a-z]+-[0-9]$"
+        ),
+        (
+            "svc.yaml:12: instance 'api-prod', input 'zones': item 3: expected a string, got the "
+            "number 7; quote the value in YAML to keep it as written"
+        ),
+        (
+            "svc.yaml:16: instance 'api-prod', input 'weights': item 2: 11 is greater than the "
+            "maximum of 10"
+        ),
     ]
     assert problems[0] == Problem(
         where="instance 'api-prod'",
@@ -169,18 +181,24 @@ def test_missing_array_names_its_item_type(api):
     [
         (
             {"hostname": 12345},
-            "input 'hostname': expected a string, got the number 12345; quote the value in YAML "
-            "to keep it as written",
+            (
+                "input 'hostname': expected a string, got the number 12345; quote the value in "
+                "YAML to keep it as written"
+            ),
         ),
         (
             {"hostname": True},
-            "input 'hostname': expected a string, got the boolean true; quote the value in YAML "
-            "to keep it as written",
+            (
+                "input 'hostname': expected a string, got the boolean true; quote the value in "
+                "YAML to keep it as written"
+            ),
         ),
         (
             {"hostname": dt.date(2024, 5, 1)},
-            "input 'hostname': expected a string, got the date 2024-05-01; quote the value in "
-            "YAML to keep it as written",
+            (
+                "input 'hostname': expected a string, got the date 2024-05-01; quote the value in "
+                "YAML to keep it as written"
+            ),
         ),
         (
             {"hostname": None},
@@ -188,18 +206,25 @@ def test_missing_array_names_its_item_type(api):
         ),
         (
             {"port": "80"},
-            "input 'port': expected a number, got the string '80'; remove the quotes to make it "
-            "a number",
+            (
+                "input 'port': expected a number, got the string '80'; remove the quotes to make "
+                "it a number"
+            ),
         ),
         ({"port": True}, "input 'port': expected a number, got the boolean true"),
         ({"port": "eighty"}, "input 'port': expected a number, got the string 'eighty'"),
-        ({"workers": 2.5}, "input 'workers': expected a whole number (integer), got the number 2.5"),
+        (
+            {"workers": 2.5},
+            "input 'workers': expected a whole number (integer), got the number 2.5",
+        ),
         ({"workers": False}, "input 'workers': expected a whole number (integer), got the boolean"),
         ({"verbose": 1}, "input 'verbose': expected true or false, got the number 1"),
         (
             {"zones": "eu-west-1"},
-            "input 'zones': expected a list, got the string 'eu-west-1'; write a YAML list such "
-            "as [a, b]",
+            (
+                "input 'zones': expected a list, got the string 'eu-west-1'; write a YAML list "
+                "such as [a, b]"
+            ),
         ),
         ({"zones": []}, "input 'zones': the list has 0 items; at least 1 allowed"),
         ({"zones": {"a": 1}}, "input 'zones': expected a list, got a mapping"),
@@ -227,13 +252,17 @@ def test_messages_people_can_act_on(api, values, expected):
 def test_secret_values_never_appear(api):
     found = messages(api, {**VALID, "db_password": "hunter2"})
     assert found == [
-        "instance 'api-prod', input 'db_password': the value is too short: 7 characters, "
-        "at least 12 needed"
+        (
+            "instance 'api-prod', input 'db_password': the value is too short: 7 characters, "
+            "at least 12 needed"
+        )
     ]
     found = messages(api, {**VALID, "db_password": 31337})
     assert found == [
-        "instance 'api-prod', input 'db_password': expected a string, got a number; "
-        "quote the value in YAML to keep it as written"
+        (
+            "instance 'api-prod', input 'db_password': expected a string, got a number; "
+            "quote the value in YAML to keep it as written"
+        )
     ]
 
 

@@ -60,7 +60,7 @@ def _version_record(info: VersionInfo, recommended: str | None) -> dict[str, Any
         "created_at": info.created_at,
         "published_at": info.published_at,
         "provisioning": info.provisioning,
-        "compatible_environments": list(info.compatible_environments),
+        "compatible_environments": [str(env) for env in info.compatible_environments],
     }
 
 
@@ -83,7 +83,7 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
                         "recommended": bp.recommended,
                         "latest": bp.latest,
                         "versions": bp.version_count,
-                        "provisioning": bp.provisioning,
+                        "description": bp.description,
                     }
                     for bp in blueprints
                 ],
@@ -93,13 +93,14 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     if not blueprints:
         output.note(f"No blueprints in {registry.root}. Publish one: pcli blueprint publish DIR")
         return
-    output.table(
-        ["NAME", "KIND", "PROVISIONING", "RECOMMENDED", "LATEST", "VERSIONS"],
-        [
-            (bp.name, bp.kind, bp.provisioning, bp.recommended or "-", bp.latest, bp.version_count)
-            for bp in blueprints
-        ],
-    )
+    columns = ["NAME", "KIND", "RECOMMENDED", "LATEST", "VERSIONS"]
+    rows: list[tuple[Any, ...]] = [
+        (bp.name, bp.kind, bp.recommended or "-", bp.latest, bp.version_count) for bp in blueprints
+    ]
+    if any(bp.description for bp in blueprints):
+        columns.append("DESCRIPTION")
+        rows = [(*row, bp.description or "") for row, bp in zip(rows, blueprints, strict=True)]
+    output.table(columns, rows)
 
 
 @app.command()
@@ -116,7 +117,9 @@ def versions(
     infos = registry.versions(name)
     recommended = _recommended(infos)
     if json_:
-        output.print_json({"name": name, "versions": [_version_record(i, recommended) for i in infos]})
+        output.print_json(
+            {"name": name, "versions": [_version_record(i, recommended) for i in infos]}
+        )
         return
     output.table(
         ["VERSION", "STATUS", "RECOMMENDED", "DIGEST", "CREATED"],
@@ -141,7 +144,9 @@ def _recommended(infos: list[VersionInfo]) -> str | None:
 @app.command()
 def show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., metavar="NAME[@VERSION]", help="Blueprint, optionally a version."),
+    ref: str = typer.Argument(
+        ..., metavar="NAME[@VERSION]", help="Blueprint, optionally a version."
+    ),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Show a blueprint version: its inputs (from the schema) and compatible environments.
@@ -235,91 +240,28 @@ def sync(
     report = sync_directory(_registry(ctx), directory)
     rows = [
         {
-            "name": item.name,
-            "folder": item.folder,
-            "action": item.action,
-            "version": item.version,
-            "reason": item.reason,
+            "name": entry.name,
+            "folder": entry.major_folder,
+            "path": str(entry.path),
+            "action": str(entry.action),
+            "version": entry.version,
+            "reason": entry.reason,
+            "details": list(entry.details),
         }
-        for item in report.items
+        for entry in report.entries
     ]
     if json_:
-        output.print_json({"items": rows})
+        output.print_json({"root": str(report.root), "ok": report.ok, "entries": rows})
     else:
         output.table(
             ["NAME", "FOLDER", "ACTION", "VERSION", "REASON"],
-            [(r["name"], r["folder"], r["action"], r["version"] or "-", r["reason"] or "") for r in rows],
+            [
+                (r["name"], r["folder"], r["action"], r["version"] or "-", r["reason"] or "")
+                for r in rows
+            ],
         )
-    if any(item.action == "failed" for item in report.items):
+        for entry in report.entries:
+            for detail in entry.details:
+                output.note(f"  {entry.name}/{entry.major_folder}: {detail}")
+    if not report.ok:
         raise typer.Exit(1)
-
-
-@app.command()
-def render(
-    ctx: typer.Context,
-    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
-    spec: Path | None = typer.Option(
-        None, "--spec", "-s", help="Proton spec file (EnvironmentSpec or ServiceSpec)."
-    ),
-    output_dir: Path = typer.Option(
-        ..., "--output-dir", "-o", help="Where to write the rendered files."
-    ),
-    name: str | None = typer.Option(
-        None,
-        "--name",
-        "-n",
-        help="Environment, service or component name (default: the spec file's stem).",
-    ),
-    context: Path | None = typer.Option(
-        None,
-        "--context",
-        "-c",
-        help="YAML/JSON file with account ids, outputs of deployed resources and repository facts.",
-    ),
-    previous_spec: Path | None = typer.Option(
-        None, "--previous-spec", help="Spec of the last deployment, for ${Proton::CURRENT_VAL}."
-    ),
-    json_: bool = JSON_OPTION,
-) -> None:
-    """Render a bundle with a spec into CloudFormation, Terraform or CodeBuild inputs, offline.
-
-    Output folders follow Proton's: ENV/, ENV/SERVICE-INSTANCE/, SERVICE/pipeline/, ENV/COMPONENT/.
-
-    Examples:
-      pcli blueprint render vpc-ecs-env --spec dev.yaml -o out --name dev
-      pcli blueprint render ./svc/v1 --spec svc.yaml -o out -n api --context ctx.yaml
-    """
-    from protoncli.cli.commands.blueprint_view import render_command
-
-    loaded, info = open_bundle(ctx, bundle)
-    render_command(
-        loaded,
-        info,
-        spec=spec,
-        output_dir=output_dir,
-        name=name,
-        context=context,
-        previous_spec=previous_spec,
-        as_json=json_,
-    )
-
-
-@app.command()
-def lint(
-    ctx: typer.Context,
-    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
-    spec: Path | None = typer.Option(
-        None, "--spec", "-s", help="Spec to render with (default: the bundle's sample spec)."
-    ),
-    json_: bool = JSON_OPTION,
-) -> None:
-    """Check a bundle: structure, limits, schema, a test render, cfn-lint, terraform fmt.
-
-    Renders with the sample spec (spec/spec.yaml) or the schema's defaults and placeholder outputs,
-    then runs cfn-lint on every CloudFormation file. Errors fail (exit 1); warnings are shown.
-
-    Examples: pcli blueprint lint ./my-env/v1; pcli blueprint lint fargate-web-svc@1.0 --json
-    """
-    from protoncli.cli.commands.blueprint_view import lint_command
-
-    lint_command(lambda: open_bundle(ctx, bundle), bundle, spec=spec, as_json=json_)

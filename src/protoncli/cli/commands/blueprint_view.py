@@ -110,8 +110,9 @@ def render_command(
 ) -> None:
     from protoncli.blueprints.limits import check_name
     from protoncli.render.context import load_context
-    from protoncli.render.engine import render_bundle, write_result
+    from protoncli.render.engine import render_bundle
     from protoncli.render.model import RenderContext
+    from protoncli.render.writer import write_result
     from protoncli.specs.io import load_spec_with_warnings
 
     warnings: list[str] = []

@@ -32,7 +32,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    port = int(os.environ.get("PORT", "{{ service_instance.inputs.port }}"))
+    port = int(os.environ.get("PORT", "{{ service_instance.inputs.port | int }}"))
     server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 - a container listens on every interface
     server.serve_forever()
 

@@ -1,0 +1,46 @@
+"""Writing a `RenderResult` to disk: every file atomically, none outside the output folder.
+
+Rendering happens first and completely (`render_bundle` raises before anything is written), and
+every path is checked before the first write, so a failure leaves the output folder untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from protoncli.errors import RenderError
+from protoncli.render.model import RenderResult
+from protoncli.yamlio import atomic_write
+
+
+def _target(out_dir: Path, relative: str) -> Path:
+    """The absolute path of `relative` under `out_dir`; refuse anything that would leave it."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or not relative or ".." in pure.parts or "\\" in relative:
+        raise RenderError(
+            f"refusing to write {relative!r}: it would leave the output folder {out_dir}",
+            hint="resource and file names may not hold '..', '\\' or start with '/'",
+        )
+    root = out_dir.resolve()
+    path = (root / pure).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise RenderError(
+            f"refusing to write {relative!r}: it resolves to {path}, outside {root}",
+            hint="a symbolic link in the output folder points elsewhere; remove it",
+        )
+    return path
+
+
+def write_result(result: RenderResult, out_dir: Path) -> list[Path]:
+    """Write every rendered file under `out_dir`; return the paths written, in order."""
+    planned: list[tuple[Path, str | bytes]] = []
+    for resource in result.resources:
+        contents: dict[str, str | bytes] = {**resource.binary_files, **resource.files}
+        for name, data in contents.items():
+            relative = f"{resource.folder}/{name}" if resource.folder else name
+            planned.append((_target(out_dir, relative), data))
+    written: list[Path] = []
+    for path, data in planned:
+        atomic_write(path, data)
+        written.append(path)
+    return written

@@ -1,0 +1,2 @@
+const inputs = require("../proton-inputs.json");
+console.log(inputs.environment.name);

@@ -1,0 +1,7 @@
+resource "aws_vpc" "this" {
+  cidr_block = var.environment.inputs.vpc_cidr
+
+  tags = {
+    Name = var.environment.name
+  }
+}
