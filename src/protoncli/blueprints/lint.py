@@ -132,8 +132,9 @@ def lint_bundle(
     if result is not None:
         rendered = tuple(sorted(result.files()))
         findings.extend(Finding("warning", "render", w) for w in result.warnings)
-        checks.append("cfn-lint")
-        findings.extend(_cfn_lint(result))
+        if any(r.provisioning == Provisioning.CLOUDFORMATION for r in result.resources):
+            checks.append("cfn-lint")
+            findings.extend(_cfn_lint(result))
         tf_findings, ran = _terraform_fmt(result)
         if ran:
             checks.append("terraform-fmt")

@@ -11,6 +11,7 @@ template file and line; no Jinja traceback reaches a user.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
@@ -48,7 +49,34 @@ class PlaceholderDict(PathDict):
     __slots__ = ()
 
     def __missing__(self, key: str) -> str:
-        return f"placeholder-{key}"
+        return placeholder_for(key)
+
+
+_PLACEHOLDER_SHAPES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("securitygroup",), "sg-{hex}"),
+    (("subnet",), "subnet-{hex}"),
+    (("vpcid",), "vpc-{hex}"),
+    (("cidr",), "10.0.0.0/16"),
+    (("url", "uri", "endpoint"), "https://placeholder.example.com/{key}"),
+)
+
+
+def placeholder_for(key: str) -> str:
+    """A stand-in output value shaped like what its name suggests, so linters accept it.
+
+    `VpcId` -> `vpc-<17 hex digits>`, `...SubnetId` -> `subnet-...`, `...SecurityGroupId` ->
+    `sg-...` (the digits derive from the key, so two outputs never share a value), `...Arn` ->
+    an ARN, `...Url` -> an https URL, `...Cidr` -> a CIDR block, anything else ->
+    `placeholder-<key>`.
+    """
+    folded = key.lower().replace("_", "").replace("-", "")
+    digits = hashlib.sha256(key.encode("utf-8")).hexdigest()[:17]
+    if folded.endswith("arn"):
+        return f"arn:aws:iam::000000000000:policy/placeholder-{key}"
+    for fragments, shape in _PLACEHOLDER_SHAPES:
+        if any(fragment in folded for fragment in fragments):
+            return shape.format(hex=digits, key=key)
+    return f"placeholder-{key}"
 
 
 class UndefinedReferenceError(UndefinedError):

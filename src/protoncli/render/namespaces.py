@@ -71,8 +71,21 @@ def _environment(name: str, facts: EnvironmentFacts) -> dict[str, Any]:
     return {"name": name, "account_id": facts.account_id, "outputs": dict(facts.outputs)}
 
 
-def repository_fields(service: Mapping[str, str]) -> dict[str, str]:
-    return {key: service.get(key, "") for key in REPOSITORY_FIELDS}
+PLACEHOLDER_REPOSITORY = {
+    "branch_name": "main",
+    "repository_id": "example/placeholder",
+    "repository_connection_arn": (
+        "arn:aws:codestar-connections:us-east-1:000000000000:connection/placeholder"
+    ),
+}
+
+
+def repository_fields(service: Mapping[str, str], *, placeholders: bool = False) -> dict[str, str]:
+    """The service's repository fields; "" when unknown, or a stand-in value in lint renders."""
+    return {
+        key: service.get(key, PLACEHOLDER_REPOSITORY[key] if placeholders else "")
+        for key in REPOSITORY_FIELDS
+    }
 
 
 def environment_namespace(
@@ -119,7 +132,7 @@ def service_instance_namespace(
     component, component_hint = _component_entry(instance, facts)
     service_values: dict[str, Any] = {"name": service}
     if repository is not None:
-        service_values.update(repository_fields(repository))
+        service_values.update(repository_fields(repository, placeholders=placeholders))
     values = {
         "environment": environment_values,
         "service": service_values,
@@ -186,7 +199,7 @@ def pipeline_namespace(
         outputs += [f"{path}.outputs", f"{path}.environment.outputs"]
     values = {
         "pipeline": {"inputs": dict(inputs)},
-        "service": {"name": service, **repository_fields(repository)},
+        "service": {"name": service, **repository_fields(repository, placeholders=placeholders)},
         "service_instances": listed,
     }
     return Namespace(values, hints, frozenset(outputs if placeholders else ()))

@@ -265,3 +265,77 @@ def sync(
                 output.note(f"  {entry.name}/{entry.major_folder}: {detail}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    spec: Path | None = typer.Option(
+        None, "--spec", "-s", help="Proton spec file (EnvironmentSpec or ServiceSpec)."
+    ),
+    output_dir: Path = typer.Option(
+        ..., "--output-dir", "-o", help="Where to write the rendered files."
+    ),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        "-n",
+        help="Environment, service or component name (default: the spec file's stem).",
+    ),
+    context: Path | None = typer.Option(
+        None,
+        "--context",
+        "-c",
+        help="YAML/JSON file with account ids, outputs of deployed resources and repository facts.",
+    ),
+    previous_spec: Path | None = typer.Option(
+        None, "--previous-spec", help="Spec of the last deployment, for ${Proton::CURRENT_VAL}."
+    ),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Render a bundle with a spec into CloudFormation, Terraform or CodeBuild inputs, offline.
+
+    Output folders follow Proton's: ENV/, ENV/SERVICE-INSTANCE/, SERVICE/pipeline/, ENV/COMPONENT/.
+
+    Examples:
+
+      pcli blueprint render vpc-ecs-env --spec dev.yaml -o out --name dev
+
+      pcli blueprint render ./svc/v1 --spec svc.yaml -o out -n api --context ctx.yaml
+    """
+    from protoncli.cli.commands.blueprint_view import render_command
+
+    loaded, info = open_bundle(ctx, bundle)
+    render_command(
+        loaded,
+        info,
+        spec=spec,
+        output_dir=output_dir,
+        name=name,
+        context=context,
+        previous_spec=previous_spec,
+        as_json=json_,
+    )
+
+
+@app.command()
+def lint(
+    ctx: typer.Context,
+    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    spec: Path | None = typer.Option(
+        None, "--spec", "-s", help="Spec to render with (default: the bundle's sample spec)."
+    ),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Check a bundle: structure, limits, schema, a test render, cfn-lint, terraform fmt.
+
+    Renders with the sample spec (spec/spec.yaml) or the schema's defaults and placeholder
+    inputs, with placeholder outputs, then runs cfn-lint on every CloudFormation file. Errors
+    fail (exit 1); warnings are shown.
+
+    Examples: pcli blueprint lint ./my-env/v1; pcli blueprint lint fargate-web-svc@1.0 --json
+    """
+    from protoncli.cli.commands.blueprint_view import lint_command
+
+    lint_command(lambda: open_bundle(ctx, bundle), bundle, spec=spec, as_json=json_)
