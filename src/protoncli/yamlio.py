@@ -29,10 +29,6 @@ class MarkedDict(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class _MarkedLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings are `MarkedDict`s carrying line numbers."""
-
-
 def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> MarkedDict:
     loader.flatten_mapping(node)
     result = MarkedDict()
@@ -44,16 +40,6 @@ def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
-
-
-_MarkedLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_marked_mapping,
-)
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads CloudFormation's short-form intrinsic tags (`!Ref`, `!Sub`...)."""
 
 
 def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
@@ -70,7 +56,23 @@ def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.No
     return {name: value}
 
 
-CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+def _loader_family(base: type[yaml.SafeLoader]) -> dict[str, type[yaml.SafeLoader]]:
+    """The three loaders pcli uses (plain, marked, CloudFormation) on one parser base."""
+    marked: type[yaml.SafeLoader] = type("MarkedLoader", (base,), {})
+    marked.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_marked_mapping
+    )
+    cloudformation: type[yaml.SafeLoader] = type("CloudFormationLoader", (base,), {})
+    cloudformation.add_multi_constructor("!", _construct_intrinsic)
+    return {"plain": base, "marked": marked, "cloudformation": cloudformation}
+
+
+# libyaml's parser (shipped in PyYAML's wheels) is many times faster than the pure Python one and
+# parses first; its error messages differ, so a failing document is parsed again with the Python
+# parser, whose messages (and line numbers) are the ones pcli reports.
+_PYTHON_LOADERS = _loader_family(yaml.SafeLoader)
+_FAST_LOADERS = _loader_family(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+CloudFormationLoader = _PYTHON_LOADERS["cloudformation"]
 
 
 def _yaml_error_line(exc: yaml.YAMLError) -> int | None:
@@ -98,15 +100,13 @@ def parse_yaml(
     `marked=True` returns `MarkedDict`s (line numbers per key). `cloudformation=True` accepts
     CloudFormation's short-form tags.
     """
-    loader: type[yaml.SafeLoader]
-    if cloudformation:
-        loader = CloudFormationLoader
-    elif marked:
-        loader = _MarkedLoader
-    else:
-        loader = yaml.SafeLoader
+    flavour = "cloudformation" if cloudformation else ("marked" if marked else "plain")
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - every loader here is a SafeLoader subclass
+        return yaml.load(text, Loader=_FAST_LOADERS[flavour])  # noqa: S506 - SafeLoader family
+    except yaml.YAMLError:
+        pass
+    try:
+        return yaml.load(text, Loader=_PYTHON_LOADERS[flavour])  # noqa: S506 - SafeLoader family
     except yaml.YAMLError as exc:
         line = _yaml_error_line(exc)
         where = f"{source}:{line}" if line else source
