@@ -42,16 +42,23 @@ def line(text: str = "") -> None:
 
 
 def table(
-    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    wrap: Sequence[str] = (),
 ) -> None:
-    """Print a plain table (no box) that reads well in a terminal and in a log."""
+    """Print a plain table (no box) that reads well in a terminal and in a log.
+
+    Columns named in `wrap` (and the last column) fold long values; the others never wrap.
+    """
     from rich import box
     from rich.table import Table
 
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for index, column in enumerate(columns):
-        last = index == len(columns) - 1
-        grid.add_column(column, overflow="fold", no_wrap=not last)
+        wraps = column in wrap or index == len(columns) - 1
+        grid.add_column(column, overflow="fold", no_wrap=not wraps)
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     _console().print(grid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ import typer
 
 from protoncli.cli import output
 from protoncli.cli.state import app_state
-from protoncli.errors import UsageError
+from protoncli.errors import RegistryError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Publish, inspect, lint and render blueprints (Proton template bundles).",
     no_args_is_help=True,
+    epilog="Examples: pcli blueprint list; pcli blueprint show vpc-ecs-env",
 )
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
-BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME[@VERSION] from the registry."
+# Help text is rich markup: the backslash keeps "[@VERSION]" from being read as a style tag.
+BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME\\[@VERSION] from the registry."
 
 
 def _registry(ctx: typer.Context) -> Registry:
@@ -35,18 +38,30 @@ def _looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.startswith(".") or ref.endswith((".tar.gz", ".tgz", ".tar"))
 
 
-def open_bundle(ctx: typer.Context, ref: str) -> tuple[Bundle, VersionInfo | None]:
-    """Load BUNDLE given as a path, or as NAME[@VERSION] from the registry."""
+def bundle_opener(ctx: typer.Context, ref: str) -> Callable[[], tuple[Bundle, VersionInfo | None]]:
+    """Find BUNDLE (a path, or NAME[@VERSION] in the registry) now; load its files when called.
+
+    A path that does not exist or an unknown blueprint is a usage error raised here; a bundle
+    that exists but does not load fails when the opener is called.
+    """
     from protoncli.blueprints.bundle import load_bundle
 
     path = Path(ref).expanduser()
     if path.exists():
-        return load_bundle(path), None
+        return lambda: (load_bundle(path), None)
     if _looks_like_path(ref):
-        raise UsageError(f"{ref}: no such bundle directory or archive")
+        raise UsageError(
+            f"{ref}: no such bundle folder or archive",
+            hint="give a bundle folder, a .tar.gz archive of one, or NAME[@VERSION]",
+        )
     registry = _registry(ctx)
     info = registry.resolve(ref)
-    return registry.load(info), info
+    return lambda: (registry.load(info), info)
+
+
+def open_bundle(ctx: typer.Context, ref: str) -> tuple[Bundle, VersionInfo | None]:
+    """Load BUNDLE given as a path, or as NAME[@VERSION] from the registry."""
+    return bundle_opener(ctx, ref)()
 
 
 def _version_record(info: VersionInfo, recommended: str | None) -> dict[str, Any]:
@@ -194,7 +209,8 @@ def publish(
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
     if json_:
-        output.print_json({"created": result.created} | _version_record(info, None))
+        recommended = info.version if info.recommended else None
+        output.print_json({"created": result.created} | _version_record(info, recommended))
         return
     if result.created:
         output.line(f"Published {info.name}@{info.version} ({info.status}, {info.digest[:19]}).")
@@ -264,7 +280,11 @@ def sync(
             for detail in entry.details:
                 output.note(f"  {entry.name}/{entry.major_folder}: {detail}")
     if not report.ok:
-        raise typer.Exit(1)
+        raise RegistryError(
+            f"{directory}: {len(report.failed)} of {len(report.entries)} template folder(s)"
+            " failed to sync",
+            hint="fix the folders listed as failed, then run the sync again",
+        )
 
 
 @app.command()
@@ -338,4 +358,4 @@ def lint(
     """
     from protoncli.cli.commands.blueprint_view import lint_command
 
-    lint_command(lambda: open_bundle(ctx, bundle), bundle, spec=spec, as_json=json_)
+    lint_command(bundle_opener(ctx, bundle), bundle, spec=spec, as_json=json_)

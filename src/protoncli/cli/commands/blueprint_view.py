@@ -70,6 +70,7 @@ def _inputs_table(title: str, rows: list[dict[str, Any]]) -> None:
             for r in rows
         ],
         title=title,
+        wrap=("DEFAULT", "DESCRIPTION"),
     )
 
 
@@ -180,7 +181,11 @@ def lint_command(
     else:
         for finding in report.findings:
             where = finding.location or ref
-            output.line(f"{finding.severity.upper():7} {where}: {finding.message}")
+            # A bundle that does not load says where already: "<path>: missing manifest.yaml".
+            text = finding.message
+            if not text.startswith(where):
+                text = f"{where}: {text}"
+            output.line(f"{finding.severity.upper():7} {text}")
         output.line(report.summary())
     if report.errors:
         raise typer.Exit(1)
