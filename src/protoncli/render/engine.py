@@ -23,12 +23,13 @@ Decisions:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from protoncli.blueprints.archive import is_os_noise
 from protoncli.blueprints.model import MANIFEST, Bundle, Engine, Kind, Manifest
@@ -52,6 +53,9 @@ _VERSION = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _MAJOR_FOLDER = re.compile(r"^v\d+$")
 _SPEC_NAMES = {EnvironmentSpec: "an EnvironmentSpec", ServiceSpec: "a ServiceSpec"}
+
+
+SpecT = TypeVar("SpecT", EnvironmentSpec, ServiceSpec)
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,13 @@ def _require_schema(bundle: Bundle) -> Any:
     return bundle.schema
 
 
+def _with_blueprint(spec: SpecT, blueprint: str) -> SpecT:
+    """The spec with a `blueprint` header (messages name the blueprint) when it has none."""
+    if spec.header.get("blueprint"):
+        return spec
+    return dataclasses.replace(spec, header={**spec.header, "blueprint": blueprint})
+
+
 def _render_environment(
     job: _Job, spec: EnvironmentSpec | None, name: str, previous: EnvironmentSpec | None
 ) -> tuple[list[RenderedResource], list[str]]:
@@ -244,7 +255,9 @@ def _render_environment(
 
     check_resource_name(name, "environment")
     schema = _require_schema(job.bundle)
-    resolved = resolve_environment_spec(schema, spec or EnvironmentSpec(inputs={}), previous)
+    resolved = resolve_environment_spec(
+        schema, _with_blueprint(spec or EnvironmentSpec(inputs={}), job.blueprint), previous
+    )
     warnings = list(resolved.warnings)
     manifest = job.bundle.infrastructure
     if manifest is None:
@@ -273,7 +286,9 @@ def _render_service(
 
     check_resource_name(service, "service")
     schema = _require_schema(job.bundle)
-    resolved = resolve_service_spec(schema, spec, previous, has_pipeline=job.bundle.has_pipeline)
+    resolved = resolve_service_spec(
+        schema, _with_blueprint(spec, job.blueprint), previous, has_pipeline=job.bundle.has_pipeline
+    )
     context = job.context
     repository = context.service if (job.bundle.has_pipeline or context.service) else None
     manifest = job.bundle.infrastructure
