@@ -9,10 +9,11 @@ stdout and stderr are exactly what a user sees. README.md lists the cases.
 Every case asserts:
 - the exit code (1: bad bundle or render failure; 2: bad flags, spec, context or input value);
 - no "Traceback" on stdout or stderr, and no internal-error message;
-- stderr's first line starts with "Error: " and names what and where (file, line, input,
-  instance as applicable); `stderr` fragments may sit in the detail and hint lines;
-- nothing new or changed under `tmp_path` (work folder, PCLI_HOME, registry, TMPDIR) and no
-  output folder at all: a failed command writes nothing.
+- stderr's first line starts with "Error: " (Typer's "Usage: " block for an unknown flag) and
+  names what and where (file:line, input, instance as applicable); `stderr` fragments may sit
+  in the detail and hint lines;
+- nothing new, changed or removed under `tmp_path` (work folder, output folder, PCLI_HOME,
+  registry, TMPDIR): a failed command writes nothing, not even part of its output.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ RENDER = (
 )
 WRAPPER = "environment"  # the folder a tarball wraps its bundle in, as `tar -czf x environment/`
 LONG_NAME = "n" * 101
+Listing = dict[str, tuple[str, int, int]]  # path -> (kind, size, mtime)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Case:
     args: tuple[str, ...] = RENDER
     name: str = "dev"
     remove: tuple[str, ...] = ()  # paths under the work folder to delete before running
+    first_prefix: str = "Error: "  # how stderr's first line starts
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,11 +87,12 @@ def _add_link(tar: tarfile.TarFile, name: str, target: str) -> None:
     tar.addfile(info)
 
 
-def _archive(work: Path, extra: Callable[[tarfile.TarFile], None]) -> None:
+def _archive(work: Path, extra: Callable[[tarfile.TarFile], None] | None = None) -> None:
     """Write work/bundle.tar.gz: the base bundle under `environment/`, then `extra` members."""
     with tarfile.open(work / "bundle.tar.gz", "w:gz") as tar:
         _add_tree(tar, work / "bundle")
-        extra(tar)
+        if extra is not None:
+            extra(tar)
 
 
 def tar_dotdot(work: Path) -> None:
@@ -115,7 +119,7 @@ def tar_oversize(work: Path) -> None:
 
 
 def tar_truncated(work: Path) -> None:
-    _archive(work, lambda tar: None)
+    _archive(work)
     archive = work / "bundle.tar.gz"
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
@@ -132,39 +136,50 @@ def dir_symlink(work: Path) -> None:
     (work / "bundle" / "infrastructure" / "secrets.yaml").symlink_to(outside / "secrets.yaml")
 
 
-ARCHIVE_RENDER = tuple("{archive}" if arg == "{bundle}" else arg for arg in RENDER)
+def output_blocked(work: Path) -> None:
+    """An output folder whose `prod` is a file: the second instance cannot be written."""
+    out = work.parent / "out"
+    out.mkdir()
+    (out / "prod").write_text("not a folder\n", encoding="utf-8")
+
+
+def _with(args: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    return tuple(new if arg == old else arg for arg in args)
+
+
+ARCHIVE_RENDER = _with(RENDER, "{bundle}", "{archive}")
 
 # --------------------------------------------------------------------------------------------
 # The cases
 
 CASES_TABLE: tuple[Case, ...] = (
     # Malformed YAML, each file pcli reads
-    Case("yaml-schema", "env", 1, ("schema/schema.yaml:11", "invalid YAML")),
-    Case("yaml-manifest", "env", 1, ("infrastructure/manifest.yaml:6", "invalid YAML")),
-    Case("yaml-spec", "env", 2, ("spec.yaml:", "invalid YAML")),
-    Case("yaml-context", "env", 2, ("context.yaml:", "invalid YAML")),
+    Case("yaml-schema", "env", 1, ("schema/schema.yaml:11:", "invalid YAML")),
+    Case("yaml-manifest", "env", 1, ("infrastructure/manifest.yaml:6:", "invalid YAML")),
+    Case("yaml-spec", "env", 2, ("spec.yaml:5:", "invalid YAML")),
+    Case("yaml-context", "env", 2, ("context.yaml:5:", "invalid YAML")),
     # Schemas outside Proton's OpenAPI subset
-    Case("schema-nested-object", "env", 1, ("schema/schema.yaml:12", "network", "object")),
-    Case("schema-oneof", "env", 1, ("schema/schema.yaml:12", "az_count", "oneOf")),
-    Case("schema-ref", "env", 1, ("schema/schema.yaml:12", "subnet", "$ref")),
-    Case("schema-unknown-keyword", "env", 1, ("schema/schema.yaml:11", "team", "minLenght")),
-    Case("schema-openapi-version", "env", 1, ("schema/schema.yaml:3", "3.1.0", "3.0.0")),
+    Case("schema-nested-object", "env", 1, ("schema/schema.yaml:12:", "network", "object")),
+    Case("schema-oneof", "env", 1, ("schema/schema.yaml:12:", "az_count", "oneOf")),
+    Case("schema-ref", "env", 1, ("schema/schema.yaml:12:", "subnet", "$ref")),
+    Case("schema-unknown-keyword", "env", 1, ("schema/schema.yaml:11:", "team", "minLenght")),
+    Case("schema-openapi-version", "env", 1, ("schema/schema.yaml:3:", "3.1.0", "3.0.0")),
     Case("schema-no-input-type", "env", 1, ("schema/schema.yaml", "environment_input_type")),
     Case(
         "schema-input-type-undefined",
         "env",
         1,
-        ("schema/schema.yaml:4", "NetworkInputs"),
+        ("schema/schema.yaml:4:", "NetworkInputs"),
     ),
-    Case("schema-property-without-type", "env", 1, ("schema/schema.yaml:11", "vpc_cidr", "type")),
+    Case("schema-property-without-type", "env", 1, ("schema/schema.yaml:11:", "vpc_cidr", "type")),
     # Spec values that break the schema
-    Case("spec-type", "env", 2, ("spec.yaml:4", "az_count", "three")),
-    Case("spec-enum", "env", 2, ("spec.yaml:4", "tier", "staging")),
-    Case("spec-pattern", "env", 2, ("spec.yaml:4", "vpc_cidr", "10.0.0.0/8")),
-    Case("spec-min-length", "env", 2, ("spec.yaml:3", "team", "2")),
-    Case("spec-max-length", "env", 2, ("spec.yaml:3", "team", "12")),
-    Case("spec-minimum", "env", 2, ("spec.yaml:4", "az_count", "1")),
-    Case("spec-maximum", "env", 2, ("spec.yaml:4", "az_count", "3")),
+    Case("spec-type", "env", 2, ("spec.yaml:4:", "az_count", "three")),
+    Case("spec-enum", "env", 2, ("spec.yaml:4:", "tier", "staging")),
+    Case("spec-pattern", "env", 2, ("spec.yaml:4:", "vpc_cidr", "10.0.0.0/8")),
+    Case("spec-min-length", "env", 2, ("spec.yaml:3:", "team", "at least 2")),
+    Case("spec-max-length", "env", 2, ("spec.yaml:3:", "team", "at most 12")),
+    Case("spec-minimum", "env", 2, ("spec.yaml:4:", "az_count", "minimum of 1")),
+    Case("spec-maximum", "env", 2, ("spec.yaml:4:", "az_count", "maximum of 3")),
     Case("spec-missing-required", "env", 2, ("spec.yaml", "team")),
     Case(
         "spec-two-instances",
@@ -174,18 +189,35 @@ CASES_TABLE: tuple[Case, ...] = (
         stderr=(
             "api-dev",
             "image",
-            "spec.yaml:6",
+            "spec.yaml:6:",
             "port",
             "api-prod",
-            "spec.yaml:11",
+            "spec.yaml:11:",
             "70000",
-            "spec.yaml:12",
+            "spec.yaml:12:",
             "huge",
         ),
         name="api",
     ),
     Case("spec-wrong-kind", "env", 2, ("spec.yaml", "ServiceSpec", "environment blueprint")),
-    Case("spec-current-val", "env", 2, ("spec.yaml:4", "tier", "Proton::CURRENT_VAL")),
+    Case("spec-current-val", "env", 2, ("spec.yaml:4:", "tier", "Proton::CURRENT_VAL")),
+    Case("spec-unknown-kind", "env", 2, ("spec.yaml:1:", "EnvSpec", "EnvironmentSpec")),
+    Case(
+        "spec-instance-structure",
+        "svc",
+        2,
+        ("spec.yaml", "3 problems"),
+        stderr=("spec.yaml:7:", "'api-dev' appears twice", "spec.yaml:11:", "'api prod'"),
+        name="api",
+    ),
+    Case(
+        "spec-file-missing",
+        "env",
+        2,
+        ("missing-spec.yaml", "not found"),
+        args=_with(RENDER, "{spec}", "{work}/missing-spec.yaml"),
+    ),
+    Case("context-bad-account", "env", 2, ("context.yaml:2:", "account_id", "12345")),
     # Unknown template kinds
     Case(
         "kind-no-layout",
@@ -195,14 +227,32 @@ CASES_TABLE: tuple[Case, ...] = (
         remove=("bundle/schema", "bundle/infrastructure"),
     ),
     Case("kind-mixed-layout", "env", 1, ("bundle", "infrastructure/", "instance_infrastructure/")),
-    Case("manifest-unknown-engine", "env", 1, ("infrastructure/manifest.yaml:4", "mustache")),
+    Case("manifest-unknown-engine", "env", 1, ("infrastructure/manifest.yaml:4:", "mustache")),
     # Archives and links
-    Case("tar-dotdot", "env", 1, ("bundle.tar.gz", "escaped.yaml", "outside")),
-    Case("tar-absolute", "env", 1, ("bundle.tar.gz", "escaped-absolute.yaml", "absolute")),
-    Case("tar-symlink-escape", "env", 1, ("bundle.tar.gz", "secrets.yaml", "outside")),
-    Case("tar-oversize", "env", 1, ("bundle.tar.gz", "5,242,880")),
-    Case("tar-truncated", "env", 1, ("bundle.tar.gz", "corrupt")),
-    Case("tar-not-gzip", "env", 1, ("bundle.tar.gz", "not a gzip-compressed tar archive")),
+    Case("tar-dotdot", "env", 1, ("bundle.tar.gz", "escaped.yaml", "outside"), args=ARCHIVE_RENDER),
+    Case(
+        "tar-absolute",
+        "env",
+        1,
+        ("bundle.tar.gz", "escaped-absolute.yaml", "absolute"),
+        args=ARCHIVE_RENDER,
+    ),
+    Case(
+        "tar-symlink-escape",
+        "env",
+        1,
+        ("bundle.tar.gz", "secrets.yaml", "outside"),
+        args=ARCHIVE_RENDER,
+    ),
+    Case("tar-oversize", "env", 1, ("bundle.tar.gz", "5,242,880"), args=ARCHIVE_RENDER),
+    Case("tar-truncated", "env", 1, ("bundle.tar.gz", "corrupt"), args=ARCHIVE_RENDER),
+    Case(
+        "tar-not-gzip",
+        "env",
+        1,
+        ("bundle.tar.gz", "not a gzip-compressed tar archive"),
+        args=ARCHIVE_RENDER,
+    ),
     Case("dir-symlink-escape", "env", 1, ("infrastructure/secrets.yaml", "outside the bundle")),
     # Jinja
     Case("jinja-syntax-error", "env", 1, ("infrastructure/cloudformation.yaml:", "syntax")),
@@ -210,32 +260,32 @@ CASES_TABLE: tuple[Case, ...] = (
         "jinja-undefined",
         "env",
         1,
-        ("infrastructure/cloudformation.yaml:7", "environment.inputs.tenancy"),
+        ("infrastructure/cloudformation.yaml:7:", "environment.inputs.tenancy"),
     ),
-    Case("sandbox-mro", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
-    Case("sandbox-cycler-globals", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
-    Case("sandbox-lipsum-globals", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
-    Case("sandbox-subclasses", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
-    Case("sandbox-format-string", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
-    Case("sandbox-attr-filter", "env", 1, ("infrastructure/cloudformation.yaml:6", "sandbox")),
+    Case("sandbox-mro", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    Case("sandbox-cycler-globals", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    Case("sandbox-lipsum-globals", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    Case("sandbox-subclasses", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    Case("sandbox-format-string", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    Case("sandbox-attr-filter", "env", 1, ("infrastructure/cloudformation.yaml:6:", "sandbox")),
     Case(
         "cfn-resolve-unescaped",
         "env",
         1,
-        ("infrastructure/cloudformation.yaml:7", "resolve:ssm"),
+        ("infrastructure/cloudformation.yaml:7:", "resolve:ssm"),
         stderr=("{% raw %}",),
     ),
     Case(
         "filter-sanitize",
         "env",
         1,
-        ("infrastructure/cloudformation.yaml:6", "this::is::incorrect", "^[a-zA-Z0-9_-]*$"),
+        ("infrastructure/cloudformation.yaml:6:", "this::is::incorrect", "^[a-zA-Z0-9_-]*$"),
     ),
     Case(
         "filter-env-vars-raw-false",
         "svc",
         1,
-        ("instance_infrastructure/cloudformation.yaml:10", "QueueUrl", "^[a-zA-Z0-9_-]*$"),
+        ("instance_infrastructure/cloudformation.yaml:10:", "QueueUrl", "^[a-zA-Z0-9_-]*$"),
         name="api",
     ),
     # The rendered file is never written, so the message must name the template to fix.
@@ -243,16 +293,48 @@ CASES_TABLE: tuple[Case, ...] = (
         "rendered-not-yaml",
         "env",
         1,
-        ("infrastructure/cloudformation.yaml", "dev/cloudformation.yaml:9", "invalid YAML"),
+        ("infrastructure/cloudformation.yaml", "dev/", "invalid YAML"),
         stderr=("prod: 2",),
     ),
     Case(
         "no-resources",
         "env",
         1,
-        ("infrastructure/cloudformation.yaml", "dev/cloudformation.yaml", "Resources"),
+        ("infrastructure/cloudformation.yaml", "dev/", "Resources"),
+    ),
+    # Command line
+    Case(
+        "bundle-not-found",
+        "env",
+        2,
+        ("no-such-bundle", "no such bundle"),
+        args=_with(RENDER, "{bundle}", "{work}/no-such-bundle"),
+    ),
+    Case(
+        "output-dir-is-a-file",
+        "env",
+        2,
+        ("out-file", "not a folder"),
+        args=_with(RENDER, "{out}", "{work}/out-file"),
+    ),
+    Case(
+        "output-blocked-by-file",
+        "svc",
+        1,
+        ("prod", "cannot write"),
+        name="api",
+    ),
+    Case(
+        "unknown-flag",
+        "env",
+        2,
+        ("pcli blueprint render",),
+        stderr=("No such option: --bogus",),
+        args=(*RENDER, "--bogus"),
+        first_prefix="Usage: ",
     ),
     # Names
+    Case("name-empty", "env", 2, ("environment name", "empty"), name=""),
     Case("name-space", "env", 2, ("environment name 'my env'", "[0-9A-Za-z]"), name="my env"),
     Case("name-too-long", "env", 2, ("environment name 'nnn", "101", "100"), name=LONG_NAME),
     Case(
@@ -281,23 +363,20 @@ PREPARE: dict[str, Callable[[Path], None]] = {
     "tar-truncated": tar_truncated,
     "tar-not-gzip": tar_not_gzip,
     "dir-symlink-escape": dir_symlink,
+    "output-dir-is-a-file": lambda work: (work / "out-file").write_text("notes\n", "utf-8"),
+    "output-blocked-by-file": output_blocked,
 }
-
-
-def _args_of(case: Case) -> tuple[str, ...]:
-    return ARCHIVE_RENDER if case.id.startswith("tar-") else case.args
 
 
 # --------------------------------------------------------------------------------------------
 # Running a case
 
 
-def _snapshot(root: Path, skip: Path) -> dict[str, tuple[str, int, int]]:
-    """Every path under `root` except `skip`: (kind, size, mtime in ns; 0, 0 for folders)."""
-    listing: dict[str, tuple[str, int, int]] = {}
+def _snapshot(root: Path) -> Listing:
+    """Every path under `root`: (kind, size, mtime in ns; 0, 0 for folders)."""
+    listing: Listing = {}
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if here / d != skip]
         for name in [*dirnames, *filenames]:
             path = here / name
             status = path.lstat()
@@ -332,9 +411,10 @@ def _run(case: Case, tmp_path: Path, work: Path) -> subprocess.CompletedProcess[
         "context": str(work / "context.yaml"),
         "out": str(tmp_path / "out"),
         "registry": str(tmp_path / "registry"),
+        "work": str(work),
         "name": case.name,
     }
-    argv = [arg.format(**values) if arg.startswith("{") else arg for arg in _args_of(case)]
+    argv = [arg.format(**values) if "{" in arg else arg for arg in case.args]
     env = os.environ | {
         "PCLI_HOME": str(tmp_path / "home"),
         "NO_COLOR": "1",
@@ -352,11 +432,19 @@ def _run(case: Case, tmp_path: Path, work: Path) -> subprocess.CompletedProcess[
     )
 
 
+def _assert_unchanged(before: Listing, after: Listing) -> None:
+    """A failed command writes nothing: not in the output folder, not anywhere else."""
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(k for k in before.keys() & after.keys() if before[k] != after[k])
+    found = f"added {added}, removed {removed}, changed {changed}"
+    assert (added, removed, changed) == ([], [], []), found
+
+
 @pytest.mark.parametrize("case", CASES_TABLE, ids=[case.id for case in CASES_TABLE])
 def test_bad_input(case: Case, tmp_path: Path) -> None:
     work = _set_up(case, tmp_path)
-    out = tmp_path / "out"
-    before = _snapshot(tmp_path, out)
+    before = _snapshot(tmp_path)
 
     result = _run(case, tmp_path, work)
 
@@ -365,18 +453,23 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     assert "internal error" not in result.stderr, shown
     assert result.returncode == case.exit_code, shown
     first, *_ = result.stderr.splitlines() or [""]
-    assert first.startswith("Error: "), shown
+    assert first.startswith(case.first_prefix), shown
     for fragment in case.first_line:
         assert fragment in first, f"{fragment!r} not in the first line\n{shown}"
     for fragment in case.stderr:
         assert fragment in result.stderr, f"{fragment!r} not in stderr\n{shown}"
-    assert _snapshot(tmp_path, out) == before, "files changed outside the output folder"
-    assert not out.exists(), f"a failed command wrote {sorted(out.rglob('*'))}"
+    _assert_unchanged(before, _snapshot(tmp_path))
 
 
 def test_every_case_folder_is_in_the_table() -> None:
     folders = {path.name for path in CASES.iterdir() if path.is_dir()}
     assert folders <= {case.id for case in CASES_TABLE}
+
+
+def test_the_readme_lists_every_case() -> None:
+    readme = (HERE / "README.md").read_text(encoding="utf-8")
+    listed = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| ")}
+    assert {case.id for case in CASES_TABLE} <= listed
 
 
 def test_the_bases_render(tmp_path: Path) -> None:
@@ -389,3 +482,55 @@ def test_the_bases_render(tmp_path: Path) -> None:
         result = _run(case, scratch, work)
         assert result.returncode == 0, result.stderr
         assert list((scratch / "out").rglob("cloudformation.yaml")), result.stdout
+
+
+# `pcli blueprint lint` reports a broken bundle as findings on stdout (it is a report, not a
+# failure of the command itself): exit 1, an ERROR line naming the file and line, nothing written.
+LINT_CASES = (
+    ("yaml-schema", ("schema/schema.yaml:11:", "invalid YAML")),
+    ("tar-dotdot", ("bundle.tar.gz", "escaped.yaml", "outside")),
+    ("jinja-undefined", ("infrastructure/cloudformation.yaml:7:", "environment.inputs.tenancy")),
+    ("sandbox-mro", ("infrastructure/cloudformation.yaml:6:", "sandbox")),
+    ("cfn-resolve-unescaped", ("infrastructure/cloudformation.yaml:7:", "resolve:ssm")),
+    ("rendered-not-yaml", ("infrastructure/cloudformation.yaml", "invalid YAML")),
+)
+CASES_BY_ID = {case.id: case for case in CASES_TABLE}
+
+
+@pytest.mark.parametrize(("case_id", "fragments"), LINT_CASES, ids=[c for c, _ in LINT_CASES])
+def test_lint_reports_bad_input(case_id: str, fragments: tuple[str, ...], tmp_path: Path) -> None:
+    lint = ("blueprint", "lint", CASES_BY_ID[case_id].args[2])
+    case = Case(case_id, CASES_BY_ID[case_id].base, 1, (), args=lint)
+    work = _set_up(case, tmp_path)
+    before = _snapshot(tmp_path)
+
+    result = _run(case, tmp_path, work)
+
+    shown = f"exit {result.returncode}\n--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
+    assert "Traceback" not in result.stdout + result.stderr, shown
+    assert result.returncode == 1, shown
+    errors = [line for line in result.stdout.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1, shown
+    for fragment in fragments:
+        assert fragment in errors[0], f"{fragment!r} not in the ERROR line\n{shown}"
+    assert result.stdout.splitlines()[-1].startswith("Lint failed: 1 error(s)"), shown
+    _assert_unchanged(before, _snapshot(tmp_path))
+
+
+def test_the_unchanged_check_sees_every_write(tmp_path: Path) -> None:
+    """The 'nothing written' check can fail: a new, a changed and a removed file all show."""
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "kept.txt").write_text("a\n", encoding="utf-8")
+    before = _snapshot(tmp_path)
+    _assert_unchanged(before, _snapshot(tmp_path))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "dev.yaml").write_text("rendered\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"added \['out', 'out/dev.yaml'\]"):
+        _assert_unchanged(before, _snapshot(tmp_path))
+    shutil.rmtree(tmp_path / "out")
+    (tmp_path / "work" / "kept.txt").write_text("changed\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"changed \['work/kept.txt'\]"):
+        _assert_unchanged(before, _snapshot(tmp_path))
+    (tmp_path / "work" / "kept.txt").unlink()
+    with pytest.raises(AssertionError, match=r"removed \['work/kept.txt'\]"):
+        _assert_unchanged(before, _snapshot(tmp_path))

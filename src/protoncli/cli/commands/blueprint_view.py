@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from protoncli.cli import output
-from protoncli.errors import UsageError
+from protoncli.errors import RenderError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
@@ -98,6 +98,22 @@ def print_version(record: dict[str, Any]) -> None:
         _inputs_table("Pipeline inputs", record["pipeline_inputs"])
 
 
+def _resource_name(name: str | None, spec: Path | None, kind: str) -> str:
+    """`--name`, else the spec file's stem; a valid Proton name or a `UsageError`."""
+    from protoncli.blueprints.limits import check_name
+
+    if name is None and spec is None:
+        raise UsageError("--name is required when no --spec is given", hint="add --name NAME")
+    resource_name = name if name is not None else str(spec.stem if spec else "")
+    try:
+        check_name(resource_name, kind)
+    except UsageError as error:
+        if name is None:
+            error.hint = f"the name defaults to the spec file's name ({spec}); give --name NAME"
+        raise
+    return resource_name
+
+
 def render_command(
     bundle: Bundle,
     info: VersionInfo | None,
@@ -109,13 +125,17 @@ def render_command(
     previous_spec: Path | None,
     as_json: bool,
 ) -> None:
-    from protoncli.blueprints.limits import check_name
     from protoncli.render.context import load_context
     from protoncli.render.engine import render_bundle
     from protoncli.render.model import RenderContext
     from protoncli.render.writer import write_result
     from protoncli.specs.io import load_spec_with_warnings
 
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(
+            f"{output_dir}: --output-dir is not a folder (a file of that name exists)",
+            hint="give a folder (it is created if missing), or move the file away",
+        )
     warnings: list[str] = []
     spec_obj = None
     if spec is not None:
@@ -123,10 +143,7 @@ def render_command(
         warnings.extend(spec_warnings)
     previous = load_spec_with_warnings(previous_spec)[0] if previous_spec else None
     facts = load_context(context) if context is not None else RenderContext()
-    resource_name = name or (spec.stem if spec is not None else None)
-    if resource_name is None:
-        raise UsageError("--name is required when no --spec is given", hint="add --name NAME")
-    check_name(resource_name, f"{bundle.kind} name")
+    resource_name = _resource_name(name, spec, str(bundle.kind))
     result = render_bundle(
         bundle,
         spec_obj,
@@ -136,7 +153,11 @@ def render_command(
         blueprint_name=info.name if info else None,
         blueprint_version=info.version if info else None,
     )
-    written = write_result(result, output_dir)
+    try:
+        written = write_result(result, output_dir)
+    except OSError as exc:
+        where = exc.filename or output_dir
+        raise RenderError(f"{where}: cannot write the rendered files: {exc.strerror}") from exc
     warnings.extend(result.warnings)
     if as_json:
         output.print_json(
