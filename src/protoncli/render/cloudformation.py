@@ -29,17 +29,24 @@ def _offending_line(exc: RenderError, text: str) -> str | None:
     return f"line {index + 1} of the rendered file reads {lines[index].strip()!r}"
 
 
-def check_template(text: str, out_path: str) -> None:
-    """Raise `RenderError` naming `out_path:line` unless `text` is a CloudFormation template."""
+def check_template(text: str, out_path: str, template: str | None = None) -> None:
+    """Raise `RenderError` naming `out_path:line` unless `text` is a CloudFormation template.
+
+    `template` is the bundle file it was rendered from; messages name both, since the rendered
+    file is never written when it is invalid.
+    """
+    source = f" (rendered from {template})" if template else ""
     try:
         document = parse_yaml(text, out_path, RenderError, cloudformation=True)
     except RenderError as exc:
         offending = _offending_line(exc, text)
         hint = "check the template expressions that produce it"
-        raise RenderError(exc.message, hint=f"{offending}; {hint}" if offending else hint) from exc
+        raise RenderError(
+            f"{exc.message}{source}", hint=f"{offending}; {hint}" if offending else hint
+        ) from exc
     if not isinstance(document, Mapping) or "Resources" not in document:
         raise RenderError(
-            f"{out_path}: the rendered template has no Resources section",
+            f"{out_path}: the rendered template has no Resources section{source}",
             hint="a CloudFormation template is a mapping with a top-level Resources key",
         )
 
@@ -57,6 +64,7 @@ def render_cloudformation(manifest: Manifest, namespace: Namespace, folder: str)
         raise BundleError(
             f"{manifest.source}: the manifest's CloudFormation file {name!r} is not in the bundle"
         )
-    rendered = render_text(text, template_path(manifest, name), namespace)
-    check_template(rendered, f"{folder}/{name}" if folder else name)
+    template = template_path(manifest, name)
+    rendered = render_text(text, template, namespace)
+    check_template(rendered, f"{folder}/{name}" if folder else name, template)
     return {name: rendered if rendered.endswith("\n") else rendered + "\n"}

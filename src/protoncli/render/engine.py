@@ -180,7 +180,11 @@ def _check_spec_kind(bundle: Bundle, spec: object) -> None:
         Kind.SERVICE: "give a spec that starts with `proton: ServiceSpec`",
         Kind.COMPONENT: "give the ServiceSpec of the service the component attaches to, or none",
     }[bundle.kind]
-    raise UsageError(f"{given} was given for {blueprint[bundle.kind.value]} blueprint", hint=hint)
+    source = getattr(spec, "source", None)
+    where = f"{source}: " if source else ""
+    raise UsageError(
+        f"{where}{given} was given for {blueprint[bundle.kind.value]} blueprint", hint=hint
+    )
 
 
 def _skipped_terraform_files(bundle: Bundle) -> list[str]:

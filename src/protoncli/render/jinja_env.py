@@ -110,7 +110,10 @@ def _error_factory(obj: Any, name: Any, exc: type[Exception]) -> Callable[[str],
     """Build the exception an undefined value raises when used (path and hint included)."""
 
     def make(message: str) -> Exception:
-        if issubclass(exc, SecurityError):
+        dunder = isinstance(name, str) and name.startswith("__")
+        if issubclass(exc, SecurityError) or dunder:
+            # A `__dunder__` name is never a parameter: reaching for one (e.g. through the `attr`
+            # filter, which turns the sandbox's refusal into an undefined) is an escape attempt.
             return SandboxRefusalError(message, name if isinstance(name, str) else None)
         if obj is missing and isinstance(name, str):
             return UndefinedReferenceError(name, None, top_level=True)

@@ -31,6 +31,24 @@ def _target(out_dir: Path, relative: str) -> Path:
     return path
 
 
+def _check_writable(out_dir: Path, path: Path) -> None:
+    """Refuse before any write if something on `path` that must be a folder is a file."""
+    if path.is_dir():
+        raise RenderError(
+            f"cannot write {path}: a folder of that name is in the way",
+            hint=f"remove it or choose another --output-dir than {out_dir}",
+        )
+    root = out_dir.resolve()
+    for parent in reversed(path.parents):
+        if not parent.is_relative_to(root.parent):
+            continue
+        if parent.exists() and not parent.is_dir():
+            raise RenderError(
+                f"cannot write {path}: {parent} is a file, not a folder",
+                hint=f"remove it or choose another --output-dir than {out_dir}",
+            )
+
+
 def write_result(result: RenderResult, out_dir: Path) -> list[Path]:
     """Write every rendered file under `out_dir`; return the paths written, in order."""
     planned: list[tuple[Path, str | bytes]] = []
@@ -39,6 +57,8 @@ def write_result(result: RenderResult, out_dir: Path) -> list[Path]:
         for name, data in contents.items():
             relative = f"{resource.folder}/{name}" if resource.folder else name
             planned.append((_target(out_dir, relative), data))
+    for path, _ in planned:
+        _check_writable(out_dir, path)
     written: list[Path] = []
     for path, data in planned:
         atomic_write(path, data)

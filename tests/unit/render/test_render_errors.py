@@ -164,7 +164,8 @@ def test_invalid_rendered_yaml_names_the_output_file_and_quotes_the_line(tmp_pat
     error = render_error(tmp_path, template)
     assert error.message == (
         "prod/api-api-prod/cloudformation.yaml:6: invalid YAML: while parsing a flow sequence, "
-        "expected ',' or ']', but got '<stream end>'"
+        "expected ',' or ']', but got '<stream end>' "
+        "(rendered from instance_infrastructure/cloudformation.yaml)"
     )
     assert error.hint == (
         "line 6 of the rendered file reads 'B: [unclosed'; "
@@ -187,6 +188,7 @@ def test_template_without_resources_is_refused(tmp_path):
     assert (
         error.message
         == "prod/api-api-prod/cloudformation.yaml: the rendered template has no Resources section"
+        " (rendered from instance_infrastructure/cloudformation.yaml)"
     )
 
 

@@ -405,7 +405,7 @@ def test_spec_kind_must_match_the_bundle(tmp_path, which, spec_text, message):
     context = RenderContext(component=ComponentTarget("beta"))
     with pytest.raises(UsageError) as error:
         render_bundle(bundle, parse_spec(spec_text, "s.yaml"), name="x", context=context)
-    assert error.value.message == message
+    assert error.value.message == f"s.yaml: {message}"
 
 
 def test_invalid_resource_names_are_refused(tmp_path):
