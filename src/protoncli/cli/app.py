@@ -21,7 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=(
-        "Docs: docs/ in the pcli repository. Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed."
+        "Example: pcli blueprint render vpc-ecs-env --name dev --output-dir out."
+        " Docs: docs/ in the pcli repository."
+        " Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed."
     ),
 )
 
