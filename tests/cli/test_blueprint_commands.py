@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -25,35 +24,6 @@ KINDS = {
     "tf-vpc-env": "environment",
     "vpc-ecs-env": "environment",
 }
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    return tmp_path / "reg"
-
-
-@pytest.fixture
-def pcli(registry: Path):
-    """Run `pcli --registry <tmp>/reg ARGS...` in-process and return the result."""
-
-    def run(*args: str, env: dict[str, str] | None = None):
-        return CliRunner().invoke(app, ["--registry", str(registry), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def env_bundle(tmp_path: Path, starters_dir: Path) -> Path:
-    """A copy of the vpc-ecs-env starter bundle in a folder named team-env."""
-    bundle = tmp_path / "work" / "team-env"
-    shutil.copytree(starters_dir / "vpc-ecs-env" / "v1", bundle)
-    return bundle
-
-
-def touch_template(bundle: Path, comment: str) -> None:
-    """Change the bundle's content (a comment) without changing its schema."""
-    template = bundle / "infrastructure" / "cloudformation.yaml"
-    template.write_text(template.read_text() + f"# {comment}\n")
 
 
 def table_rows(text: str) -> list[list[str]]:
@@ -192,7 +162,9 @@ def test_list_of_a_registry_whose_starters_were_removed_says_how_to_publish(pcli
     assert json.loads(as_json.stdout) == {"registry": str(registry), "blueprints": []}
 
 
-def test_list_shows_drafts_descriptions_and_the_recommended_version(pcli, env_bundle):
+def test_list_shows_drafts_descriptions_and_the_recommended_version(
+    pcli, env_bundle, touch_template
+):
     assert pcli("blueprint", "publish", str(env_bundle), "--description", "Team VPC").exit_code == 0
     touch_template(env_bundle, "draft")
     assert pcli("blueprint", "publish", str(env_bundle), "--draft").exit_code == 0
@@ -206,7 +178,7 @@ def test_list_shows_drafts_descriptions_and_the_recommended_version(pcli, env_bu
 # -- versions -----------------------------------------------------------------------------------
 
 
-def test_versions_lists_status_recommended_and_short_digest(pcli, env_bundle):
+def test_versions_lists_status_recommended_and_short_digest(pcli, env_bundle, touch_template):
     pcli("blueprint", "publish", str(env_bundle))
     touch_template(env_bundle, "one")
     pcli("blueprint", "publish", str(env_bundle))

@@ -6,38 +6,9 @@ Each test has its own registry under tmp_path; bundles are copies of the starter
 from __future__ import annotations
 
 import json
-import shutil
 import tarfile
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from protoncli.cli.app import app
-
-
-@pytest.fixture
-def pcli(tmp_path: Path):
-    """Run `pcli --registry <tmp>/reg ARGS...` in-process and return the result."""
-
-    def run(*args: str, env: dict[str, str] | None = None):
-        return CliRunner().invoke(app, ["--registry", str(tmp_path / "reg"), *args], env=env)
-
-    return run
-
-
-@pytest.fixture
-def env_bundle(tmp_path: Path, starters_dir: Path) -> Path:
-    """A copy of the vpc-ecs-env starter bundle in a folder named team-env."""
-    bundle = tmp_path / "work" / "team-env"
-    shutil.copytree(starters_dir / "vpc-ecs-env" / "v1", bundle)
-    return bundle
-
-
-def touch_template(bundle: Path, comment: str) -> None:
-    """Change the bundle's content (a comment) without changing its schema."""
-    template = bundle / "infrastructure" / "cloudformation.yaml"
-    template.write_text(template.read_text() + f"# {comment}\n")
 
 
 def versions_json(pcli, name: str) -> list[dict]:
@@ -47,7 +18,9 @@ def versions_json(pcli, name: str) -> list[dict]:
 # -- publish and promote ------------------------------------------------------------------------
 
 
-def test_publish_registers_minor_major_draft_and_recognises_identical_content(pcli, env_bundle):
+def test_publish_registers_minor_major_draft_and_recognises_identical_content(
+    pcli, env_bundle, touch_template
+):
     first = pcli("blueprint", "publish", str(env_bundle))
     assert first.exit_code == 0
     digest = versions_json(pcli, "team-env")[0]["digest"]
@@ -81,7 +54,7 @@ def test_publish_registers_minor_major_draft_and_recognises_identical_content(pc
     ]
 
 
-def test_promote_publishes_a_draft_and_makes_it_recommended(pcli, env_bundle):
+def test_promote_publishes_a_draft_and_makes_it_recommended(pcli, env_bundle, touch_template):
     pcli("blueprint", "publish", str(env_bundle))
     touch_template(env_bundle, "draft")
     pcli("blueprint", "publish", str(env_bundle), "--draft")
@@ -102,7 +75,7 @@ def test_promote_publishes_a_draft_and_makes_it_recommended(pcli, env_bundle):
     )
 
 
-def test_promote_an_older_draft_does_not_call_it_recommended(pcli, env_bundle):
+def test_promote_an_older_draft_does_not_call_it_recommended(pcli, env_bundle, touch_template):
     pcli("blueprint", "publish", str(env_bundle), "--draft")
     touch_template(env_bundle, "newer")
     pcli("blueprint", "publish", str(env_bundle))
@@ -112,7 +85,7 @@ def test_promote_an_older_draft_does_not_call_it_recommended(pcli, env_bundle):
     assert result.stdout == "team-env@1.0 is PUBLISHED.\n"
 
 
-def test_promote_unknown_version_fails_with_the_known_ones(pcli, env_bundle):
+def test_promote_unknown_version_fails_with_the_known_ones(pcli, env_bundle, touch_template):
     pcli("blueprint", "publish", str(env_bundle))
     touch_template(env_bundle, "draft")
     pcli("blueprint", "publish", str(env_bundle), "--draft")
@@ -124,7 +97,7 @@ def test_promote_unknown_version_fails_with_the_known_ones(pcli, env_bundle):
     )
 
 
-def test_publish_json_reports_created_and_recommended(pcli, env_bundle):
+def test_publish_json_reports_created_and_recommended(pcli, env_bundle, touch_template):
     result = pcli("blueprint", "publish", str(env_bundle), "--json")
     assert result.exit_code == 0
     record = json.loads(result.stdout)
