@@ -67,8 +67,12 @@ def bare_namespace(index: int) -> dict[str, Any]:
         "service": {"name": "web"},
         "service_instance": {
             "name": f"web-{index}",
-            "inputs": {"port": 80, "desired_count": 1, "task_size": "x-small",
-                       "health_check_path": "/"},
+            "inputs": {
+                "port": 80,
+                "desired_count": 1,
+                "task_size": "x-small",
+                "health_check_path": "/",
+            },
             "components": {"default": {"name": "queue", "outputs": COMPONENT_OUTPUTS}},
         },
     }
