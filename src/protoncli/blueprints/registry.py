@@ -27,7 +27,6 @@ from __future__ import annotations
 import difflib
 import fcntl
 import json
-import os
 import re
 import shutil
 import tarfile
@@ -40,7 +39,6 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from protoncli import paths
 from protoncli.blueprints.bundle import bundle_digest, load_bundle
 from protoncli.blueprints.compat import schema_incompatibilities
 from protoncli.blueprints.limits import check_name, format_version, parse_version
@@ -52,7 +50,6 @@ VERSION_FILE = "version.json"
 BUNDLE_FOLDER = "bundle"
 LOCK_FILE = ".lock"
 RECORD_FORMAT = 1
-REGISTRY_ENV = "PCLI_REGISTRY"
 
 _VERSION_FOLDER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _MAJOR_ONLY = re.compile(r"^(0|[1-9]\d*)$")
@@ -146,8 +143,9 @@ class Registry:
     @classmethod
     def default(cls) -> Registry:
         """The registry named by `PCLI_REGISTRY`, else the user's default registry folder."""
-        override = os.environ.get(REGISTRY_ENV)
-        return cls(Path(override) if override else paths.default_registry_dir())
+        from protoncli.config import registry_path
+
+        return cls(registry_path())
 
     def __repr__(self) -> str:
         return f"Registry({str(self.root)!r})"
@@ -209,7 +207,7 @@ class Registry:
             existing = self._existing(name)
             info = self._find(name, existing, version)
             if info.is_published:
-                return info
+                return _marked(existing, info)
             promoted = replace(info, status=VersionStatus.PUBLISHED, published_at=_now())
             record = json.dumps(_record(promoted), indent=2, sort_keys=True) + "\n"
             try:
@@ -321,7 +319,7 @@ class Registry:
         major, minor = parse_version(version)
         for info in existing:
             if (info.major, info.minor) == (major, minor):
-                return info
+                return _marked(existing, info)
         known = [_labelled(info) for info in existing]
         close = difflib.get_close_matches(version, [info.version for info in existing], n=3)
         hint = f"did you mean {_quoted(close)}? " if close else ""

@@ -115,6 +115,7 @@ def test_promoting_a_published_version_changes_nothing(registry, bundles):
 
     assert again.status is VersionStatus.PUBLISHED
     assert again.published_at == info.published_at
+    assert again.recommended
     assert path.read_text() == before
 
 

@@ -64,13 +64,13 @@ def open_bundle(ctx: typer.Context, ref: str) -> tuple[Bundle, VersionInfo | Non
     return bundle_opener(ctx, ref)()
 
 
-def _version_record(info: VersionInfo, recommended: str | None) -> dict[str, Any]:
+def _version_record(info: VersionInfo) -> dict[str, Any]:
     return {
         "name": info.name,
         "version": info.version,
         "kind": str(info.kind),
         "status": str(info.status),
-        "recommended": info.version == recommended,
+        "recommended": info.recommended,
         "digest": info.digest,
         "created_at": info.created_at,
         "published_at": info.published_at,
@@ -130,11 +130,8 @@ def versions(
     """
     registry = _registry(ctx)
     infos = registry.versions(name)
-    recommended = _recommended(infos)
     if json_:
-        output.print_json(
-            {"name": name, "versions": [_version_record(i, recommended) for i in infos]}
-        )
+        output.print_json({"name": name, "versions": [_version_record(i) for i in infos]})
         return
     output.table(
         ["VERSION", "STATUS", "RECOMMENDED", "DIGEST", "CREATED"],
@@ -142,18 +139,13 @@ def versions(
             (
                 i.version,
                 i.status,
-                "yes" if i.version == recommended else "",
+                "yes" if i.recommended else "",
                 i.digest.removeprefix("sha256:")[:12],
                 i.created_at,
             )
             for i in infos
         ],
     )
-
-
-def _recommended(infos: list[VersionInfo]) -> str | None:
-    published = [i for i in infos if str(i.status) == "PUBLISHED"]
-    return published[-1].version if published else None
 
 
 @app.command()
@@ -175,8 +167,7 @@ def show(
     registry = _registry(ctx)
     info = registry.resolve(ref)
     bundle = registry.load(info)
-    recommended = _recommended(registry.versions(info.name))
-    record = _version_record(info, recommended) | describe_version(bundle)
+    record = _version_record(info) | describe_version(bundle)
     if json_:
         output.print_json(record)
         return
@@ -209,8 +200,7 @@ def publish(
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
     if json_:
-        recommended = info.version if info.recommended else None
-        output.print_json({"created": result.created} | _version_record(info, recommended))
+        output.print_json({"created": result.created} | _version_record(info))
         return
     if result.created:
         output.line(f"Published {info.name}@{info.version} ({info.status}, {info.digest[:19]}).")
@@ -231,11 +221,10 @@ def promote(
     """
     registry = _registry(ctx)
     info = registry.promote(name, version)
-    recommended = _recommended(registry.versions(name))
     if json_:
-        output.print_json(_version_record(info, recommended))
+        output.print_json(_version_record(info))
         return
-    suffix = " It is now the recommended version." if info.version == recommended else ""
+    suffix = " It is now the recommended version." if info.recommended else ""
     output.line(f"{info.name}@{info.version} is PUBLISHED.{suffix}")
 
 
