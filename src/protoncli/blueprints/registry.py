@@ -319,7 +319,7 @@ class Registry:
         major, minor = parse_version(version)
         for info in existing:
             if (info.major, info.minor) == (major, minor):
-                return _marked(existing, info)
+                return info
         known = [_labelled(info) for info in existing]
         close = difflib.get_close_matches(version, [info.version for info in existing], n=3)
         hint = f"did you mean {_quoted(close)}? " if close else ""
