@@ -6,6 +6,8 @@ name, a stack name. A hint, when given, says what to do about it.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -56,3 +58,9 @@ class RegistryError(PcliError):
 
 class NotFoundError(UsageError):
     """A name the user gave that does not exist."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `choices`, or "" when none is close."""
+    match = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{match[0]}'?)" if match else ""

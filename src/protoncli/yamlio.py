@@ -29,6 +29,11 @@ class MarkedDict(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
+def line_of(mapping: Any, key: str) -> int:
+    """The line of `key` in a `MarkedDict`, or 0 for a mapping that carries no lines."""
+    return mapping.line_of(key) if isinstance(mapping, MarkedDict) else 0
+
+
 def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> MarkedDict:
     loader.flatten_mapping(node)
     result = MarkedDict()

@@ -16,14 +16,12 @@ unchanged.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from protoncli.blueprints.limits import MAX_NAME_LENGTH, is_valid_name
 from protoncli.errors import UsageError
 
 # Proton's ResourceName pattern: every environment, service, instance and component name.
-RESOURCE_NAME = re.compile(r"^[0-9A-Za-z]+[0-9A-Za-z_\-]*$")
-RESOURCE_NAME_MAX = 100
 
 
 def check_resource_name(name: str, what: str) -> str:
@@ -32,12 +30,12 @@ def check_resource_name(name: str, what: str) -> str:
     Names end up in identifiers and output folders, so a name with `/`, `:` or `..` never gets
     that far.
     """
-    if not RESOURCE_NAME.match(name) or len(name) > RESOURCE_NAME_MAX:
+    if not is_valid_name(name):
         raise UsageError(
             f"invalid {what} name {name!r}",
             hint=(
                 "names start with a letter or digit and hold only letters, digits, '-' and '_' "
-                f"(at most {RESOURCE_NAME_MAX} characters)"
+                f"(at most {MAX_NAME_LENGTH} characters)"
             ),
         )
     return name

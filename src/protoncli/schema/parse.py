@@ -23,15 +23,14 @@ Decisions on points Proton never documented:
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from protoncli.errors import BundleError
+from protoncli.errors import BundleError, did_you_mean
 from protoncli.schema.model import PROPERTY_TYPES, InputDef, InputType, Schema
 from protoncli.schema.validate import value_problems
-from protoncli.yamlio import MarkedDict, parse_yaml
+from protoncli.yamlio import MarkedDict, line_of, parse_yaml
 
 OPENAPI_VERSION = "3.0.0"
 SCHEMA_KEYS = (
@@ -92,15 +91,6 @@ class _Problems:
         return BundleError(f"{self.source}: {len(texts)} problems", hint=hint, details=texts)
 
 
-def _line(mapping: Any, key: str) -> int:
-    return mapping.line_of(key) if isinstance(mapping, MarkedDict) else 0
-
-
-def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def parse_schema(text: str, source: str) -> Schema:
     """Parse a bundle's schema file; raise one `BundleError` listing every problem."""
     document = parse_yaml(text, source, BundleError, marked=True)
@@ -114,12 +104,12 @@ def parse_schema(text: str, source: str) -> Schema:
     for key in root:
         if key not in SCHEMA_KEYS:
             allowed = ", ".join(SCHEMA_KEYS)
-            problems.add(_line(root, key), f"unknown key 'schema.{key}' (allowed: {allowed})")
+            problems.add(line_of(root, key), f"unknown key 'schema.{key}' (allowed: {allowed})")
     _check_format(root, problems)
     kind, main_name, pipeline_name = _input_type_names(root, problems)
     types = root.get("types")
     if not isinstance(types, MarkedDict):
-        problems.add(_line(root, "types"), "'schema.types' must be a mapping of type names")
+        problems.add(line_of(root, "types"), "'schema.types' must be a mapping of type names")
         raise problems.error()
     main = _named_type(types, main_name, root, problems)
     pipeline = _named_type(types, pipeline_name, root, problems) if pipeline_name else None
@@ -131,12 +121,12 @@ def parse_schema(text: str, source: str) -> Schema:
 def _check_format(root: MarkedDict, problems: _Problems) -> None:
     fmt = root.get("format")
     if not isinstance(fmt, dict) or "openapi" not in fmt:
-        line = _line(root, "format") or root.line
+        line = line_of(root, "format") or root.line
         problems.add(line, f"'schema.format' must be {{openapi: \"{OPENAPI_VERSION}\"}}")
         return
     if str(fmt["openapi"]) != OPENAPI_VERSION:
         problems.add(
-            _line(fmt, "openapi"),
+            line_of(fmt, "openapi"),
             f"format.openapi is '{fmt['openapi']}'; Proton schemas use \"{OPENAPI_VERSION}\"",
         )
 
@@ -147,13 +137,13 @@ def _input_type_names(root: MarkedDict, problems: _Problems) -> tuple[str, str |
     for key in ("environment_input_type", "service_input_type", "pipeline_input_type"):
         value = root.get(key)
         if key in root and not isinstance(value, str):
-            problems.add(_line(root, key), f"'schema.{key}' must be the name of a type")
+            problems.add(line_of(root, key), f"'schema.{key}' must be the name of a type")
             value = None
         names[key] = value
     environment, service = names["environment_input_type"], names["service_input_type"]
     if "environment_input_type" in root and "service_input_type" in root:
         problems.add(
-            _line(root, "service_input_type"),
+            line_of(root, "service_input_type"),
             "give environment_input_type or service_input_type, not both",
         )
     elif "environment_input_type" not in root and "service_input_type" not in root:
@@ -164,7 +154,7 @@ def _input_type_names(root: MarkedDict, problems: _Problems) -> tuple[str, str |
         )
     if "pipeline_input_type" in root and "service_input_type" not in root:
         problems.add(
-            _line(root, "pipeline_input_type"),
+            line_of(root, "pipeline_input_type"),
             "pipeline_input_type is only for service blueprints (with service_input_type)",
         )
     if "service_input_type" in root:
@@ -181,12 +171,12 @@ def _named_type(
         key = next(k for k in SCHEMA_KEYS if root.get(k) == name)
         known = ", ".join(types) or "none"
         problems.add(
-            _line(root, key),
+            line_of(root, key),
             f"{key} names type '{name}', which is not under types (types: {known})"
-            + _closest(name, list(types)),
+            + did_you_mean(name, list(types)),
         )
         return None
-    return _parse_input_type(name, types[name], _line(types, name), problems)
+    return _parse_input_type(name, types[name], line_of(types, name), problems)
 
 
 def _parse_input_type(name: str, body: Any, line: int, problems: _Problems) -> InputType | None:
@@ -197,23 +187,23 @@ def _parse_input_type(name: str, body: Any, line: int, problems: _Problems) -> I
     for key in body:
         if key not in TYPE_KEYS:
             problems.add(
-                _line(body, key),
+                line_of(body, key),
                 f"{where}: key '{key}' is not supported (allowed: {', '.join(TYPE_KEYS)})",
             )
     if body.get("type") != "object":
         problems.add(body.key_lines.get("type", line), f"{where} must have type: object")
     description = body.get("description")
     if description is not None and not isinstance(description, str):
-        problems.add(_line(body, "description"), f"{where}: description must be text")
+        problems.add(line_of(body, "description"), f"{where}: description must be text")
         description = None
     properties = body.get("properties") or MarkedDict()
     if not isinstance(properties, MarkedDict):
-        problems.add(_line(body, "properties"), f"{where}: properties must be a mapping")
+        problems.add(line_of(body, "properties"), f"{where}: properties must be a mapping")
         properties = MarkedDict()
     required = _required_names(where, body, properties, problems)
     inputs = []
     for prop_name, prop in properties.items():
-        item = _parse_property(where, prop_name, prop, _line(properties, prop_name), problems)
+        item = _parse_property(where, prop_name, prop, line_of(properties, prop_name), problems)
         if item is not None:
             inputs.append(_input_def(prop_name, item, required=prop_name in required))
     return InputType(name=name, description=description, inputs=tuple(inputs), raw=body)
@@ -223,7 +213,7 @@ def _required_names(
     where: str, body: MarkedDict, properties: Mapping[str, Any], problems: _Problems
 ) -> set[str]:
     required = body.get("required") or []
-    line = _line(body, "required")
+    line = line_of(body, "required")
     if not isinstance(required, list) or not all(isinstance(n, str) for n in required):
         problems.add(line, f"{where}: required must be a list of property names")
         return set()
@@ -233,7 +223,7 @@ def _required_names(
             problems.add(
                 line,
                 f"{where}: required lists '{item}', which is not a property "
-                f"(properties: {known})" + _closest(item, list(properties)),
+                f"(properties: {known})" + did_you_mean(item, list(properties)),
             )
     return set(required)
 
@@ -268,15 +258,15 @@ def _check_type(
         return None
     if prop_type == "object":
         problems.add(
-            _line(prop, "type"),
+            line_of(prop, "type"),
             f"{where}: nested objects (type: object) are not supported; "
             f"an input is one of {allowed_text}",
         )
         return None
     if prop_type not in allowed:
-        closest = _closest(str(prop_type), allowed)
+        closest = did_you_mean(str(prop_type), allowed)
         problems.add(
-            _line(prop, "type"),
+            line_of(prop, "type"),
             f"{where}: type '{prop_type}' is not supported (use one of {allowed_text}){closest}",
         )
         return None
@@ -287,7 +277,7 @@ def _check_keywords(
     where: str, prop: MarkedDict, problems: _Problems, *, allowed: tuple[str, ...]
 ) -> None:
     for key, value in prop.items():
-        line = _line(prop, key)
+        line = line_of(prop, key)
         if key not in allowed:
             problems.add(line, f"{where}: {_unsupported_keyword(key, allowed)}")
         else:
@@ -301,9 +291,8 @@ def _unsupported_keyword(key: str, allowed: tuple[str, ...]) -> str:
         return f"'$ref' is not supported; write the property inline with a type ({_TYPES_TEXT})"
     if key in _COMBINATORS:
         return f"'{key}' is not supported; give the property a single type ({_TYPES_TEXT})"
-    return (
-        f"keyword '{key}' is not supported{_closest(key, allowed)} (allowed: {', '.join(allowed)})"
-    )
+    suggestion = did_you_mean(key, allowed)
+    return f"keyword '{key}' is not supported{suggestion} (allowed: {', '.join(allowed)})"
 
 
 def _keyword_value_problem(key: str, value: Any) -> str | None:  # noqa: PLR0911 - one return per keyword
@@ -339,14 +328,14 @@ def _check_items(where: str, prop: MarkedDict, line: int, problems: _Problems) -
     item_where = f"{where}, items"
     if not isinstance(items, MarkedDict):
         problems.add(
-            _line(prop, "items"), f"{item_where}: must be a mapping such as {{type: string}}"
+            line_of(prop, "items"), f"{item_where}: must be a mapping such as {{type: string}}"
         )
         return
-    items_line = _line(prop, "items")
+    items_line = line_of(prop, "items")
     item_type = items.get("type")
     if item_type in ("array", "object"):
         problems.add(
-            _line(items, "type"),
+            line_of(items, "type"),
             f"{item_where}: arrays of {item_type}s are not supported; "
             f"items are one of {', '.join(ITEM_TYPES)}",
         )
@@ -402,7 +391,7 @@ def schema_problems(schema: Schema) -> list[str]:
     types = root.get("types", {})
     used = {t.name for t in input_types}
     warnings.extend(
-        f"{schema.source}:{_line(types, name)}: type '{name}' is defined but no "
+        f"{schema.source}:{line_of(types, name)}: type '{name}' is defined but no "
         "*_input_type names it; it is ignored"
         for name in types
         if name not in used
@@ -412,7 +401,7 @@ def schema_problems(schema: Schema) -> list[str]:
 
 def _input_line(input_type: InputType, name: str) -> int:
     properties = input_type.raw.get("properties")
-    return _line(properties, name)
+    return line_of(properties, name)
 
 
 def _input_warnings(item: InputDef) -> list[str]:

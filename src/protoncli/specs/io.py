@@ -22,15 +22,14 @@ pcli does not know are warnings, because Proton specs in the wild carry extra ke
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from protoncli.errors import InputError
+from protoncli.blueprints.limits import MAX_NAME_LENGTH, is_valid_name
+from protoncli.errors import InputError, did_you_mean
 from protoncli.specs.model import (
     ENVIRONMENT_SPEC,
     HEADER_KEYS,
@@ -40,13 +39,11 @@ from protoncli.specs.model import (
     ServiceSpec,
     Spec,
 )
-from protoncli.yamlio import MarkedDict, parse_yaml, read_text
+from protoncli.yamlio import MarkedDict, line_of, parse_yaml, read_text
 
-NAME_PATTERN = re.compile(r"^[0-9A-Za-z]+[0-9A-Za-z_\-]*$")
-NAME_MAX_LENGTH = 100
 NAME_RULE = (
     "a letter or digit first, then letters, digits, '_' or '-', "
-    f"at most {NAME_MAX_LENGTH} characters"
+    f"at most {MAX_NAME_LENGTH} characters"
 )
 ENVIRONMENT_KEYS = ("proton", "spec", "blueprint", "version", "region")
 SERVICE_KEYS = ("proton", "pipeline", "instances", "blueprint", "version")
@@ -86,15 +83,6 @@ class _Report:
         )
 
 
-def _line(mapping: Any, key: str) -> int:
-    return mapping.line_of(key) if isinstance(mapping, MarkedDict) else 0
-
-
-def _closest(word: str, choices: tuple[str, ...]) -> str:
-    match = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def parse_spec(text: str, source: str) -> Spec:
     """Parse a spec file's text; warnings are dropped (see `parse_spec_with_warnings`)."""
     return parse_spec_with_warnings(text, source)[0]
@@ -126,7 +114,7 @@ def parse_spec_with_warnings(text: str, source: str) -> tuple[Spec, list[str]]:
     for key in document:
         if key == "region" and kind == SERVICE_SPEC:
             report.warn(
-                _line(document, key),
+                line_of(document, key),
                 "unknown key 'region' is ignored: a service runs in the regions of its "
                 "environments",
             )
@@ -134,8 +122,8 @@ def parse_spec_with_warnings(text: str, source: str) -> tuple[Spec, list[str]]:
             known = ", ".join(allowed)
             article = "an" if kind == ENVIRONMENT_SPEC else "a"
             report.warn(
-                _line(document, key),
-                f"unknown key '{key}' is ignored{_closest(key, allowed)} "
+                line_of(document, key),
+                f"unknown key '{key}' is ignored{did_you_mean(key, allowed)} "
                 f"({article} {kind} has: {known})",
             )
     header = _header(document, report, allowed)
@@ -155,9 +143,9 @@ def _report_bad_kind(document: MarkedDict, report: _Report) -> None:
         report.error(document.line, "missing 'proton:' (EnvironmentSpec or ServiceSpec)")
     else:
         report.error(
-            _line(document, "proton"),
+            line_of(document, "proton"),
             f"proton: {kind!r} is not a spec kind (use EnvironmentSpec or ServiceSpec)"
-            + _closest(str(kind), SPEC_KINDS),
+            + did_you_mean(str(kind), SPEC_KINDS),
         )
 
 
@@ -171,12 +159,12 @@ def _header(document: MarkedDict, report: _Report, allowed: tuple[str, ...]) -> 
             header[key] = value
         elif key == "version" and isinstance(value, int | float) and not isinstance(value, bool):
             report.error(
-                _line(document, key),
+                line_of(document, key),
                 f'version must be text in quotes, such as version: "1.2" '
                 f"(YAML reads {value!r} without quotes as a number)",
             )
         else:
-            report.error(_line(document, key), f"{key} must be non-empty text, not {value!r}")
+            report.error(line_of(document, key), f"{key} must be non-empty text, not {value!r}")
     return header
 
 
@@ -188,7 +176,7 @@ def _inputs(
     if values is None:
         return {}, {}
     if not isinstance(values, MarkedDict):
-        report.error(_line(parent, key), f"{where} must be a mapping of input names to values")
+        report.error(line_of(parent, key), f"{where} must be a mapping of input names to values")
         return {}, {}
     return {name: _plain(value) for name, value in values.items()}, dict(values.key_lines)
 
@@ -202,11 +190,11 @@ def _service_spec(document: MarkedDict, header: dict[str, Any], report: _Report)
     parsed: list[InstanceSpec] = []
     if instances is not None and not isinstance(instances, list):
         report.error(
-            _line(document, "instances"),
+            line_of(document, "instances"),
             "instances must be a list of {name, environment, spec} entries",
         )
     elif instances:
-        parsed = _instances(instances, _line(document, "instances"), report)
+        parsed = _instances(instances, line_of(document, "instances"), report)
     return ServiceSpec(
         instances=tuple(parsed),
         pipeline=pipeline,
@@ -245,8 +233,8 @@ def _instance(entry: MarkedDict, position: int, report: _Report) -> InstanceSpec
     for key in entry:
         if key not in INSTANCE_KEYS:
             report.warn(
-                _line(entry, key),
-                f"{label}: unknown key '{key}' is ignored{_closest(key, INSTANCE_KEYS)} "
+                line_of(entry, key),
+                f"{label}: unknown key '{key}' is ignored{did_you_mean(key, INSTANCE_KEYS)} "
                 f"(an instance has: {', '.join(INSTANCE_KEYS)})",
             )
     name = _name(entry, "name", label, report)
@@ -262,14 +250,14 @@ def _instance(entry: MarkedDict, position: int, report: _Report) -> InstanceSpec
 def _name(entry: MarkedDict, key: str, label: str, report: _Report) -> str | None:
     """A checked instance or environment name, or None after reporting what is wrong."""
     value = entry.get(key)
-    line = _line(entry, key)
+    line = line_of(entry, key)
     if key not in entry or value is None:
         report.error(entry.line, f"{label} has no {key}")
         return None
     if not isinstance(value, str):
         report.error(line, f"{label}: {key} must be text; quote {value!r}")
         return None
-    if len(value) > NAME_MAX_LENGTH or not NAME_PATTERN.match(value):
+    if not is_valid_name(value):
         what = "instance name" if key == "name" else "environment name"
         report.error(line, f"{label}: {what} '{value}' is not a valid Proton name ({NAME_RULE})")
         return None

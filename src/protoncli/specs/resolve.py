@@ -19,7 +19,6 @@ Decisions on points Proton left open:
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import re
@@ -27,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from protoncli.errors import InputError
+from protoncli.errors import InputError, did_you_mean
 from protoncli.schema.model import InputDef, InputType, Schema
 from protoncli.schema.validate import OTHER, UNRESOLVED, Problem, validate_inputs
 from protoncli.specs.model import CURRENT_VAL, EnvironmentSpec, ServiceSpec
@@ -126,12 +125,7 @@ def _unknown_key_warning(
         location = f"{location}:{line}"
     prefix = "".join(f"{part}: " for part in (location, where) if part)
     names = [item.name for item in input_type.inputs]
-    return f"{prefix}unknown input '{key}' is ignored{_closest(key, names)}"
-
-
-def _closest(word: str, names: list[str]) -> str:
-    match = difflib.get_close_matches(word, names, n=1)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return f"{prefix}unknown input '{key}' is ignored{did_you_mean(key, names)}"
 
 
 def resolve_environment_spec(
@@ -279,7 +273,7 @@ def apply_params(
         if item is None:
             names = [entry.name for entry in input_type.inputs]
             errors.append(
-                f"--param {key}: the blueprint has no input '{key}'{_closest(key, names)}"
+                f"--param {key}: the blueprint has no input '{key}'{did_you_mean(key, names)}"
             )
             continue
         if text == CURRENT_VAL:

@@ -394,3 +394,10 @@ def test_dump_round_trips(spec):
     again = parse_spec(text, "again.yaml")
     assert_same_spec(again, spec)
     assert dump_spec(again) == text
+
+
+def test_a_name_with_a_trailing_line_break_is_not_a_valid_name():
+    text = 'proton: ServiceSpec\ninstances:\n  - name: "api\\n"\n    environment: dev\n'
+    with pytest.raises(InputError) as error:
+        parse_spec(text, "spec.yaml")
+    assert "is not a valid Proton name" in " ".join([error.value.message, *error.value.details])
