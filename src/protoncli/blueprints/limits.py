@@ -61,6 +61,11 @@ def check_name(name: str, what: str) -> None:
         )
 
 
+def parse_major_folder(name: str) -> int | None:
+    """N for a template-sync major folder named `vN` (`v1`, `v12`), None for any other name."""
+    return parse_version_part(name[1:]) if name.startswith("v") else None
+
+
 def parse_version_part(text: str) -> int | None:
     """A MAJOR or MINOR number as an int, or None if `text` is not one (e.g. "01", "-1", "x")."""
     if _VERSION_PART_RE.fullmatch(text) is None:

@@ -41,7 +41,12 @@ from typing import Any
 
 from protoncli.blueprints.bundle import bundle_digest, load_bundle
 from protoncli.blueprints.compat import schema_incompatibilities
-from protoncli.blueprints.limits import check_name, format_version, parse_version
+from protoncli.blueprints.limits import (
+    check_name,
+    format_version,
+    parse_major_folder,
+    parse_version,
+)
 from protoncli.blueprints.model import Bundle, CompatibleEnvironment, Kind, Provisioning
 from protoncli.errors import NotFoundError, RegistryError, UsageError
 from protoncli.yamlio import atomic_write, parse_json, read_text
@@ -53,8 +58,7 @@ RECORD_FORMAT = 1
 
 _VERSION_FOLDER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _MAJOR_ONLY = re.compile(r"^(0|[1-9]\d*)$")
-_MAJOR_FOLDER = re.compile(r"^v(0|[1-9]\d*)$")
-_TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+_TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _MAX_LISTED = 20
 
 
@@ -358,7 +362,7 @@ def default_blueprint_name(source: Path) -> str:
     if source.name.endswith(_TARBALL_SUFFIXES) or source.is_file():
         return _tarball_name(source)
     folder = source.resolve()
-    if _MAJOR_FOLDER.match(folder.name):
+    if parse_major_folder(folder.name) is not None:
         return folder.parent.name
     return folder.name
 
@@ -378,7 +382,7 @@ def _tarball_name(source: Path) -> str:
     nested = any(len(p) > 1 for p in parts)
     if len(tops) == 1 and nested:
         (top,) = tops
-        if not _MAJOR_FOLDER.match(top):
+        if parse_major_folder(top) is None:
             return top
     return stem
 

@@ -13,20 +13,18 @@ found twice is synced from the first folder (in sorted order) and the other is r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from protoncli.blueprints.bundle import load_bundle
+from protoncli.blueprints.limits import parse_major_folder
 from protoncli.blueprints.model import Kind
 from protoncli.blueprints.registry import IncompatibleSchemaError, Registry
 from protoncli.errors import NotFoundError, PcliError
 
 MAX_SEARCH_DEPTH = 3
 REGISTRATION_FILES = (".template-registration.yaml", ".compatible-envs")
-
-_MAJOR_FOLDER = re.compile(r"^v(0|[1-9]\d*)$")
 
 
 class SyncAction(StrEnum):
@@ -126,9 +124,9 @@ def _subfolders(folder: Path) -> list[Path]:
 def _major_folders(folder: Path) -> list[tuple[int, Path]]:
     majors = []
     for child in _subfolders(folder):
-        match = _MAJOR_FOLDER.match(child.name)
-        if match:
-            majors.append((int(match.group(1)), child))
+        major = parse_major_folder(child.name)
+        if major is not None:
+            majors.append((major, child))
     return sorted(majors)
 
 

@@ -28,7 +28,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from protoncli.blueprints.archive import is_os_noise
@@ -50,8 +50,6 @@ from protoncli.render.terraform import DeploymentMetadata, render_terraform
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
 
 _VERSION = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
-_MAJOR_FOLDER = re.compile(r"^v\d+$")
 _SPEC_NAMES = {EnvironmentSpec: "an EnvironmentSpec", ServiceSpec: "a ServiceSpec"}
 
 
@@ -138,22 +136,13 @@ class _Job:
         )
 
 
-def _default_blueprint_name(root: str) -> str:
-    path = PurePath(root)
-    name = path.name
-    for suffix in _ARCHIVE_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    if _MAJOR_FOLDER.match(name) and path.parent.name:
-        return path.parent.name
-    return name or "blueprint"
-
-
 def _blueprint(
     bundle: Bundle, spec: object, name: str | None, version: str | None
 ) -> tuple[str, str, str]:
+    from protoncli.blueprints.registry import default_blueprint_name
+
     header: Mapping[str, Any] = getattr(spec, "header", {}) or {}
-    blueprint = name or header.get("blueprint") or _default_blueprint_name(bundle.root)
+    blueprint = name or header.get("blueprint") or default_blueprint_name(Path(bundle.root))
     text = str(version or header.get("version") or "1.0")
     found = _VERSION.match(text)
     if found is None:

@@ -255,9 +255,10 @@ def test_generated_files_pass_terraform_fmt_and_the_values_fit_the_types(
         ("/repo/templates/my-env", "my-env"),
         ("/tmp/my-env.tar.gz", "my-env"),
         ("/tmp/svc.tgz", "svc"),
+        ("/tmp/plain.tar", "plain"),
     ],
 )
 def test_default_blueprint_name_from_where_the_bundle_was_read(root, expected):
-    from protoncli.render.engine import _default_blueprint_name
+    from protoncli.blueprints.registry import default_blueprint_name
 
-    assert _default_blueprint_name(root) == expected
+    assert default_blueprint_name(Path(root)) == expected
