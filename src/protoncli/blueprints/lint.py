@@ -198,13 +198,12 @@ def _placeholder_spec(bundle: Bundle) -> Spec | None:
     return None
 
 
-def _lint_context(bundle: Bundle, spec: Spec | None) -> RenderContext:
+def _lint_context(bundle: Bundle) -> RenderContext:
     from protoncli.render.model import ComponentTarget, RenderContext
 
     component = None
     if bundle.kind is Kind.COMPONENT:
         component = ComponentTarget(LINT_ENVIRONMENT, LINT_SERVICE, LINT_INSTANCE)
-    del spec
     return RenderContext(component=component, placeholder_outputs=True)
 
 
@@ -222,7 +221,7 @@ def _render(
         bundle,
         spec,
         name=name,
-        context=_lint_context(bundle, spec),
+        context=_lint_context(bundle),
         blueprint_name=blueprint[0],
         blueprint_version=blueprint[1],
     )
