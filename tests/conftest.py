@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,35 @@ def starters_dir() -> Path:
 def data_dir() -> Path:
     """Test fixtures under tests/data."""
     return DATA
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """One real moto server over HTTP for the whole run (with pcli's sandbox fixes applied)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from protoncli.sandbox.motofix import apply_moto_fixes
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    apply_moto_fixes()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_url(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The moto server, reset for this test; AWS_ENDPOINT_URL points every client at it."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request) as response:  # noqa: S310 - local moto server
+        response.read()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    return moto_server_url

@@ -64,3 +64,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest of `choices`, or "" when none is close."""
     match = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+class AwsError(PcliError):
+    """An AWS call that failed: credentials, permissions, throttling, validation, endpoint."""
+
+
+class DeployError(PcliError):
+    """A deployment that failed: the stack rolled back or ended in a failed state."""
+
+    exit_code = ExitCode.DEPLOY_FAILED

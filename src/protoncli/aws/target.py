@@ -1,0 +1,26 @@
+"""Where AWS calls go: account credentials (profile or role), region, endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SANDBOX_ACCESS_KEY = "testing"  # noqa: S105 - moto's dummy credentials, not a secret
+SANDBOX_SECRET_KEY = "testing"  # noqa: S105 - same
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """One place to deploy to. Sessions are created and cached per target.
+
+    `endpoint_url` set means every client goes there (the sandbox, or any AWS-compatible endpoint)
+    with the sandbox's dummy credentials unless a profile is given.
+    """
+
+    region: str
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str | None, str, str | None]:
+        return (self.profile, self.role_arn, self.region, self.endpoint_url)

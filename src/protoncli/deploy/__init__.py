@@ -1,0 +1,1 @@
+"""Deploying rendered templates as CloudFormation stacks: change sets, waiting, events, results."""
