@@ -69,7 +69,7 @@ def moto_url(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The moto server, reset for this test; AWS_ENDPOINT_URL points every client at it."""
     import urllib.request
 
-    request = urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST")
+    request = urllib.request.Request(f"{moto_server_url}/moto-api/reset", method="POST")  # noqa: S310 - local moto server
     with urllib.request.urlopen(request) as response:  # noqa: S310 - local moto server
         response.read()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SANDBOX_ACCESS_KEY = "testing"  # noqa: S105 - moto's dummy credentials, not a secret
+SANDBOX_ACCESS_KEY = "testing"
 SANDBOX_SECRET_KEY = "testing"  # noqa: S105 - same
 
 
