@@ -55,11 +55,40 @@ def root(
         envvar="PCLI_NO_INPUT",
         help="Never prompt; fail when input is missing.",
     ),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        envvar="PCLI_WORKSPACE",
+        help="Workspace folder (default: the nearest pcli.yaml from the current directory up).",
+    ),
+    sandbox: bool = typer.Option(
+        False,
+        "--sandbox",
+        envvar="PCLI_SANDBOX",
+        help="Send every AWS call to the local sandbox (start it: pcli sandbox start).",
+    ),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        envvar="PCLI_REGION",
+        help="AWS region (default: the spec's, then the workspace's).",
+    ),
+    profile: str | None = typer.Option(
+        None,
+        "--profile",
+        envvar="AWS_PROFILE",
+        help="AWS profile (SSO and role_arn profiles work).",
+    ),
 ) -> None:
     ctx.obj = AppState(
         debug=debug or env_flag("PCLI_DEBUG"),
         registry=registry,
         no_input=no_input or env_flag("PCLI_NO_INPUT"),
+        workspace=workspace,
+        sandbox=sandbox,
+        region=region,
+        profile=profile,
     )
 
 

@@ -28,9 +28,29 @@ class LazyCommand:
 _LISTING = "pcli.listing"
 
 COMMANDS: dict[str, LazyCommand] = {
+    "init": LazyCommand(
+        "protoncli.cli.commands.init:app", "Start a workspace: pcli.yaml and spec folders."
+    ),
     "blueprint": LazyCommand(
         "protoncli.cli.commands.blueprint:app",
         "Publish, inspect, lint and render blueprints (Proton template bundles).",
+    ),
+    "env": LazyCommand("protoncli.cli.commands.env:app", "Create, deploy and track environments."),
+    "svc": LazyCommand(
+        "protoncli.cli.commands.service:app",
+        "Create, deploy and track services (instances and pipeline).",
+    ),
+    "component": LazyCommand(
+        "protoncli.cli.commands.component:app",
+        "Create, deploy and delete components attached to service instances.",
+    ),
+    "status": LazyCommand(
+        "protoncli.cli.commands.status:app",
+        "Every environment, service instance, pipeline and component with its stack.",
+    ),
+    "sandbox": LazyCommand(
+        "protoncli.cli.commands.sandbox:app",
+        "Run a local AWS endpoint (moto) so pcli works with no AWS account.",
     ),
 }
 

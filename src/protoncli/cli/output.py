@@ -12,12 +12,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 JSON_SCHEMA_VERSION = "1"
+PIPE_WIDTH = 200  # columns of a table written to a pipe or a file
 
 
 def _console(*, stderr: bool = False) -> Any:
+    """A rich console; when writing to a pipe or a log it is wide, so tables are not cut."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def print_json(data: Any) -> None:

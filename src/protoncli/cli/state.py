@@ -19,6 +19,10 @@ class AppState:
     debug: bool = False
     registry: Path | None = None
     no_input: bool = False
+    workspace: Path | None = None
+    sandbox: bool = False
+    region: str | None = None
+    profile: str | None = None
 
 
 def app_state(ctx: Any) -> AppState:
@@ -34,3 +38,12 @@ def app_state(ctx: Any) -> AppState:
 
 def debug_enabled(ctx: Any) -> bool:
     return env_flag("PCLI_DEBUG") or app_state(ctx).debug
+
+
+def interactive(ctx: Any) -> bool:
+    """Prompts are allowed: stdin is a terminal, `CI` is not set and --no-input was not given."""
+    import sys
+
+    if app_state(ctx).no_input or os.environ.get("CI"):
+        return False
+    return sys.stdin.isatty()

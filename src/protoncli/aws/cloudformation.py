@@ -1,0 +1,243 @@
+"""CloudFormation calls the deploy engine needs, with answers turned into pcli's models.
+
+Every call runs inside `aws_errors`. Change sets always carry an explicit ChangeSetType (AWS
+defaults to UPDATE, moto to CREATE, and a wrong guess makes a second stack of the same name).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from protoncli.aws.errors import aws_errors, error_code, error_message
+from protoncli.deploy.model import Change, StackEvent, StackInfo, StackRequest
+from protoncli.errors import AwsError
+
+NO_CHANGES = "NO_CHANGES"
+_NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
+_CHANGE_SET_PENDING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+_FIRST_DELAY = 0.2
+_MAX_DELAY = 5.0
+_CHANGE_SET_TIMEOUT = 30 * 60.0
+
+
+class CloudFormationGateway:
+    """One CloudFormation client (one account and region) seen through pcli's models."""
+
+    def __init__(self, client: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client
+        self._sleep = sleep
+        self.pages_read = 0  # DescribeStacks pages read by describe_all, for call budgets
+
+    def describe(self, stack_name: str) -> StackInfo | None:
+        """The stack by name or id; None when it does not exist (a deleted stack by name)."""
+        with aws_errors("DescribeStacks", stack_label(stack_name)):
+            try:
+                response = self._client.describe_stacks(StackName=stack_name)
+            except ClientError as error:
+                if is_missing_stack(error):
+                    return None
+                raise
+        stacks = response.get("Stacks") or []
+        return stack_info(stacks[0]) if stacks else None
+
+    def describe_all(self) -> list[StackInfo]:
+        """Every stack of the account and region: one paginated DescribeStacks."""
+        with aws_errors("DescribeStacks", "all stacks"):
+            stacks: list[StackInfo] = []
+            for page in self._client.get_paginator("describe_stacks").paginate():
+                self.pages_read += 1
+                stacks.extend(stack_info(raw) for raw in page.get("Stacks", []))
+            return stacks
+
+    def create_change_set(
+        self, request: StackRequest, *, change_set_type: str, template_url: str | None = None
+    ) -> str:
+        """Start a change set (CREATE or UPDATE) for the request; its id."""
+        arguments: dict[str, Any] = {
+            "StackName": request.stack_name,
+            "ChangeSetName": new_change_set_name(),
+            "ChangeSetType": change_set_type,
+            "Capabilities": list(request.capabilities),
+            "Tags": [{"Key": key, "Value": value} for key, value in sorted(request.tags.items())],
+            "Description": request.description[:1024],
+        }
+        if template_url:
+            arguments["TemplateURL"] = template_url
+        else:
+            arguments["TemplateBody"] = request.template_body
+        with aws_errors("CreateChangeSet", stack_label(request.stack_name)):
+            response = self._client.create_change_set(**arguments)
+        return str(response["Id"])
+
+    def wait_change_set(self, change_set_id: str) -> tuple[str, str | None, tuple[Change, ...]]:
+        """Wait for the change set: (status, reason, changes); ("NO_CHANGES", reason, ()) when
+        there is nothing to change."""
+        first = self._settled_change_set(change_set_id)
+        status = str(first["Status"])
+        reason = first.get("StatusReason")
+        if status == "FAILED":
+            if reason and any(text in reason for text in _NO_CHANGE_REASONS):
+                return NO_CHANGES, reason, ()
+            return status, reason, ()
+        changes = [change for page in self._change_set_pages(first) for change in page]
+        return status, reason, tuple(changes)
+
+    def execute_change_set(self, change_set_id: str) -> None:
+        with aws_errors("ExecuteChangeSet", change_set_label(change_set_id)):
+            self._client.execute_change_set(ChangeSetName=change_set_id)
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        with aws_errors("DeleteChangeSet", change_set_label(change_set_id)):
+            self._client.delete_change_set(ChangeSetName=change_set_id)
+
+    def events(self, stack_id: str, since: datetime) -> list[StackEvent]:
+        """The stack's events at or after `since`, oldest first (pages read newest first, until
+        one older than `since`)."""
+        floor = since.replace(microsecond=since.microsecond // 1000 * 1000)  # AWS keeps ms
+        newest_first: list[StackEvent] = []
+        with aws_errors("DescribeStackEvents", stack_label(stack_id)):
+            for page in self._pages(self._client.describe_stack_events, StackName=stack_id):
+                for raw in page.get("StackEvents", []):
+                    event = stack_event(raw)
+                    if event.timestamp < floor:
+                        return newest_first[::-1]
+                    newest_first.append(event)
+        return newest_first[::-1]
+
+    def delete_stack(self, stack_id_or_name: str) -> None:
+        with aws_errors("DeleteStack", stack_label(stack_id_or_name)):
+            self._client.delete_stack(StackName=stack_id_or_name)
+
+    def cancel_update(self, stack_name: str) -> None:
+        with aws_errors("CancelUpdateStack", stack_label(stack_name)):
+            self._client.cancel_update_stack(StackName=stack_name)
+
+    def template_body(self, stack_name: str) -> str:
+        """The template the stack was last deployed with, as submitted."""
+        with aws_errors("GetTemplate", stack_label(stack_name)):
+            body = self._client.get_template(StackName=stack_name, TemplateStage="Original")
+        template = body.get("TemplateBody", "")
+        # botocore decodes JSON templates into dicts; YAML ones stay text.
+        return template if isinstance(template, str) else json.dumps(template, indent=2)
+
+    def _settled_change_set(self, change_set_id: str) -> Mapping[str, Any]:
+        """The first page of DescribeChangeSet once the change set is no longer being made."""
+        delay, waited = _FIRST_DELAY, 0.0
+        while True:
+            with aws_errors("DescribeChangeSet", change_set_label(change_set_id)):
+                page: Mapping[str, Any] = self._client.describe_change_set(
+                    ChangeSetName=change_set_id
+                )
+            if page.get("Status") not in _CHANGE_SET_PENDING:
+                return page
+            if waited >= _CHANGE_SET_TIMEOUT:
+                raise AwsError(
+                    f"change set {change_set_label(change_set_id)} is still {page['Status']} "
+                    f"after {int(waited // 60)} minutes",
+                    hint="look at the change set in the CloudFormation console",
+                )
+            self._sleep(delay)
+            waited += delay
+            delay = min(delay * 2, _MAX_DELAY)
+
+    def _change_set_pages(self, first: Mapping[str, Any]) -> Iterator[list[Change]]:
+        yield changes_of(first)
+        token = first.get("NextToken")
+        while token:
+            with aws_errors("DescribeChangeSet", change_set_label(str(first["ChangeSetId"]))):
+                page = self._client.describe_change_set(
+                    ChangeSetName=first["ChangeSetId"], NextToken=token
+                )
+            yield changes_of(page)
+            token = page.get("NextToken")
+
+    @staticmethod
+    def _pages(call: Callable[..., Any], **arguments: Any) -> Iterator[Mapping[str, Any]]:
+        token = None
+        while True:
+            page = call(**arguments, **({"NextToken": token} if token else {}))
+            yield page
+            token = page.get("NextToken")
+            if not token:
+                return
+
+
+def is_missing_stack(error: BaseException) -> bool:
+    """True for AWS's answer about a stack that does not exist.
+
+    AWS gives this case no code of its own (a ValidationError "Stack with id X does not exist"),
+    so the message is the only way to tell it from other validation errors.
+    """
+    return error_code(error) == "ValidationError" and "does not exist" in error_message(error)
+
+
+def stack_info(raw: Mapping[str, Any]) -> StackInfo:
+    return StackInfo(
+        name=str(raw["StackName"]),
+        stack_id=str(raw["StackId"]),
+        status=str(raw["StackStatus"]),
+        status_reason=raw.get("StackStatusReason"),
+        tags={str(tag["Key"]): str(tag["Value"]) for tag in raw.get("Tags", [])},
+        outputs={
+            str(output["OutputKey"]): str(output.get("OutputValue", ""))
+            for output in raw.get("Outputs", [])
+        },
+        last_updated=raw.get("LastUpdatedTime"),
+        created=raw.get("CreationTime"),
+    )
+
+
+def stack_event(raw: Mapping[str, Any]) -> StackEvent:
+    return StackEvent(
+        event_id=str(raw["EventId"]),
+        timestamp=raw["Timestamp"],
+        logical_id=str(raw.get("LogicalResourceId", "")),
+        resource_type=str(raw.get("ResourceType", "")),
+        status=str(raw.get("ResourceStatus", "")),
+        reason=raw.get("ResourceStatusReason") or None,
+        physical_id=raw.get("PhysicalResourceId") or None,
+    )
+
+
+def changes_of(page: Mapping[str, Any]) -> list[Change]:
+    """The resource changes of one DescribeChangeSet page."""
+    changes: list[Change] = []
+    for entry in page.get("Changes", []):
+        change = entry.get("ResourceChange")
+        if entry.get("Type", "Resource") != "Resource" or not change:
+            continue
+        changes.append(
+            Change(
+                action=str(change.get("Action", "")),
+                logical_id=str(change.get("LogicalResourceId", "")),
+                resource_type=str(change.get("ResourceType", "")),
+                replacement=change.get("Replacement"),
+            )
+        )
+    return changes
+
+
+def new_change_set_name() -> str:
+    """A unique change set name: pcli-<UTC time>-<random>."""
+    return f"pcli-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def stack_label(stack_id_or_name: str) -> str:
+    """ "stack NAME" for a stack name or ARN (arn:...:stack/NAME/uuid)."""
+    if stack_id_or_name.startswith("arn:") and ":stack/" in stack_id_or_name:
+        return f"stack {stack_id_or_name.split(':stack/', 1)[1].split('/', 1)[0]}"
+    return f"stack {stack_id_or_name}"
+
+
+def change_set_label(change_set_id: str) -> str:
+    """ "change set NAME" for a change set name or ARN (arn:...:changeSet/NAME/uuid)."""
+    if change_set_id.startswith("arn:") and ":changeSet/" in change_set_id:
+        return f"change set {change_set_id.split(':changeSet/', 1)[1].split('/', 1)[0]}"
+    return f"change set {change_set_id}"

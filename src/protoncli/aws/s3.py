@@ -1,0 +1,105 @@
+"""The artifact bucket: where templates too large to send inline go before CloudFormation reads
+them through a TemplateURL.
+
+One bucket per account and region, `pcli-artifacts-<account>-<region>`, created on first need with
+default encryption (SSE-S3) and every kind of public access blocked. Keys are content-addressed
+(`templates/<stack>/<sha256>.yaml`), so uploading the same template twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from protoncli.aws.errors import aws_errors, error_code
+from protoncli.errors import AwsError
+
+_MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
+_OWNED_ALREADY_CODES = frozenset({"BucketAlreadyOwnedByYou"})
+_PUBLIC_ACCESS_BLOCKED = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+_SSE_S3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+
+
+class ArtifactStore:
+    """Uploads templates to the account's pcli artifact bucket in one region."""
+
+    def __init__(self, client: Any, *, account_id: str, region: str) -> None:
+        self._client = client
+        self._account_id = account_id
+        self._region = region
+        self.bucket = f"pcli-artifacts-{account_id}-{region}"
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def upload_template(self, stack_name: str, body: str) -> str:
+        """Store the template; its canonical https URL (never the endpoint's, which
+        CloudFormation could not read)."""
+        data = body.encode("utf-8")
+        key = f"templates/{stack_name}/{hashlib.sha256(data).hexdigest()}.yaml"
+        self._ensure_bucket()
+        with aws_errors("PutObject", f"bucket {self.bucket}"):
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/x-yaml",
+                ExpectedBucketOwner=self._account_id,
+            )
+        return f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{key}"
+
+    def _ensure_bucket(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            if not self._bucket_exists():
+                self._create_bucket()
+            self._ready = True
+
+    def _bucket_exists(self) -> bool:
+        with aws_errors("HeadBucket", f"bucket {self.bucket}"):
+            try:
+                self._client.head_bucket(Bucket=self.bucket, ExpectedBucketOwner=self._account_id)
+            except ClientError as error:
+                code = error_code(error)
+                if code in _MISSING_BUCKET_CODES:
+                    return False
+                if code == "403":
+                    raise AwsError(
+                        f"HeadBucket failed for bucket {self.bucket}: access denied (the bucket "
+                        f"belongs to another account, or these credentials may not read it)",
+                        hint="allow s3:ListBucket on it, or check which account owns the bucket",
+                    ) from error
+                raise
+        return True
+
+    def _create_bucket(self) -> None:
+        arguments: dict[str, Any] = {"Bucket": self.bucket}
+        if self._region != "us-east-1":  # us-east-1 refuses a LocationConstraint naming itself
+            arguments["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
+        resource = f"bucket {self.bucket}"
+        with aws_errors("CreateBucket", resource):
+            try:
+                self._client.create_bucket(**arguments)
+            except ClientError as error:
+                if error_code(error) not in _OWNED_ALREADY_CODES:  # made meanwhile by another run
+                    raise
+        with aws_errors("PutPublicAccessBlock", resource):
+            self._client.put_public_access_block(
+                Bucket=self.bucket,
+                PublicAccessBlockConfiguration=_PUBLIC_ACCESS_BLOCKED,
+                ExpectedBucketOwner=self._account_id,
+            )
+        with aws_errors("PutBucketEncryption", resource):
+            self._client.put_bucket_encryption(
+                Bucket=self.bucket,
+                ServerSideEncryptionConfiguration=_SSE_S3,
+                ExpectedBucketOwner=self._account_id,
+            )

@@ -1,0 +1,105 @@
+"""`pcli component ...`: developer IaC attached to a service instance (Proton's components)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from protoncli.cli import output
+from protoncli.cli.deploying import JSON_OPTION, YES_OPTION, open_project, run_deploy
+
+app = typer.Typer(
+    help="Create, deploy and delete components attached to service instances.",
+    no_args_is_help=True,
+    epilog="Example: pcli component create queue --service web --instance web-dev --bundle ./queue",
+)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Component name."),
+    service: str = typer.Option(..., "--service", help="The service it attaches to."),
+    instance: str = typer.Option(..., "--instance", help="The service instance it attaches to."),
+    bundle: Path = typer.Option(..., "--bundle", help="Folder with manifest.yaml and the IaC."),
+    yes: bool = YES_OPTION,
+    no_deploy: bool = typer.Option(False, "--no-deploy", help="Record it only."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Copy a component bundle into components/NAME/, then deploy it and redeploy its instance.
+
+    The component renders with the instance's inputs and the environment's outputs; its outputs
+    reach the instance as service_instance.components.default.outputs.
+
+    Example: pcli component create queue --service web --instance web-dev --bundle ./queue --yes
+    """
+    from protoncli.deploy.components import create_component, deploy_component
+
+    project = open_project(ctx)
+    path = create_component(project, name, service=service, instance=instance, bundle_dir=bundle)
+    output.note(f"Wrote {path}.")
+    if no_deploy:
+        output.note(f"Deploy it with: pcli component deploy {name}")
+        return
+    run_deploy(
+        ctx,
+        command="component create",
+        json_=json_,
+        yes=yes,
+        action=lambda on_event, confirm, recreate: deploy_component(
+            project, name, confirm=confirm, on_event=on_event, recreate=recreate
+        ),
+    )
+
+
+@app.command()
+def deploy(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Component name."),
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Deploy a component, then redeploy the service instance it is attached to.
+
+    Example: pcli component deploy queue --yes
+    """
+    from protoncli.deploy.components import deploy_component
+
+    project = open_project(ctx)
+    run_deploy(
+        ctx,
+        command="component deploy",
+        json_=json_,
+        yes=yes,
+        action=lambda on_event, confirm, recreate: deploy_component(
+            project, name, confirm=confirm, on_event=on_event, recreate=recreate
+        ),
+    )
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Component name."),
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Delete a component's stack and folder, then redeploy its instance without it.
+
+    Example: pcli component delete queue --yes
+    """
+    from protoncli.cli.deploying import confirm_delete
+    from protoncli.deploy.components import delete_component
+
+    project = open_project(ctx)
+    confirm_delete(ctx, yes, f"component {name}")
+    run_deploy(
+        ctx,
+        command="component delete",
+        json_=json_,
+        yes=True,
+        action=lambda on_event, confirm, _recreate: [
+            delete_component(project, name, on_event=on_event, confirm=confirm)
+        ],
+    )

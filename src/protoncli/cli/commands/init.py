@@ -1,0 +1,108 @@
+"""`pcli init [DIR]`: make a folder a pcli workspace (pcli.yaml and the spec folders)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from protoncli.cli import output
+
+if TYPE_CHECKING:
+    from protoncli.workspace.model import Workspace
+
+DEFAULT_REGION = "us-east-1"
+NEXT_STEP = "pcli env create NAME --blueprint BLUEPRINT"
+
+app = typer.Typer(
+    help="Make a folder a pcli workspace: pcli.yaml and the folders for spec files.",
+    add_completion=False,
+)
+
+
+@app.command("init")
+def init(
+    directory: Path = typer.Argument(
+        Path(),
+        metavar="DIR",
+        help="Folder to make a workspace (created if missing; default: this folder).",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Workspace name (default: the folder's name, made valid)."
+    ),
+    region: str = typer.Option(
+        DEFAULT_REGION,
+        "--region",
+        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+        help="Default AWS region of new environments.",
+    ),
+    registry: str | None = typer.Option(
+        None,
+        "--registry",
+        help="Blueprint registry folder to record in pcli.yaml (kept relative when relative).",
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
+) -> None:
+    """Create pcli.yaml and environments/, services/ and components/ in DIR.
+
+    Refuses a folder that already has a pcli.yaml.
+
+    Commands run in the workspace (or below it) find it; elsewhere, use --workspace DIR.
+
+    Example: pcli init platform-infra --region eu-west-1 --registry ../blueprints
+    """
+    from protoncli.workspace.model import FOLDERS, WORKSPACE_FILE, init_workspace
+
+    existing = {folder for folder in FOLDERS if (directory / folder).is_dir()}
+    workspace = init_workspace(
+        directory,
+        name=name,
+        region=region,
+        registry=_registry_as_written(registry, directory),
+    )
+    created = [WORKSPACE_FILE, *(f"{folder}/" for folder in FOLDERS if folder not in existing)]
+    next_step = _next_step(directory)
+    if json_:
+        output.print_json(
+            {
+                "workspace": {
+                    "root": str(workspace.root),
+                    "name": workspace.name,
+                    "region": workspace.region,
+                    "registry": workspace.registry,
+                },
+                "created": created,
+                "next": next_step,
+            }
+        )
+        return
+    _print_summary(workspace, created, next_step)
+
+
+def _registry_as_written(value: str | None, directory: Path) -> str | None:
+    """A relative --registry path (from here) made relative to the new workspace's root."""
+    if value is None or "://" in value or not value.strip():
+        return value
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return str(path)
+    root = directory.expanduser().resolve()
+    return Path(os.path.relpath(Path.cwd() / path, root)).as_posix()
+
+
+def _next_step(directory: Path) -> str:
+    if directory.expanduser().resolve() == Path.cwd().resolve():
+        return NEXT_STEP
+    return f"cd {shlex.quote(str(directory))} && {NEXT_STEP}"
+
+
+def _print_summary(workspace: Workspace, created: list[str], next_step: str) -> None:
+    output.line(f"Created workspace '{workspace.name}' in {workspace.root}")
+    for path in created:
+        output.line(f"  {path}")
+    output.line(f"Default region: {workspace.region}")
+    output.line(f"Registry: {workspace.registry or 'not set (pcli uses its default registry)'}")
+    output.line(f"Next: {next_step}")

@@ -1,0 +1,262 @@
+"""`pcli svc ...`: create, deploy and track services (their instances and pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from protoncli.cli import output
+from protoncli.cli.deploying import (
+    JSON_OPTION,
+    YES_OPTION,
+    open_project,
+    parse_params,
+    read_spec_flag,
+    run_deploy,
+)
+from protoncli.errors import UsageError
+
+app = typer.Typer(
+    help="Create, deploy and track services: one instance per environment, and a pipeline.",
+    no_args_is_help=True,
+    epilog="Example: pcli svc create web -b fargate-web-svc --instance web-dev=dev --yes",
+)
+
+
+def _instances(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for item in values:
+        name, separator, environment = item.partition("=")
+        if not separator or not name or not environment:
+            raise UsageError(
+                f"--instance {item!r}: expected INSTANCE=ENVIRONMENT",
+                hint="e.g. --instance api-dev=dev",
+            )
+        pairs.append((name, environment))
+    return pairs
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Service name."),
+    blueprint: str = typer.Option(
+        ..., "--blueprint", "-b", help="Service blueprint, NAME or NAME@VERSION."
+    ),
+    instance: list[str] = typer.Option(
+        [], "--instance", "-i", help="An instance as INSTANCE=ENVIRONMENT (repeat)."
+    ),
+    spec: Path | None = typer.Option(None, "--spec", "-s", help="A ServiceSpec file."),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="An instance input as KEY=VALUE (repeat)."
+    ),
+    pipeline_param: list[str] = typer.Option(
+        [], "--pipeline-param", help="A pipeline input as KEY=VALUE (repeat)."
+    ),
+    scaffold: Path | None = typer.Option(
+        None, "--scaffold", help="Write the blueprint's skeleton (source code) into this folder."
+    ),
+    yes: bool = YES_OPTION,
+    no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Validate, write services/NAME.yaml, deploy the instances and then the pipeline.
+
+    Instances must be in environments whose blueprint and major version the service blueprint
+    lists as compatible.
+
+    Examples:
+
+      pcli svc create web -b fargate-web-svc -i web-dev=dev -p port=8080 --yes
+
+      pcli svc create api -b lambda-api-svc --spec api.yaml --scaffold ./api --no-deploy
+    """
+    from protoncli.deploy.services import create_service, deploy_service
+
+    project = open_project(ctx)
+    record = create_service(
+        project,
+        name,
+        blueprint,
+        instances=_instances(instance),
+        spec=read_spec_flag(spec, "service"),
+        params=parse_params(param),
+        pipeline_params=parse_params(pipeline_param, "--pipeline-param"),
+    )
+    output.warn_all(record.warnings)
+    output.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
+    if scaffold is not None:
+        _scaffold(project, record, scaffold)
+    if no_deploy:
+        output.note(f"Deploy it with: pcli svc deploy {name}")
+        return
+    run_deploy(
+        ctx,
+        command="svc create",
+        json_=json_,
+        yes=yes,
+        action=lambda on_event, confirm, recreate: deploy_service(
+            project, name, confirm=confirm, on_event=on_event, recreate=recreate
+        ),
+    )
+
+
+def _scaffold(project: object, record: object, target: Path) -> None:
+    from protoncli.workspace.scaffold import scaffold
+
+    info, bundle = project.blueprint(record.blueprint, record.version, "service")  # type: ignore[attr-defined]
+    result = scaffold(
+        bundle,
+        target,
+        service=record.name,  # type: ignore[attr-defined]
+        instances={i.name: dict(i.inputs) for i in record.spec.instances},  # type: ignore[attr-defined]
+        blueprint=info.name,
+        version=info.version,
+    )
+    output.note(f"Scaffolded {target}: {result.summary()}")
+
+
+@app.command()
+def deploy(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Service name."),
+    instance: list[str] = typer.Option(
+        [], "--instance", "-i", help="Deploy only this instance (repeat); default: all."
+    ),
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Deploy a service: its instances in parallel, then its pipeline.
+
+    Examples: pcli svc deploy web --yes; pcli svc deploy web -i web-dev --yes --json
+    """
+    from protoncli.deploy.services import deploy_service
+
+    project = open_project(ctx)
+    run_deploy(
+        ctx,
+        command="svc deploy",
+        json_=json_,
+        yes=yes,
+        action=lambda on_event, confirm, recreate: deploy_service(
+            project, name, instances=instance, confirm=confirm, on_event=on_event, recreate=recreate
+        ),
+    )
+
+
+@app.command("list")
+def list_services(ctx: typer.Context, json_: bool = typer.Option(False, "--json")) -> None:
+    """List the workspace's service instances and pipelines with their stack status.
+
+    Example: pcli svc list
+    """
+    from protoncli.cli.commands.status import print_rows, status_rows
+
+    rows = [
+        r for r in status_rows(open_project(ctx)) if r["kind"] in ("service-instance", "pipeline")
+    ]
+    print_rows(rows, json_=json_, key="services")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Service name."),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Show a service: blueprint, instances with their environments and stack status, outputs.
+
+    Example: pcli svc show web
+    """
+    from protoncli.cli.commands.status import print_rows, status_rows
+    from protoncli.deploy.services import read_service, service_outputs
+
+    project = open_project(ctx)
+    record = read_service(project, name)
+    rows = [
+        r
+        for r in status_rows(project)
+        if (r["kind"] == "service-instance" and r["name"].startswith(f"{name}/"))
+        or (r["kind"] == "pipeline" and r["name"] == name)
+    ]
+    outputs = service_outputs(project, name)
+    if json_:
+        output.print_json(
+            {
+                "name": name,
+                "blueprint": record.blueprint,
+                "version": record.version,
+                "spec": str(record.path),
+                "resources": rows,
+                "outputs": outputs,
+            }
+        )
+        return
+    output.key_values(
+        [
+            ("Service", name),
+            ("Blueprint", f"{record.blueprint}@{record.version}"),
+            ("Spec", record.path),
+        ]
+    )
+    print_rows(rows, json_=False)
+    _print_outputs(outputs)
+
+
+def _print_outputs(outputs: dict[str, dict[str, str]]) -> None:
+    rows = [
+        (owner, key, value)
+        for owner, values in outputs.items()
+        for key, value in sorted(values.items())
+    ]
+    if rows:
+        output.table(["RESOURCE", "OUTPUT", "VALUE"], rows)
+
+
+@app.command()
+def outputs(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Service name."),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Print the outputs of the service's instances and pipeline.
+
+    Example: pcli svc outputs web --json
+    """
+    from protoncli.deploy.services import service_outputs
+
+    values = service_outputs(open_project(ctx), name)
+    if json_:
+        output.print_json(values)
+    elif values:
+        _print_outputs(values)
+    else:
+        output.line("No outputs (not deployed yet).")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Service name."),
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Delete a service: its pipeline, then its components and instances, then its spec file.
+
+    Example: pcli svc delete web --yes
+    """
+    from protoncli.cli.deploying import confirm_delete
+    from protoncli.deploy.services import delete_service
+
+    project = open_project(ctx)
+    confirm_delete(ctx, yes, f"service {name}")
+    run_deploy(
+        ctx,
+        command="svc delete",
+        json_=json_,
+        yes=True,
+        action=lambda on_event, _confirm, _recreate: delete_service(
+            project, name, on_event=on_event
+        ),
+    )

@@ -1,0 +1,166 @@
+"""Components (Proton's directly defined components): developer IaC attached to an instance."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from protoncli.blueprints.limits import check_name
+from protoncli.blueprints.model import Kind
+from protoncli.deploy.environments import Confirm, OnEvent, read_environment
+from protoncli.deploy.model import DeployResult, StackRequest
+from protoncli.deploy.project import Project, missing
+from protoncli.deploy.rendering import (
+    render_for_deploy,
+    require_cloudformation,
+    spec_digest,
+    template_of,
+)
+from protoncli.errors import UsageError
+from protoncli.render.model import ComponentTarget, RenderContext
+
+
+def component_stack(project: Project, name: str) -> str:
+    from protoncli.deploy.naming import stack_name
+
+    return stack_name(project.workspace.name, "comp", name)
+
+
+def create_component(
+    project: Project, name: str, *, service: str, instance: str, bundle_dir: Path
+) -> Path:
+    """Copy the component's bundle into components/<name>/ and record where it attaches."""
+    from protoncli.blueprints.bundle import load_bundle
+    from protoncli.deploy.services import read_service
+    from protoncli.workspace.specfiles import write_component
+
+    check_name(name, "component")
+    if name in project.workspace.components():
+        raise UsageError(
+            f"component {name!r} already exists: {project.workspace.component_dir(name)}",
+            hint=f"deploy it with `pcli component deploy {name}`",
+        )
+    bundle = load_bundle(bundle_dir)
+    if bundle.kind is not Kind.COMPONENT:
+        raise UsageError(
+            f"{bundle_dir}: a {bundle.kind} bundle, not a component (manifest.yaml + IaC)"
+        )
+    require_cloudformation(bundle, str(bundle_dir))
+    record = read_service(project, service)
+    target = record.spec.instance(instance)
+    if target is None:
+        names = ", ".join(i.name for i in record.spec.instances)
+        raise UsageError(
+            f"service {service!r} has no instance {instance!r}", hint=f"its instances: {names}"
+        )
+    for other in project.workspace.components():
+        from protoncli.workspace.specfiles import read_component
+
+        attached = read_component(project.workspace, other)
+        if (attached.service, attached.instance) == (service, instance):
+            raise UsageError(
+                f"service instance {service}/{instance} already has component {other!r}",
+                hint="Proton attaches one component per service instance",
+            )
+    return write_component(
+        project.workspace,
+        name,
+        bundle_dir=bundle_dir,
+        service=service,
+        instance=instance,
+        environment=target.environment,
+    )
+
+
+def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
+    from protoncli.blueprints.bundle import load_bundle
+    from protoncli.deploy.naming import stack_tags
+    from protoncli.deploy.services import _environment_facts, read_service
+    from protoncli.workspace.specfiles import read_component
+
+    if name not in project.workspace.components():
+        raise missing("component", name, project.workspace.components(), "pcli component create")
+    record = read_component(project.workspace, name)
+    bundle = load_bundle(record.bundle_dir)
+    service = read_service(project, record.service)
+    region, facts = _environment_facts(project, record.environment)
+    context = RenderContext(
+        environments={record.environment: facts},
+        component=ComponentTarget(record.environment, record.service, record.instance),
+        region=region,
+        account_id=facts.account_id,
+    )
+    result = render_for_deploy(
+        bundle, service.spec, name=name, context=context, blueprint=name, version="1.0"
+    )
+    (resource,) = result.resources
+    template = template_of(resource)
+    tags = stack_tags(
+        workspace=project.workspace.name,
+        kind="component",
+        environment=record.environment,
+        service=record.service,
+        instance=record.instance,
+        component=name,
+        blueprint=name,
+        version="1.0",
+        spec_digest=spec_digest(resource.inputs, template),
+        deployment_id=str(uuid.uuid4()),
+    )
+    request = StackRequest(component_stack(project, name), template, tags, f"component {name}")
+    return region, request, record.service, record.instance
+
+
+def deploy_component(
+    project: Project,
+    name: str,
+    *,
+    confirm: Confirm,
+    on_event: OnEvent,
+    recreate: Callable[[Any], bool] = lambda _info: False,
+) -> list[DeployResult]:
+    """Deploy the component, then redeploy its instance so it sees the component's outputs."""
+    from protoncli.deploy.services import deploy_service
+
+    region, request, service, instance = _request(project, name)
+    result = project.deployer(region).deploy(
+        request, confirm=confirm, on_event=on_event, recreate=recreate
+    )
+    return [
+        result,
+        *deploy_service(project, service, instances=[instance], confirm=confirm, on_event=on_event),
+    ]
+
+
+def delete_component(
+    project: Project,
+    name: str,
+    *,
+    on_event: OnEvent,
+    redeploy: bool = True,
+    confirm: Confirm = lambda _changes: True,
+) -> DeployResult:
+    """Delete the component's stack and folder; then redeploy its instance without it."""
+    from protoncli.deploy.services import deploy_service
+    from protoncli.workspace.specfiles import read_component
+
+    if name not in project.workspace.components():
+        raise missing("component", name, project.workspace.components(), "pcli component create")
+    record = read_component(project.workspace, name)
+    region = read_environment(project, record.environment).region
+    result = project.deployer(region).delete(
+        component_stack(project, name), f"component {name}", on_event=on_event
+    )
+    shutil.rmtree(project.workspace.component_dir(name))
+    if redeploy:
+        deploy_service(
+            project,
+            record.service,
+            instances=[record.instance],
+            confirm=confirm,
+            on_event=on_event,
+        )
+    return result

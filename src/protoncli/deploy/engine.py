@@ -1,0 +1,343 @@
+"""The deploy engine: bring one stack to a template through a change set, safely.
+
+Every deployment creates a change set, shows it (`on_event("changes")`) and asks `confirm` before
+anything changes; an empty change set is success. While CloudFormation works, the stack's events
+are followed from the moment of execution (paginated, de-duplicated by event id) and reported
+one by one, until the stack reaches a terminal status. The engine never races another operation on
+the same stack: it waits for it first. Interrupting a wait (KeyboardInterrupt) leaves the
+operation running in AWS; `watch()` picks it up again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from protoncli.deploy.model import (
+    TERMINAL_FAILED,
+    Change,
+    DeployEvent,
+    DeployResult,
+    StackEvent,
+    StackInfo,
+    StackRequest,
+    is_in_progress,
+)
+from protoncli.errors import DeployError, NotFoundError, PcliError
+
+if TYPE_CHECKING:
+    from protoncli.aws.cloudformation import CloudFormationGateway
+    from protoncli.aws.s3 import ArtifactStore
+
+TEMPLATE_BODY_LIMIT = 51_200
+NO_CHANGES = "NO_CHANGES"
+FIRST_POLL_DELAY = 0.2
+MAX_POLL_DELAY = 5.0
+EVENT_LOOKBACK = timedelta(seconds=30)
+REVIEW = "REVIEW_IN_PROGRESS"
+# States a stack cannot be deployed from: only deleting it (or continuing a rollback) helps.
+STUCK_HINTS = {
+    "ROLLBACK_FAILED": "delete the stack (resources it could not roll back are kept), then deploy",
+    "DELETE_FAILED": "delete the stack again, after removing what blocked the deletion",
+    "UPDATE_ROLLBACK_FAILED": "continue the rollback (`aws cloudformation "
+    "continue-update-rollback`), then deploy again",
+    "IMPORT_ROLLBACK_FAILED": "continue the rollback or delete the stack, then deploy again",
+}
+FAILED_HINTS = {
+    "ROLLBACK_COMPLETE": "the stack could not be created and was rolled back; fix the cause, then "
+    "deploy again (the failed stack is replaced after confirmation)",
+    "UPDATE_ROLLBACK_COMPLETE": "the update was rolled back, the stack runs its previous version; "
+    "fix the cause and deploy again",
+    "DELETE_FAILED": "some resources could not be deleted; remove what blocks them, then delete "
+    "again",
+}
+
+Events = Callable[[DeployEvent], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _never(_info: StackInfo) -> bool:
+    return False
+
+
+class StackFailedError(DeployError):
+    """A stack that ended in a failed state; `.result` holds what the deployment reported."""
+
+    def __init__(
+        self, message: str, result: DeployResult, *, hint: str | None, details: list[str]
+    ) -> None:
+        super().__init__(message, hint=hint, details=details)
+        self.result = result
+
+
+class Deployer:
+    """Deploys, deletes and watches stacks of one account and region."""
+
+    def __init__(
+        self,
+        cloudformation: CloudFormationGateway,
+        artifacts: ArtifactStore | None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+        max_wait_seconds: float = 3 * 3600,
+    ) -> None:
+        self._cf = cloudformation
+        self._artifacts = artifacts
+        self._sleep = sleep
+        self._clock = clock
+        self._max_wait = max_wait_seconds
+
+    def deploy(
+        self,
+        request: StackRequest,
+        *,
+        confirm: Callable[[tuple[Change, ...]], bool],
+        on_event: Events,
+        recreate: Callable[[StackInfo], bool] = _never,
+    ) -> DeployResult:
+        """Create or update the stack through a change set; the result, or StackFailedError."""
+        name, description = request.stack_name, request.description
+        on_event(DeployEvent("start", name, description))
+        info = self._wait_for_other_operation(name, description, on_event)
+        info = self._clear_failed_create(info, description, on_event, recreate)
+        change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
+        change_set_id = self._cf.create_change_set(
+            request, change_set_type=change_set_type, template_url=self._template_url(request)
+        )
+        approved = False
+        try:
+            status, reason, changes = self._cf.wait_change_set(change_set_id)
+            if status == "CREATE_COMPLETE":
+                on_event(DeployEvent("changes", name, description, changes=changes))
+                approved = confirm(changes)
+        except KeyboardInterrupt:  # nothing runs yet: leave no change set (or empty stack) behind
+            with suppress(PcliError):
+                self._abandon(change_set_id, name, change_set_type)
+            raise
+        if status == NO_CHANGES:
+            self._cf.delete_change_set(change_set_id)
+            on_event(DeployEvent("no-changes", name, description, message=reason))
+            outputs = info.outputs if info is not None else {}
+            return DeployResult(name, description, NO_CHANGES, changed=False, outputs=outputs)
+        if status != "CREATE_COMPLETE":
+            self._abandon(change_set_id, name, change_set_type)
+            raise self._change_set_failed(name, description, status, reason)
+        if not approved:
+            self._abandon(change_set_id, name, change_set_type)
+            raise PcliError(
+                f"stack {name} ({description}) not deployed: declined", hint="nothing was changed"
+            )
+        stack_id = info.stack_id if info is not None and info.status != REVIEW else None
+        stack_id = stack_id or self._stack_id(name)
+        since = self._clock()
+        self._cf.execute_change_set(change_set_id)
+        final, events = self._follow(stack_id, name, description, since, on_event)
+        return self._finish(final, events, name, description, on_event, changed=True)
+
+    def delete(self, stack_name: str, description: str, *, on_event: Events) -> DeployResult:
+        """Delete the stack and wait until it is gone; a missing stack is already deleted."""
+        on_event(DeployEvent("start", stack_name, description))
+        info = self._wait_for_other_operation(stack_name, description, on_event)
+        if info is None:
+            on_event(
+                DeployEvent("deleted", stack_name, description, message="the stack does not exist")
+            )
+            return DeployResult(stack_name, description, "DELETE_COMPLETE", changed=False)
+        return self._delete_and_wait(info, description, on_event)
+
+    def watch(self, stack_name: str, description: str, *, on_event: Events) -> DeployResult:
+        """Follow the stack's current (or last) operation to its end and report it."""
+        info = self._cf.describe(stack_name)
+        if info is None:
+            raise NotFoundError(f"stack {stack_name} ({description}) does not exist")
+        running = _running(info.status)
+        if running:
+            on_event(_waiting(info, description))
+        final, events = self._follow(
+            info.stack_id, stack_name, description, self._operation_start(info), on_event
+        )
+        return self._finish(final, events, stack_name, description, on_event, changed=running)
+
+    def cancel(self, stack_name: str) -> None:
+        """Ask CloudFormation to cancel the update in progress (it then rolls back)."""
+        self._cf.cancel_update(stack_name)
+
+    def _wait_for_other_operation(
+        self, name: str, description: str, on_event: Events
+    ) -> StackInfo | None:
+        """The stack as it stands once no other operation runs on it (None: it does not exist)."""
+        info = self._cf.describe(name)
+        if info is None or not _running(info.status):
+            return info
+        on_event(_waiting(info, description))
+        self._follow(info.stack_id, name, description, self._operation_start(info), on_event)
+        return self._cf.describe(name)
+
+    def _clear_failed_create(
+        self,
+        info: StackInfo | None,
+        description: str,
+        on_event: Events,
+        recreate: Callable[[StackInfo], bool],
+    ) -> StackInfo | None:
+        """Refuse stacks that cannot be deployed; replace a failed first creation if allowed."""
+        if info is None:
+            return None
+        if info.status in STUCK_HINTS:
+            raise PcliError(
+                f"stack {info.name} ({description}) is in {info.status} and cannot be deployed",
+                hint=STUCK_HINTS[info.status],
+            )
+        if info.status != "ROLLBACK_COMPLETE":
+            return info
+        if not recreate(info):
+            raise PcliError(
+                f"stack {info.name} ({description}) is in ROLLBACK_COMPLETE: its creation failed "
+                "and it cannot be updated",
+                hint="run the command again and confirm replacing the failed stack, or delete it",
+            )
+        self._delete_and_wait(info, description, on_event)
+        return None
+
+    def _delete_and_wait(self, info: StackInfo, description: str, on_event: Events) -> DeployResult:
+        since = self._clock()
+        self._cf.delete_stack(info.stack_id)
+        final, events = self._follow(info.stack_id, info.name, description, since, on_event)
+        return self._finish(final, events, info.name, description, on_event, changed=True)
+
+    def _follow(
+        self, stack_id: str, name: str, description: str, since: datetime, on_event: Events
+    ) -> tuple[StackInfo | None, list[StackEvent]]:
+        """Poll the stack until no operation runs on it, reporting each new event once."""
+        seen: set[str] = set()
+        collected: list[StackEvent] = []
+        started = self._clock()
+        delay = FIRST_POLL_DELAY
+        newest = since
+        while True:
+            info = self._cf.describe(stack_id)
+            # Read from a little before the newest event seen: less each poll, yet events that
+            # show up late are still caught (and the ids keep each one reported once).
+            for event in self._cf.events(stack_id, max(since, newest - EVENT_LOOKBACK)):
+                if event.event_id not in seen:
+                    seen.add(event.event_id)
+                    collected.append(event)
+                    newest = max(newest, event.timestamp)
+                    on_event(DeployEvent("resource", name, description, event=event))
+            if info is None or not _running(info.status):
+                return info, collected
+            waited = (self._clock() - started).total_seconds()
+            if waited > self._max_wait:
+                raise PcliError(
+                    f"stack {name} ({description}) is still {info.status} after "
+                    f"{int(waited // 60)} minutes",
+                    hint="the operation goes on in AWS: run the same command again to keep "
+                    "watching it",
+                )
+            self._sleep(delay)
+            delay = min(delay * 2, MAX_POLL_DELAY)
+
+    def _finish(
+        self,
+        info: StackInfo | None,
+        events: list[StackEvent],
+        name: str,
+        description: str,
+        on_event: Events,
+        *,
+        changed: bool,
+    ) -> DeployResult:
+        """The result of an operation that ended; StackFailedError when it failed."""
+        status = info.status if info is not None else "DELETE_COMPLETE"
+        outputs = info.outputs if info is not None else {}
+        if status not in TERMINAL_FAILED:
+            if status == "DELETE_COMPLETE":
+                on_event(DeployEvent("deleted", name, description, status=status))
+            else:
+                on_event(DeployEvent("done", name, description, status=status))
+            return DeployResult(name, description, status, changed=changed, outputs=outputs)
+        failures = tuple(event for event in events if _is_resource_failure(event, name))
+        on_event(DeployEvent("failed", name, description, status=status, failures=failures))
+        result = DeployResult(name, description, status, changed, outputs, failures)
+        details = [f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in failures]
+        if not details and info is not None and info.status_reason:
+            details = [info.status_reason]
+        raise StackFailedError(
+            f"stack {name} ({description}): {status}",
+            result,
+            hint=FAILED_HINTS.get(status),
+            details=details,
+        )
+
+    def _template_url(self, request: StackRequest) -> str | None:
+        size = len(request.template_body.encode("utf-8"))
+        if size <= TEMPLATE_BODY_LIMIT:
+            return None
+        if self._artifacts is None:
+            raise PcliError(
+                f"stack {request.stack_name} ({request.description}): the template is {size} "
+                f"bytes, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte limit for inline "
+                "templates, and no artifact bucket is available",
+                hint="deploy with an artifact bucket (S3) so the template can be uploaded",
+            )
+        return self._artifacts.upload_template(request.stack_name, request.template_body)
+
+    def _stack_id(self, name: str) -> str:
+        info = self._cf.describe(name)
+        if info is None:
+            raise PcliError(f"stack {name} disappeared while its change set was reviewed")
+        return info.stack_id
+
+    def _abandon(self, change_set_id: str, name: str, change_set_type: str) -> None:
+        """Drop a change set that will not run (and the empty stack a first CREATE made)."""
+        self._cf.delete_change_set(change_set_id)
+        if change_set_type == "CREATE":
+            self._cf.delete_stack(name)
+
+    def _change_set_failed(
+        self, name: str, description: str, status: str, reason: str | None
+    ) -> StackFailedError:
+        result = DeployResult(name, description, status, changed=False)
+        return StackFailedError(
+            f"stack {name} ({description}): the change set failed ({status})",
+            result,
+            hint="nothing was changed; fix the template or its inputs and deploy again",
+            details=[reason] if reason else [],
+        )
+
+    def _operation_start(self, info: StackInfo) -> datetime:
+        """When the stack's current (or last) operation began, as far as DescribeStacks says."""
+        if info.status.startswith(("CREATE_", "ROLLBACK_")):
+            return info.created or self._clock()
+        if info.status.startswith(("UPDATE_", "IMPORT_")):
+            return info.last_updated or info.created or self._clock()
+        return self._clock()  # a deletion's start is not reported: follow it from now on
+
+
+def _running(status: str) -> bool:
+    """True while an operation runs (a stack waiting for its first change set does not)."""
+    return is_in_progress(status) and status != REVIEW
+
+
+def _waiting(info: StackInfo, description: str) -> DeployEvent:
+    return DeployEvent(
+        "waiting",
+        info.name,
+        description,
+        status=info.status,
+        message=f"another operation is in progress ({info.status}); waiting for it to end",
+    )
+
+
+def _is_resource_failure(event: StackEvent, stack_name: str) -> bool:
+    stack_level = event.resource_type == "AWS::CloudFormation::Stack" and (
+        event.logical_id == stack_name
+    )
+    return event.status.endswith("_FAILED") and bool(event.reason) and not stack_level

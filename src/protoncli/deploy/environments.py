@@ -1,0 +1,206 @@
+"""Environments of a workspace: create (spec file), deploy, outputs, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from protoncli.blueprints.limits import check_name
+from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackRequest
+from protoncli.deploy.project import Project, missing, require_spec_header
+from protoncli.deploy.rendering import (
+    render_for_deploy,
+    require_cloudformation,
+    spec_digest,
+    template_of,
+)
+from protoncli.errors import UsageError
+from protoncli.render.model import EnvironmentFacts, RenderContext
+from protoncli.specs.model import EnvironmentSpec
+
+Confirm = Callable[[tuple[Change, ...]], bool]
+OnEvent = Callable[[DeployEvent], None]
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    """An environment as the workspace declares it."""
+
+    name: str
+    path: Path
+    spec: EnvironmentSpec
+    blueprint: str
+    version: str
+    region: str
+    warnings: tuple[str, ...] = ()
+
+
+def environment_stack(project: Project, name: str) -> str:
+    from protoncli.deploy.naming import stack_name
+
+    return stack_name(project.workspace.name, "env", name)
+
+
+def read_environment(project: Project, name: str) -> EnvironmentRecord:
+    from protoncli.workspace.specfiles import read_spec
+
+    path = project.workspace.environment_spec(name)
+    if not path.is_file():
+        raise missing(
+            "environment", name, project.workspace.environments(), f"pcli env create {name}"
+        )
+    spec, warnings = read_spec(path)
+    if not isinstance(spec, EnvironmentSpec):
+        raise UsageError(f"{path}: expected `proton: EnvironmentSpec`")
+    blueprint, version = require_spec_header(str(path), spec.header)
+    region = project.region_for(spec.header.get("region"))
+    return EnvironmentRecord(name, path, spec, blueprint, version, region, tuple(warnings))
+
+
+def create_environment(
+    project: Project,
+    name: str,
+    blueprint_ref: str,
+    *,
+    spec: EnvironmentSpec | None = None,
+    params: Mapping[str, str] | None = None,
+    region: str | None = None,
+) -> EnvironmentRecord:
+    """Validate the inputs against the blueprint and write environments/<name>.yaml."""
+    from protoncli.specs.resolve import apply_params, resolve_environment_spec
+    from protoncli.workspace.specfiles import environment_document, write_new_spec
+
+    check_name(name, "environment")
+    path = project.workspace.environment_spec(name)
+    if path.exists():
+        raise UsageError(
+            f"environment {name!r} already exists: {path}",
+            hint=f"deploy it with `pcli env deploy {name}`, or edit the spec file",
+        )
+    info = project.registry.resolve(blueprint_ref)
+    if str(info.kind) != "environment":
+        raise UsageError(
+            f"blueprint {info.ref} is a {info.kind} blueprint, not an environment blueprint"
+        )
+    bundle = project.registry.load(info)
+    assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
+    inputs: dict[str, Any] = dict(spec.inputs) if spec else {}
+    inputs = apply_params(inputs, dict(params or {}), bundle.schema.main)
+    candidate = EnvironmentSpec(
+        inputs=inputs, source=str(path), header={"blueprint": info.name, "version": info.version}
+    )
+    resolve_environment_spec(bundle.schema, candidate)
+    chosen_region = region or project.settings.region or project.workspace.region
+    write_new_spec(
+        path,
+        environment_document(
+            blueprint=info.name, version=info.version, region=chosen_region, inputs=inputs
+        ),
+    )
+    return read_environment(project, name)
+
+
+def _request(project: Project, record: EnvironmentRecord) -> tuple[StackRequest, dict[str, Any]]:
+    from protoncli.deploy.naming import stack_tags
+
+    info, bundle = project.blueprint(record.blueprint, record.version, "environment")
+    require_cloudformation(bundle, info.ref)
+    account = project.account_id(record.region)
+    context = RenderContext(
+        environments={record.name: EnvironmentFacts(account_id=account)},
+        region=record.region,
+        account_id=account,
+    )
+    result = render_for_deploy(
+        bundle,
+        record.spec,
+        name=record.name,
+        context=context,
+        blueprint=info.name,
+        version=info.version,
+    )
+    (resource,) = result.resources
+    template = template_of(resource)
+    tags = stack_tags(
+        workspace=project.workspace.name,
+        kind="environment",
+        environment=record.name,
+        blueprint=info.name,
+        version=info.version,
+        spec_digest=spec_digest(resource.inputs, template),
+        deployment_id=str(uuid.uuid4()),
+    )
+    request = StackRequest(
+        stack_name=environment_stack(project, record.name),
+        template_body=template,
+        tags=tags,
+        description=f"environment {record.name}",
+    )
+    return request, dict(resource.inputs)
+
+
+def deploy_environment(
+    project: Project,
+    name: str,
+    *,
+    confirm: Confirm,
+    on_event: OnEvent,
+    recreate: Callable[[Any], bool] = lambda _info: False,
+) -> DeployResult:
+    record = read_environment(project, name)
+    request, _ = _request(project, record)
+    deployer = project.deployer(record.region)
+    return deployer.deploy(request, confirm=confirm, on_event=on_event, recreate=recreate)
+
+
+def environment_outputs(project: Project, name: str) -> dict[str, str]:
+    """The deployed environment stack's outputs; an error when it is not deployed."""
+    record = read_environment(project, name)
+    stack = environment_stack(project, name)
+    info = project.cloudformation(record.region).describe(stack)
+    if info is None:
+        raise UsageError(
+            f"environment {name!r} is not deployed (no stack {stack} in {record.region})",
+            hint=f"deploy it: pcli env deploy {name}",
+        )
+    return dict(info.outputs)
+
+
+def dependents(project: Project, name: str) -> list[str]:
+    """Service instances and components of the workspace that live in environment `name`."""
+    from protoncli.deploy.services import read_service
+    from protoncli.workspace.specfiles import read_component
+
+    found: list[str] = []
+    for service in project.workspace.services():
+        record = read_service(project, service)
+        found += [
+            f"service instance {service}/{i.name}"
+            for i in record.spec.instances
+            if i.environment == name
+        ]
+    for component in project.workspace.components():
+        if read_component(project.workspace, component).environment == name:
+            found.append(f"component {component}")
+    return found
+
+
+def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> DeployResult:
+    """Delete the environment's stack, then its spec file; refused while anything lives in it."""
+    record = read_environment(project, name)
+    living = dependents(project, name)
+    if living:
+        raise UsageError(
+            f"environment {name!r} still hosts {len(living)} resource(s)",
+            details=living,
+            hint="delete those first (pcli svc delete / pcli component delete)",
+        )
+    deployer = project.deployer(record.region)
+    result = deployer.delete(
+        environment_stack(project, name), f"environment {name}", on_event=on_event
+    )
+    record.path.unlink(missing_ok=True)
+    return result

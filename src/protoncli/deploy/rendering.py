@@ -1,0 +1,68 @@
+"""Render one resource of a workspace for deployment: into a temporary folder, then read back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from protoncli.blueprints.model import Bundle, Provisioning
+from protoncli.errors import UsageError
+from protoncli.render.model import RenderContext, RenderedResource, RenderResult
+from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+
+
+def require_cloudformation(bundle: Bundle, blueprint: str) -> None:
+    """pcli deploys CloudFormation; it renders Terraform and CodeBuild blueprints only."""
+    if bundle.provisioning is Provisioning.CLOUDFORMATION:
+        return
+    raise UsageError(
+        f"blueprint {blueprint} uses {bundle.provisioning} provisioning, which pcli renders but "
+        "does not deploy",
+        hint="render it with `pcli blueprint render` and apply it with your own automation",
+    )
+
+
+def render_for_deploy(
+    bundle: Bundle,
+    spec: EnvironmentSpec | ServiceSpec | None,
+    *,
+    name: str,
+    context: RenderContext,
+    blueprint: str,
+    version: str,
+) -> RenderResult:
+    """Render into a temporary folder (as `pcli blueprint render` would) and return the result."""
+    from protoncli.render.engine import render_bundle
+    from protoncli.render.writer import write_result
+
+    result = render_bundle(
+        bundle,
+        spec,
+        name=name,
+        context=context,
+        blueprint_name=blueprint,
+        blueprint_version=version,
+    )
+    with tempfile.TemporaryDirectory(prefix="pcli-render-") as tmp:
+        write_result(result, Path(tmp))
+    return result
+
+
+def template_of(resource: RenderedResource) -> str:
+    """The CloudFormation template text of a rendered resource (its one template file)."""
+    texts = [
+        text for name, text in resource.files.items() if name.endswith((".yaml", ".yml", ".json"))
+    ]
+    if len(texts) != 1:
+        raise UsageError(f"{resource.kind} {resource.name}: expected one CloudFormation template")
+    return texts[0]
+
+
+def spec_digest(inputs: Mapping[str, Any], template: str) -> str:
+    """A short digest of what a stack was deployed from (its inputs and rendered template)."""
+    payload = json.dumps(inputs, sort_keys=True, default=str) + "\0" + template
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,278 @@
+"""Scaffolding a service's source code from its blueprint's `skeleton/` folder.
+
+A service blueprint may carry `skeleton/`: source files (a Dockerfile, a CI workflow, app code)
+whose names and contents are Jinja templates, rendered in the same sandbox as the IaC with the
+service's name and inputs. pcli writes them into a folder of the user's choosing and records in
+`.pcli-scaffold.json` the blueprint, version and a digest of every file it wrote, so that a later
+run (after an upgrade) can tell a file the user changed from one it may safely replace.
+
+Decisions:
+- Text files (UTF-8 without NUL bytes) are rendered; any other file is copied as it is. Jinja
+  drops a template's final newline; a rendered file ends with one when its template did.
+- A file that exists is left alone when it already has the new content (unchanged), replaced when
+  it still has what pcli last wrote (updated), and refused otherwise. One refused file stops the
+  run before anything is written.
+- File modes are not carried over: a bundle holds file contents only.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from protoncli.blueprints.model import Bundle
+from protoncli.errors import RenderError, UsageError
+from protoncli.render.namespaces import Namespace
+from protoncli.yamlio import atomic_write, parse_json, read_text
+
+RECORD_FILE = ".pcli-scaffold.json"
+SKELETON_LABEL = "skeleton"
+
+
+@dataclass(frozen=True)
+class ScaffoldResult:
+    """What a scaffold run did (or, with `dry_run`, would do), by path relative to `target`."""
+
+    target: Path
+    blueprint: str
+    version: str
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()  # had what pcli last wrote; replaced with the new rendering
+    unchanged: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # only in a dry run: a real run raises instead
+
+    @property
+    def record(self) -> Path:
+        return self.target / RECORD_FILE
+
+    def summary(self) -> str:
+        """ "2 created, 1 unchanged": the counts that are not zero."""
+        counts = (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+            ("refused", self.refused),
+        )
+        return ", ".join(f"{len(paths)} {label}" for label, paths in counts if paths) or "no files"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    created: dict[str, bytes]
+    updated: dict[str, bytes]
+    unchanged: list[str]
+    refused: list[tuple[str, str]]  # (path, why)
+
+
+def scaffold(
+    bundle: Bundle,
+    target: Path,
+    *,
+    service: str,
+    instances: Mapping[str, Mapping[str, Any]],
+    blueprint: str,
+    version: str,
+    dry_run: bool = False,
+) -> ScaffoldResult:
+    """Render `bundle`'s skeleton for `service` into `target`.
+
+    `instances` maps instance names to their inputs, in spec order; inputs they leave out take
+    the schema's defaults. The first instance is `service_instance` in the templates. Raises
+    `UsageError` listing every file that would overwrite a change of the user's, having written
+    nothing.
+    """
+    skeleton = bundle.skeleton_files()
+    if not skeleton:
+        raise UsageError(
+            f"blueprint {blueprint}@{version} has no {SKELETON_LABEL}/ folder to scaffold from",
+            hint="leave out --scaffold, or ask the blueprint's owners for a skeleton",
+        )
+    target = target.expanduser()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target}: is a file; give a folder to scaffold into")
+    complete = {name: _with_defaults(bundle, inputs) for name, inputs in instances.items()}
+    rendered = render_skeleton(skeleton, _namespace(service, complete))
+    previous = _read_record(target, service)
+    plan = _plan(target, rendered, previous)
+    result = ScaffoldResult(
+        target=target,
+        blueprint=blueprint,
+        version=version,
+        created=tuple(sorted(plan.created)),
+        updated=tuple(sorted(plan.updated)),
+        unchanged=tuple(sorted(plan.unchanged)),
+        refused=tuple(path for path, _ in plan.refused),
+    )
+    if dry_run:
+        return result
+    if plan.refused:
+        raise UsageError(
+            f"{target}: {len(plan.refused)} file(s) differ from what pcli would write; "
+            "nothing was written",
+            details=[f"{path}: {why}" for path, why in plan.refused],
+            hint="keep your version elsewhere and delete the file, or scaffold into another folder",
+        )
+    for path, data in {**plan.created, **plan.updated}.items():
+        atomic_write(target / path, data)
+    _write_record(target, service, blueprint, version, rendered)
+    return result
+
+
+def _with_defaults(bundle: Bundle, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(inputs)
+    if bundle.schema is not None:
+        for item in bundle.schema.main.inputs:
+            if item.name not in merged and item.has_default:
+                merged[item.name] = copy.deepcopy(item.default)
+    return merged
+
+
+def _namespace(service: str, instances: Mapping[str, Mapping[str, Any]]) -> Namespace:
+    listed = [{"name": name, "inputs": dict(inputs)} for name, inputs in instances.items()]
+    values: dict[str, Any] = {"service": {"name": service}, "service_instances": listed}
+    hints = {
+        "service": "a skeleton sees service.name only",
+        "service_instance": "a service instance has 'name' and 'inputs'",
+    }
+    if listed:
+        first = listed[0]
+        values["service_instance"] = first
+        hints["service_instance.inputs"] = (
+            f"the service instance '{first['name']}' has no input '{{key}}'; guard it with "
+            "`is defined` or `| default(...)`"
+        )
+    else:
+        hints["service_instance"] = (
+            f"the service '{service}' has no instances yet, so a skeleton cannot use "
+            "service_instance; add an instance first"
+        )
+    return Namespace(values, hints)
+
+
+def render_skeleton(skeleton: Mapping[str, bytes], namespace: Namespace) -> dict[str, bytes]:
+    """Render every skeleton file's name and (text) content; return {relative path: bytes}."""
+    from protoncli.render.jinja_env import render_text
+
+    rendered: dict[str, bytes] = {}
+    sources: dict[str, str] = {}
+    for name, data in sorted(skeleton.items()):
+        label = f"{SKELETON_LABEL}/{name}"
+        path = _checked_path(render_text(name, f"{label} (file name)", namespace), label)
+        if path in sources:
+            raise RenderError(
+                f"{label}: its name renders to {path}, as {SKELETON_LABEL}/{sources[path]}'s does"
+            )
+        sources[path] = name
+        text = _as_text(data)
+        if text is None:
+            rendered[path] = data
+            continue
+        content = render_text(text, label, namespace)
+        if text.endswith("\n") and not content.endswith("\n"):
+            content += "\n"
+        rendered[path] = content.encode("utf-8")
+    return rendered
+
+
+def _as_text(data: bytes) -> str | None:
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _checked_path(rendered: str, label: str) -> str:
+    """The rendered name as a clean relative POSIX path inside the target folder."""
+    parts = rendered.split("/")
+    bad = (
+        not rendered
+        or "\\" in rendered
+        or rendered.startswith("/")
+        or any(part in {"", ".", ".."} or part != part.strip() for part in parts)
+    )
+    if bad:
+        raise RenderError(
+            f"{label}: the file name renders to {rendered!r}, which is not a path inside the "
+            "folder being scaffolded",
+            hint="check the values the name uses; each part must be a non-empty file name",
+        )
+    if rendered == RECORD_FILE:
+        raise RenderError(f"{label}: {RECORD_FILE} is the name of pcli's own record")
+    return str(PurePosixPath(rendered))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _plan(target: Path, rendered: Mapping[str, bytes], previous: Mapping[str, str]) -> _Plan:
+    plan = _Plan({}, {}, [], [])
+    root = target.resolve()
+    for path, data in rendered.items():
+        destination = target / path
+        if not destination.resolve().is_relative_to(root):
+            plan.refused.append((path, "leads outside the folder (through a symbolic link)"))
+        elif not destination.exists() and not _blocked_by_file(target, path):
+            plan.created[path] = data
+        elif not destination.is_file():
+            plan.refused.append((path, "a folder or a file stands in the way"))
+        else:
+            current = destination.read_bytes()
+            if current == data:
+                plan.unchanged.append(path)
+            elif previous.get(path) == _digest(current):
+                plan.updated[path] = data
+            elif path in previous:
+                plan.refused.append((path, "changed since pcli wrote it"))
+            else:
+                plan.refused.append((path, "exists, and pcli did not write it"))
+    return plan
+
+
+def _blocked_by_file(target: Path, path: str) -> bool:
+    """Whether a file sits where one of `path`'s folders would have to be."""
+    parent = PurePosixPath(path).parent
+    return any((target / folder).is_file() for folder in (parent, *parent.parents))
+
+
+def _read_record(target: Path, service: str) -> dict[str, str]:
+    """{path: digest} of what pcli last wrote in `target` for `service` ({} with no record)."""
+    path = target / RECORD_FILE
+    if not path.is_file():
+        return {}
+    record = parse_json(read_text(path, UsageError), str(path), UsageError)
+    files = record.get("files") if isinstance(record, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise UsageError(
+            f"{path}: not a pcli scaffold record",
+            hint="delete it to scaffold afresh (pcli then refuses every file that differs)",
+        )
+    owner = record.get("service")
+    if isinstance(owner, str) and owner != service:
+        raise UsageError(
+            f"{target}: holds the scaffold of the service '{owner}', not '{service}'",
+            hint="scaffold each service into its own folder",
+        )
+    return {str(key): value for key, value in files.items()}
+
+
+def _write_record(
+    target: Path, service: str, blueprint: str, version: str, rendered: Mapping[str, bytes]
+) -> None:
+    record = {
+        "blueprint": blueprint,
+        "version": version,
+        "service": service,
+        "files": {path: _digest(data) for path, data in sorted(rendered.items())},
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    path = target / RECORD_FILE
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        atomic_write(path, text)

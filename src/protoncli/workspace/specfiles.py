@@ -1,0 +1,331 @@
+"""Spec files of a workspace: read, write new, edit in place keeping comments; components.
+
+Edits go through ruamel.yaml's round-trip mode (`workspace.roundtrip`), so comments, blank lines,
+key order, style and the quoting of every value the edit does not touch survive.
+
+Every write is atomic (a reader sees the old file or the new one) and is checked to parse as a
+valid spec first: an edit that would break the file raises and leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from protoncli.blueprints.limits import check_name
+from protoncli.errors import InputError, NotFoundError, UsageError, did_you_mean
+from protoncli.specs.io import load_spec_with_warnings, parse_spec_with_warnings
+from protoncli.specs.model import ENVIRONMENT_SPEC, HEADER_KEYS, SERVICE_SPEC, Spec
+from protoncli.workspace.model import (
+    COMPONENT_FILE,
+    COMPONENTS,
+    Workspace,
+    yaml_scalar,
+)
+from protoncli.yamlio import MarkedDict, atomic_write, line_of, parse_yaml, read_text
+
+# ---------------------------------------------------------------------------------------------
+# Reading and building documents
+
+
+def read_spec(path: Path) -> tuple[Spec, list[str]]:
+    """The spec in `path` and warnings about keys pcli ignores (specs.io rules)."""
+    return load_spec_with_warnings(path)
+
+
+def environment_document(
+    *, blueprint: str, version: str, region: str | None, inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A Proton EnvironmentSpec with pcli's header keys (`region` left out when None)."""
+    document: dict[str, Any] = {"blueprint": blueprint, "version": version}
+    if region is not None:
+        document["region"] = region
+    document["proton"] = ENVIRONMENT_SPEC
+    document["spec"] = dict(inputs)
+    return document
+
+
+def service_document(
+    *,
+    blueprint: str,
+    version: str,
+    instances: Sequence[tuple[str, str, Mapping[str, Any]]],
+    pipeline: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A Proton ServiceSpec with pcli's header keys.
+
+    `instances` are (name, environment, inputs); an instance with no inputs gets no `spec:`, and
+    `pipeline: None` leaves the pipeline section out, as Proton requires for pipeline-less
+    blueprints.
+    """
+    document: dict[str, Any] = {"blueprint": blueprint, "version": version}
+    document["proton"] = SERVICE_SPEC
+    if pipeline is not None:
+        document["pipeline"] = dict(pipeline)
+    document["instances"] = [
+        instance_entry(name, environment, inputs) for name, environment, inputs in instances
+    ]
+    return document
+
+
+def instance_entry(name: str, environment: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "environment": environment}
+    if inputs:
+        entry["spec"] = dict(inputs)
+    return entry
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_new_spec(path: Path, document: Mapping[str, Any], *, overwrite: bool = False) -> None:
+    """Write a new spec file atomically: header keys first, then `proton`, then the rest.
+
+    Refuses an existing file unless `overwrite`; refuses a document that is not a valid spec.
+    """
+    from protoncli.workspace.roundtrip import double_quoted, dump_new_yaml
+
+    if path.exists() and not overwrite:
+        raise UsageError(
+            f"{path}: already exists", hint="edit it, or choose another name for the new one"
+        )
+    ordered = {key: document[key] for key in (*HEADER_KEYS, "proton") if key in document}
+    ordered.update((key, value) for key, value in document.items() if key not in ordered)
+    if isinstance(ordered.get("version"), str):
+        ordered["version"] = double_quoted(ordered["version"])  # "1.0", as Proton's docs write it
+    text = dump_new_yaml(ordered)
+    _check_spec(text, path, changed=False)
+    atomic_write(path, text)
+
+
+def update_spec(path: Path, changes: Callable[[Any], None]) -> None:
+    """Edit a spec file in place, keeping the user's comments, order and quoting.
+
+    `changes` gets the document (a ruamel `CommentedMap`) and edits it: set the `version`
+    header, set an input, add or remove an instance (see `set_header`, `find_instance`,
+    `add_instance`, `remove_instance`). Values in it are as YAML 1.2 reads them (`yes` is text);
+    read the spec with `read_spec`. The result is checked and written atomically; nothing is
+    written when the text does not change.
+    """
+    from protoncli.workspace.roundtrip import RoundTripError, edit_yaml_text
+
+    source = str(path)
+    text = read_text(path, InputError)
+    parse_spec_with_warnings(text, source)  # refuse to edit a spec that is already broken
+    try:
+        new_text = edit_yaml_text(text, changes)
+    except RoundTripError as error:
+        where = f"{source}:{error.line}" if error.line else source
+        raise InputError(f"{where}: cannot edit this YAML: {error.problem}") from error
+    if new_text == text:
+        return
+    _check_spec(new_text, path, changed=True)
+    windows = b"\r\n" in path.read_bytes()  # read_text gave "\n" for any line end
+    atomic_write(path, new_text.replace("\n", "\r\n") if windows else new_text)
+
+
+def _check_spec(text: str, path: Path, *, changed: bool) -> None:
+    try:
+        parse_spec_with_warnings(text, str(path))
+    except InputError as error:
+        what, note = ("edited", f"{path} is unchanged") if changed else ("new", "nothing written")
+        raise InputError(
+            f"the {what} spec would be invalid: {error.message} ({note})",
+            hint=error.hint,
+            details=error.details,
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for `update_spec` changes
+
+
+def set_header(document: Any, key: str, value: str) -> None:
+    """Set a header key (blueprint, version, region), adding it in header order when absent."""
+    if key not in HEADER_KEYS:
+        raise ValueError(f"{key!r} is not a header key")
+    if key in document:
+        document[key] = value
+        return
+    position = 0
+    for index, existing in enumerate(document):
+        if existing in HEADER_KEYS and HEADER_KEYS.index(existing) < HEADER_KEYS.index(key):
+            position = index + 1
+    document.insert(position, key, value)
+
+
+def find_instance(document: Any, name: str) -> Any | None:
+    """The instance entry named `name` in a service spec document, or None."""
+    for entry in document.get("instances") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == name:
+            return entry
+    return None
+
+
+def add_instance(document: Any, name: str, environment: str, inputs: Mapping[str, Any]) -> None:
+    if find_instance(document, name) is not None:
+        raise UsageError(f"service instance '{name}' already exists in the spec")
+    if document.get("instances") is None:
+        document["instances"] = []
+    document["instances"].append(instance_entry(name, environment, inputs))
+
+
+def remove_instance(document: Any, name: str) -> bool:
+    """Remove the instance named `name`; False when there is none."""
+    entries = document.get("instances") or []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, Mapping) and entry.get("name") == name:
+            del entries[index]
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Components
+
+
+@dataclass(frozen=True)
+class ComponentRecord:
+    """A component of the workspace: its bundle folder and the service instance it attaches to."""
+
+    name: str
+    service: str
+    instance: str
+    environment: str
+    bundle_dir: Path
+
+
+def write_component(
+    ws: Workspace,
+    name: str,
+    *,
+    bundle_dir: Path,
+    service: str,
+    instance: str,
+    environment: str,
+    replace: bool = False,
+) -> Path:
+    """Copy a component bundle into components/<name>/ and record where it is attached.
+
+    The folder is built next to its final place and swapped in, so a failure leaves the old one
+    (or none). Refuses an existing component unless `replace`, a bundle that is not a component
+    bundle, and a service instance that already has another component (Proton attaches at most
+    one).
+    """
+    from protoncli.blueprints.archive import is_os_noise
+    from protoncli.blueprints.bundle import load_bundle
+    from protoncli.blueprints.model import Kind
+
+    target = ws.component_dir(name)
+    _check_attachment(ws, name, service, instance, environment)
+    if target.exists() and not replace:
+        raise UsageError(
+            f"component '{name}' already exists: {target}",
+            hint="choose another name, or update the existing component",
+        )
+    bundle = load_bundle(bundle_dir)
+    if bundle.kind is not Kind.COMPONENT:
+        raise UsageError(
+            f"{bundle_dir}: is a {bundle.kind} bundle, not a component bundle",
+            hint="a component bundle has manifest.yaml and its IaC at the top, and no schema/",
+        )
+    if COMPONENT_FILE in bundle.files:
+        raise UsageError(
+            f"{bundle_dir}: has a file named {COMPONENT_FILE}, the name pcli keeps the "
+            "component's record under",
+            hint="rename that file (and the manifest's `file:`) to, e.g., cloudformation.yaml",
+        )
+    files = {path: data for path, data in bundle.files.items() if not is_os_noise(path)}
+    files[COMPONENT_FILE] = component_file_text(service, instance, environment).encode()
+    _swap_in_folder(target, files)
+    return target
+
+
+def _check_attachment(
+    ws: Workspace, name: str, service: str, instance: str, environment: str
+) -> None:
+    check_name(environment, "environment")
+    check_name(service, "service")
+    check_name(instance, "service instance")
+    for other in ws.components():
+        if other == name:
+            continue
+        record = read_component(ws, other)
+        if (record.service, record.instance) == (service, instance):
+            raise UsageError(
+                f"service instance {service}/{instance} already has the component '{other}'",
+                hint="Proton attaches at most one component to a service instance; "
+                f"detach or delete '{other}' first",
+            )
+
+
+def _swap_in_folder(target: Path, files: Mapping[str, bytes]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    retired: Path | None = None
+    try:
+        for relative, data in files.items():
+            destination = staging / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            target.replace(retired / target.name)
+        staging.replace(target)
+    except BaseException:
+        if retired is not None and not target.exists():
+            (retired / target.name).replace(target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+
+
+def component_file_text(service: str, instance: str, environment: str) -> str:
+    return (
+        "# pcli component record: the service instance this component is attached to.\n"
+        f"service: {yaml_scalar(service)}\n"
+        f"instance: {yaml_scalar(instance)}\n"
+        f"environment: {yaml_scalar(environment)}\n"
+    )
+
+
+def read_component(ws: Workspace, name: str) -> ComponentRecord:
+    folder = ws.component_dir(name)
+    path = folder / COMPONENT_FILE
+    if not path.is_file():
+        known = ws.components()
+        raise NotFoundError(
+            f"no component named '{name}' in {ws.root / COMPONENTS}{did_you_mean(name, known)}",
+            hint=f"components here: {', '.join(known)}" if known else "this workspace has none yet",
+        )
+    source = str(path)
+    document = parse_yaml(read_text(path, InputError), source, InputError, marked=True)
+    if not isinstance(document, MarkedDict):
+        raise InputError(f"{source}: expected a mapping with service, instance and environment")
+    service = _record_name(document, "service", source)
+    instance = _record_name(document, "instance", source)
+    environment = _record_name(document, "environment", source)
+    return ComponentRecord(name, service, instance, environment, folder)
+
+
+def _record_name(document: MarkedDict, key: str, source: str) -> str:
+    value = document.get(key)
+    if value is None:
+        raise InputError(
+            f"{source}: missing '{key}:'",
+            hint="a component record has service, instance, environment",
+        )
+    if not isinstance(value, str):
+        raise InputError(f"{source}:{line_of(document, key)}: {key} must be text, not {value!r}")
+    try:
+        check_name(value, key)
+    except UsageError as error:
+        raise InputError(f"{source}:{line_of(document, key)}: {error.message}") from None
+    return value

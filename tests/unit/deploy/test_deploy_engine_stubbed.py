@@ -1,0 +1,544 @@
+"""The deploy engine on sequences moto cannot produce, scripted with botocore's Stubber on a
+real client: per-resource events, failures and rollbacks, other operations in progress,
+interrupted waits, failed first creations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.stub import ANY, Stubber
+
+from protoncli.aws.cloudformation import CloudFormationGateway
+from protoncli.aws.session import SessionFactory
+from protoncli.aws.target import AwsTarget
+from protoncli.deploy.engine import Deployer
+from protoncli.deploy.model import Change, StackRequest
+from protoncli.errors import DeployError, ExitCode, NotFoundError, PcliError
+
+NAME = "pcli-acme-env-dev"
+DESCRIPTION = "environment dev"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{NAME}/first"
+NEW_STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{NAME}/second"
+CHANGE_SET_ID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/pcli-1/cs"
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TEMPLATE = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+class Script:
+    """What CloudFormation answers, call by call, in the order the engine must ask."""
+
+    def __init__(self, stubber: Stubber) -> None:
+        self.stubber = stubber
+        self.events: list[dict] = []
+
+    def stack(self, status, *, stack_id=STACK_ID, outputs=None, updated=None, reason=None):
+        stack = {
+            "StackName": NAME,
+            "StackId": stack_id,
+            "StackStatus": status,
+            "CreationTime": T0 - timedelta(hours=1),
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in (outputs or {}).items()],
+        }
+        if updated:
+            stack["LastUpdatedTime"] = updated
+        if reason:
+            stack["StackStatusReason"] = reason
+        self.stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": ANY})
+
+    def missing(self):
+        self.stubber.add_client_error(
+            "describe_stacks", "ValidationError", f"Stack with id {NAME} does not exist", 400
+        )
+
+    def event(self, seconds, logical, status, reason=None, rtype="AWS::S3::Bucket"):
+        """Record one more event (it shows in every later `page()`)."""
+        event = {
+            "EventId": f"e{len(self.events)}",
+            "StackId": STACK_ID,
+            "StackName": NAME,
+            "LogicalResourceId": logical,
+            "ResourceType": STACK_TYPE if logical == NAME else rtype,
+            "ResourceStatus": status,
+            "Timestamp": T0 + timedelta(seconds=seconds),
+        }
+        if reason:
+            event["ResourceStatusReason"] = reason
+        self.events.append(event)
+
+    def page(self, stack_id=STACK_ID):
+        """DescribeStackEvents: every recorded event, newest first."""
+        self.stubber.add_response(
+            "describe_stack_events", {"StackEvents": self.events[::-1]}, {"StackName": stack_id}
+        )
+
+    def poll(self, status, **stack):
+        self.stack(status, **stack)
+        self.page(stack.get("stack_id", STACK_ID))
+
+    def change_set(self, change_set_type, changes):
+        self.stubber.add_response(
+            "create_change_set",
+            {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+            {
+                "StackName": NAME,
+                "ChangeSetName": ANY,
+                "ChangeSetType": change_set_type,
+                "Capabilities": ANY,
+                "Tags": [{"Key": "pcli:workspace", "Value": "acme"}],
+                "Description": DESCRIPTION,
+                "TemplateBody": TEMPLATE,
+            },
+        )
+        entries = [
+            {
+                "Type": "Resource",
+                "ResourceChange": {
+                    "Action": action,
+                    "LogicalResourceId": logical,
+                    "ResourceType": rtype,
+                    **({"Replacement": replacement} if replacement else {}),
+                },
+            }
+            for action, logical, rtype, replacement in changes
+        ]
+        self.stubber.add_response(
+            "describe_change_set",
+            {"Status": "CREATE_COMPLETE", "Changes": entries, "ExecutionStatus": "AVAILABLE"},
+            {"ChangeSetName": CHANGE_SET_ID},
+        )
+
+    def no_changes(self):
+        self.stubber.add_response(
+            "create_change_set", {"Id": CHANGE_SET_ID}, {"ChangeSetType": "UPDATE", **_any()}
+        )
+        self.stubber.add_response(
+            "describe_change_set",
+            {
+                "Status": "FAILED",
+                "StatusReason": "The submitted information didn't contain changes. Submit "
+                "different information to create a change set.",
+            },
+            {"ChangeSetName": CHANGE_SET_ID},
+        )
+        self.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+
+    def call(self, operation, **expected):
+        self.stubber.add_response(operation, {}, expected)
+
+
+def _any():
+    keys = ("StackName", "ChangeSetName", "Capabilities", "Tags", "Description", "TemplateBody")
+    return dict.fromkeys(keys, ANY)
+
+
+class Run:
+    """One engine under test: its script, the events it reported, the sleeps it took."""
+
+    def __init__(self, client, *, clock=lambda: T0, max_wait=3 * 3600.0):
+        self.sleeps: list[float] = []
+        self.reported: list = []
+        self.confirmed: list = []
+        self.deployer = Deployer(
+            CloudFormationGateway(client),
+            None,
+            sleep=self.sleeps.append,
+            clock=clock,
+            max_wait_seconds=max_wait,
+        )
+
+    def on_event(self, event):
+        self.reported.append(event)
+
+    def confirm(self, changes):
+        self.confirmed.append(changes)
+        return True
+
+    def deploy(self, **options):
+        request = StackRequest(NAME, TEMPLATE, {"pcli:workspace": "acme"}, DESCRIPTION)
+        options.setdefault("confirm", self.confirm)
+        return self.deployer.deploy(request, on_event=self.on_event, **options)
+
+    def kinds(self):
+        return [event.kind for event in self.reported]
+
+    def resources(self):
+        return [
+            (event.event.logical_id, event.event.status)
+            for event in self.reported
+            if event.kind == "resource"
+        ]
+
+
+@pytest.fixture
+def client():
+    target = AwsTarget(region="us-east-1", endpoint_url="http://127.0.0.1:1")
+    return SessionFactory().client("cloudformation", target)
+
+
+@pytest.fixture
+def script(client):
+    with Stubber(client) as stubber:
+        yield Script(stubber)
+        stubber.assert_no_pending_responses()
+
+
+def test_resource_events_are_reported_once_each_in_order(client, script):
+    script.missing()
+    script.change_set(
+        "CREATE",
+        [("Add", "Bucket", "AWS::S3::Bucket", None), ("Add", "Queue", "AWS::SQS::Queue", None)],
+    )
+    script.stack("REVIEW_IN_PROGRESS")
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(-5, NAME, "REVIEW_IN_PROGRESS", "User Initiated")  # before the deployment
+    script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "CREATE_IN_PROGRESS")
+    script.poll("CREATE_IN_PROGRESS")
+    script.event(3, "Queue", "CREATE_IN_PROGRESS", rtype="AWS::SQS::Queue")
+    script.event(4, "Bucket", "CREATE_IN_PROGRESS", "Resource creation Initiated")
+    script.poll("CREATE_IN_PROGRESS")
+    script.poll("CREATE_IN_PROGRESS")  # nothing new
+    script.event(5, "Bucket", "CREATE_COMPLETE")
+    script.event(6, "Queue", "CREATE_COMPLETE", rtype="AWS::SQS::Queue")
+    script.event(7, NAME, "CREATE_COMPLETE")
+    script.poll("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
+
+    run = Run(client)
+    result = run.deploy()
+
+    assert (result.status, result.changed, result.outputs) == (
+        "CREATE_COMPLETE",
+        True,
+        {"BucketName": "dev-bucket"},
+    )
+    assert run.resources() == [
+        (NAME, "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_IN_PROGRESS"),
+        ("Queue", "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_COMPLETE"),
+        ("Queue", "CREATE_COMPLETE"),
+        (NAME, "CREATE_COMPLETE"),
+    ]
+    assert run.kinds()[:2] == ["start", "changes"]
+    assert run.kinds()[-1] == "done"
+    assert run.confirmed == [
+        (
+            Change("Add", "Bucket", "AWS::S3::Bucket", None),
+            Change("Add", "Queue", "AWS::SQS::Queue", None),
+        )
+    ]
+    assert run.sleeps == [0.2, 0.4, 0.8]  # first poll at once, then growing
+
+
+def test_a_failed_create_reports_the_failing_resources(client, script):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.stack("REVIEW_IN_PROGRESS")
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "CREATE_FAILED", "dev-bucket already exists")
+    script.event(2, "Queue", "CREATE_FAILED", "Resource creation cancelled", "AWS::SQS::Queue")
+    script.event(3, NAME, "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create")
+    script.poll("ROLLBACK_IN_PROGRESS")
+    script.event(4, "Bucket", "DELETE_COMPLETE")
+    script.event(5, NAME, "ROLLBACK_COMPLETE")
+    script.poll("ROLLBACK_COMPLETE")
+
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deploy()
+
+    error = caught.value
+    assert error.exit_code == ExitCode.DEPLOY_FAILED
+    assert error.message == f"stack {NAME} ({DESCRIPTION}): ROLLBACK_COMPLETE"
+    assert error.details == [
+        "Bucket (AWS::S3::Bucket): dev-bucket already exists",
+        "Queue (AWS::SQS::Queue): Resource creation cancelled",
+    ]
+    assert "could not be created" in (error.hint or "")
+    assert error.result.status == "ROLLBACK_COMPLETE"
+    assert [f.logical_id for f in error.result.failures] == ["Bucket", "Queue"]
+    failed = run.reported[-1]
+    assert (failed.kind, failed.status) == ("failed", "ROLLBACK_COMPLETE")
+    assert failed.failures == error.result.failures
+
+
+def test_an_update_rollback_is_a_failed_deployment(client, script):
+    script.stack("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "True")])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "UPDATE_FAILED", "Access Denied")
+    script.event(3, NAME, "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed")
+    script.event(4, NAME, "UPDATE_ROLLBACK_COMPLETE")
+    script.poll("UPDATE_ROLLBACK_COMPLETE", outputs={"BucketName": "dev-bucket"})
+
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deploy()
+
+    assert caught.value.message == f"stack {NAME} ({DESCRIPTION}): UPDATE_ROLLBACK_COMPLETE"
+    assert caught.value.details == ["Bucket (AWS::S3::Bucket): Access Denied"]
+    assert "previous version" in (caught.value.hint or "")
+    assert caught.value.result.outputs == {"BucketName": "dev-bucket"}
+    changes = next(event.changes for event in run.reported if event.kind == "changes")
+    assert changes == (Change("Modify", "Bucket", "AWS::S3::Bucket", "True"),)
+    assert run.sleeps == []
+
+
+def test_an_operation_in_progress_is_waited_for_before_deploying(client, script):
+    started = T0 - timedelta(seconds=30)
+    script.stack("UPDATE_IN_PROGRESS", updated=started)
+    script.event(-30, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.poll("UPDATE_IN_PROGRESS", updated=started)
+    script.event(-1, "Bucket", "UPDATE_COMPLETE")
+    script.event(0, NAME, "UPDATE_COMPLETE")
+    script.poll("UPDATE_COMPLETE", updated=started)
+    script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"})
+    script.no_changes()
+
+    run = Run(client)
+    result = run.deploy()
+
+    assert (result.status, result.changed, result.outputs) == (
+        "NO_CHANGES",
+        False,
+        {"BucketName": "b"},
+    )
+    assert run.kinds() == ["start", "waiting", "resource", "resource", "resource", "no-changes"]
+    assert run.reported[1].status == "UPDATE_IN_PROGRESS"
+    assert "waiting" in (run.reported[1].message or "")
+    assert run.resources()[-1] == (NAME, "UPDATE_COMPLETE")
+    assert run.sleeps == [0.2]
+
+
+def test_an_interrupted_wait_is_resumed_by_watch(client, script):
+    script.stack("UPDATE_COMPLETE")
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
+
+    interrupted = Run(client)
+    interrupted.deployer._sleep = _interrupt
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.deploy()
+    assert interrupted.resources() == [(NAME, "UPDATE_IN_PROGRESS")]
+
+    script.stack("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
+    script.event(2, "Bucket", "UPDATE_IN_PROGRESS")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
+    script.event(3, "Bucket", "UPDATE_COMPLETE")
+    script.event(4, NAME, "UPDATE_COMPLETE")
+    script.poll("UPDATE_COMPLETE", updated=T0 + timedelta(seconds=1), outputs={"A": "1"})
+
+    resumed = Run(client)
+    result = resumed.deployer.watch(NAME, DESCRIPTION, on_event=resumed.on_event)
+
+    assert (result.status, result.changed, result.outputs) == ("UPDATE_COMPLETE", True, {"A": "1"})
+    assert resumed.kinds()[0] == "waiting"
+    assert resumed.kinds()[-1] == "done"
+    assert resumed.resources() == [
+        (NAME, "UPDATE_IN_PROGRESS"),
+        ("Bucket", "UPDATE_IN_PROGRESS"),
+        ("Bucket", "UPDATE_COMPLETE"),
+        (NAME, "UPDATE_COMPLETE"),
+    ]
+
+
+def _refuse(_question):
+    return False
+
+
+def _interrupt(_seconds):
+    raise KeyboardInterrupt
+
+
+def test_watch_reports_a_failed_last_operation(client, script):
+    script.stack("ROLLBACK_COMPLETE", reason="The following resource(s) failed to create")
+    script.event(1, "Bucket", "CREATE_FAILED", "Bucket name taken")
+    script.poll("ROLLBACK_COMPLETE")
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deployer.watch(NAME, DESCRIPTION, on_event=run.on_event)
+    assert caught.value.details == ["Bucket (AWS::S3::Bucket): Bucket name taken"]
+    assert caught.value.result.changed is False
+
+
+def test_watching_a_missing_stack_says_so(client, script):
+    script.missing()
+    run = Run(client)
+    with pytest.raises(NotFoundError, match=f"stack {NAME} \\(environment dev\\) does not exist"):
+        run.deployer.watch(NAME, DESCRIPTION, on_event=run.on_event)
+
+
+def test_a_wait_longer_than_allowed_stops_with_a_hint(client, script):
+    ticks = iter(range(0, 10_000, 100))
+    script.stack("UPDATE_IN_PROGRESS", updated=T0)
+    for _ in range(2):  # 100 s waited after the first poll, 200 s (> 150) after the second
+        script.poll("UPDATE_IN_PROGRESS", updated=T0)
+    run = Run(client, clock=lambda: T0 + timedelta(seconds=next(ticks)), max_wait=150)
+    with pytest.raises(PcliError) as caught:
+        run.deployer.watch(NAME, DESCRIPTION, on_event=run.on_event)
+    assert (
+        caught.value.message
+        == f"stack {NAME} ({DESCRIPTION}) is still UPDATE_IN_PROGRESS after 3 minutes"
+    )
+    assert "run the same command again" in (caught.value.hint or "")
+
+
+def _failed_first_create(script):
+    script.stack("ROLLBACK_COMPLETE", reason="The following resource(s) failed to create")
+
+
+def test_a_failed_first_create_is_replaced_after_confirmation(client, script):
+    _failed_first_create(script)
+    script.call("delete_stack", StackName=STACK_ID)
+    script.event(1, NAME, "DELETE_IN_PROGRESS", "User Initiated")
+    script.poll("DELETE_IN_PROGRESS")
+    script.event(2, NAME, "DELETE_COMPLETE")
+    script.poll("DELETE_COMPLETE")
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.stack("REVIEW_IN_PROGRESS", stack_id=NEW_STACK_ID)
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.events.clear()
+    script.event(3, NAME, "CREATE_COMPLETE")
+    script.poll("CREATE_COMPLETE", stack_id=NEW_STACK_ID)
+
+    asked = []
+    run = Run(client)
+    result = run.deploy(recreate=lambda info: asked.append(info.status) or True)
+
+    assert asked == ["ROLLBACK_COMPLETE"]
+    assert result.status == "CREATE_COMPLETE"
+    assert run.kinds() == [
+        "start",
+        "resource",
+        "resource",
+        "deleted",
+        "changes",
+        "resource",
+        "done",
+    ]
+
+
+def test_a_failed_first_create_is_left_alone_without_confirmation(client, script):
+    _failed_first_create(script)
+    run = Run(client)
+    with pytest.raises(PcliError) as caught:
+        run.deploy(recreate=_refuse)
+    assert caught.value.message == (
+        f"stack {NAME} ({DESCRIPTION}) is in ROLLBACK_COMPLETE: its creation failed and it "
+        "cannot be updated"
+    )
+    assert caught.value.hint == (
+        "run the command again and confirm replacing the failed stack, or delete it"
+    )
+    assert caught.value.exit_code == ExitCode.ERROR
+
+
+def test_a_stack_waiting_for_review_gets_a_create_change_set(client, script):
+    script.stack("REVIEW_IN_PROGRESS")
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.call("delete_stack", StackName=NAME)
+    run = Run(client)
+    with pytest.raises(PcliError, match="not deployed: declined"):
+        run.deploy(confirm=_refuse)
+
+
+def test_a_stack_that_cannot_be_deployed_says_what_to_do(client, script):
+    script.stack("UPDATE_ROLLBACK_FAILED")
+    run = Run(client)
+    with pytest.raises(PcliError) as caught:
+        run.deploy()
+    assert caught.value.message == (
+        f"stack {NAME} ({DESCRIPTION}) is in UPDATE_ROLLBACK_FAILED and cannot be deployed"
+    )
+    assert "continue-update-rollback" in (caught.value.hint or "")
+
+
+def test_a_failed_change_set_changes_nothing_and_says_why(client, script):
+    script.missing()
+    script.stubber.add_response(
+        "create_change_set", {"Id": CHANGE_SET_ID}, {"ChangeSetType": "CREATE", **_any()}
+    )
+    script.stubber.add_response(
+        "describe_change_set",
+        {"Status": "FAILED", "StatusReason": "Parameters: [Vpc] must have values"},
+        {"ChangeSetName": CHANGE_SET_ID},
+    )
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.call("delete_stack", StackName=NAME)
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deploy()
+    assert caught.value.message == f"stack {NAME} ({DESCRIPTION}): the change set failed (FAILED)"
+    assert caught.value.details == ["Parameters: [Vpc] must have values"]
+    assert caught.value.result.changed is False
+    assert run.confirmed == []
+
+
+def test_a_failed_delete_lists_what_could_not_be_deleted(client, script):
+    script.stack("CREATE_COMPLETE")
+    script.call("delete_stack", StackName=STACK_ID)
+    script.event(1, NAME, "DELETE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "DELETE_FAILED", "The bucket you tried to delete is not empty")
+    script.event(3, NAME, "DELETE_FAILED", "The following resource(s) failed to delete: [Bucket]")
+    script.poll("DELETE_FAILED")
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deployer.delete(NAME, DESCRIPTION, on_event=run.on_event)
+    assert caught.value.message == f"stack {NAME} ({DESCRIPTION}): DELETE_FAILED"
+    assert caught.value.details == [
+        "Bucket (AWS::S3::Bucket): The bucket you tried to delete is not empty"
+    ]
+
+
+def test_cancel_asks_cloudformation_to_cancel_the_update(client, script):
+    script.call("cancel_update_stack", StackName=NAME)
+    Run(client).deployer.cancel(NAME)
+
+
+def test_deleting_while_a_deletion_runs_waits_for_it(client, script):
+    script.stack("DELETE_IN_PROGRESS", updated=T0 - timedelta(days=7))
+    script.event(-3600, "Bucket", "UPDATE_COMPLETE")  # last week's update: not this operation
+    script.event(1, "Bucket", "DELETE_IN_PROGRESS")
+    script.poll("DELETE_IN_PROGRESS")
+    script.event(2, NAME, "DELETE_COMPLETE")
+    script.poll("DELETE_COMPLETE")
+    script.missing()
+    run = Run(client)
+    result = run.deployer.delete(NAME, DESCRIPTION, on_event=run.on_event)
+    assert (result.status, result.changed) == ("DELETE_COMPLETE", False)
+    assert run.kinds() == ["start", "waiting", "resource", "resource", "deleted"]
+    assert run.resources() == [("Bucket", "DELETE_IN_PROGRESS"), (NAME, "DELETE_COMPLETE")]
+
+
+def test_later_polls_read_only_recent_pages_yet_catch_late_events(client, script):
+    script.stack("UPDATE_IN_PROGRESS", updated=T0)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.event(100, "Bucket", "UPDATE_IN_PROGRESS")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)
+    script.event(90, "Queue", "UPDATE_IN_PROGRESS", rtype="AWS::SQS::Queue")  # shows up late
+    script.event(200, NAME, "UPDATE_COMPLETE")
+    script.stack("UPDATE_COMPLETE", updated=T0)
+    newest_first = sorted(script.events, key=lambda event: event["Timestamp"], reverse=True)
+    # One page that reaches back before the cursor (100 s - 30 s): no second page is asked for.
+    script.stubber.add_response(
+        "describe_stack_events",
+        {"StackEvents": newest_first, "NextToken": "older"},
+        {"StackName": STACK_ID},
+    )
+    run = Run(client)
+    result = run.deployer.watch(NAME, DESCRIPTION, on_event=run.on_event)
+    assert result.status == "UPDATE_COMPLETE"
+    assert run.resources() == [
+        (NAME, "UPDATE_IN_PROGRESS"),
+        ("Bucket", "UPDATE_IN_PROGRESS"),
+        ("Queue", "UPDATE_IN_PROGRESS"),
+        (NAME, "UPDATE_COMPLETE"),
+    ]
