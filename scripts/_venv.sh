@@ -1,5 +1,5 @@
 # Shared by scripts/demo and scripts/test: create .venv at the repository root and install pcli.
-# Usage: . scripts/_venv.sh [EXTRA]   (EXTRA: "test" to add the test and lint tools)
+# Usage: . scripts/_venv.sh [EXTRA]   (EXTRA: "sandbox" for moto, "test" for tests and lint too)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,7 +18,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 SPEC="."
-if [ "${1:-}" = "test" ]; then SPEC=".[test]"; fi
+case "${1:-}" in
+  test) SPEC=".[test,sandbox]" ;;
+  sandbox) SPEC=".[sandbox]" ;;
+esac
 echo "==> Installing pcli into .venv ($SPEC)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$SPEC" 2>&1 \
   | { grep -v "is ignored: it is neither a file nor a directory" || true; }

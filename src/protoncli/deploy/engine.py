@@ -123,7 +123,7 @@ class Deployer:
             raise
         if status == NO_CHANGES:
             self._cf.delete_change_set(change_set_id)
-            on_event(DeployEvent("no-changes", name, description, message=reason))
+            on_event(DeployEvent("no-changes", name, description))  # the status says it all
             outputs = info.outputs if info is not None else {}
             return DeployResult(name, description, NO_CHANGES, changed=False, outputs=outputs)
         if status != "CREATE_COMPLETE":
