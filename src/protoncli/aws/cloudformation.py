@@ -34,6 +34,7 @@ class CloudFormationGateway:
         self._client = client
         self._sleep = sleep
         self.pages_read = 0  # DescribeStacks pages read by describe_all, for call budgets
+        self._stack_ids: dict[str, str] = {}  # change set id -> stack id, from CreateChangeSet
 
     def describe(self, stack_name: str) -> StackInfo | None:
         """The stack by name or id; None when it does not exist (a deleted stack by name)."""
@@ -74,7 +75,14 @@ class CloudFormationGateway:
             arguments["TemplateBody"] = request.template_body
         with aws_errors("CreateChangeSet", stack_label(request.stack_name)):
             response = self._client.create_change_set(**arguments)
-        return str(response["Id"])
+        change_set_id = str(response["Id"])
+        if response.get("StackId"):
+            self._stack_ids[change_set_id] = str(response["StackId"])
+        return change_set_id
+
+    def stack_id_for(self, change_set_id: str) -> str | None:
+        """The stack id CreateChangeSet answered with (saves a DescribeStacks), if known."""
+        return self._stack_ids.get(change_set_id)
 
     def wait_change_set(self, change_set_id: str) -> tuple[str, str | None, tuple[Change, ...]]:
         """Wait for the change set: (status, reason, changes); ("NO_CHANGES", reason, ()) when

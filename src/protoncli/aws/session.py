@@ -1,4 +1,7 @@
-"""boto3 sessions and clients, one per AWS target: the only place that creates them.
+"""AWS sessions and clients, one per AWS target: the only place that creates them.
+
+Sessions are botocore's own (what boto3 wraps): pcli needs clients, not boto3's resources and
+transfer manager, and importing botocore alone keeps every deploy's start-up short.
 
 Never the global default session: each `AwsTarget` (profile, role, region, endpoint) gets its own
 session, so work across accounts and regions only adds targets. Settings a target leaves unset
@@ -7,11 +10,14 @@ session, so work across accounts and regions only adds targets. Settings a targe
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 from botocore import exceptions as boto
 from botocore.config import Config  # type: ignore[import-untyped]
@@ -22,9 +28,10 @@ from botocore.credentials import (  # type: ignore[import-untyped]
     DeferredRefreshableCredentials,
 )
 
-from protoncli import __version__
+from protoncli import __version__, paths
 from protoncli.aws.errors import aws_errors
 from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarget
+from protoncli.yamlio import atomic_write
 
 ROLE_SESSION_NAME = "pcli"
 
@@ -50,7 +57,7 @@ class SessionFactory:
             cached = self._clients.get(key)
             if cached is None:
                 with aws_errors(f"create the {service} client", describe_target(target)):
-                    cached = self._session(target).client(
+                    cached = self._session(target).create_client(
                         service,
                         region_name=target.region or None,
                         endpoint_url=target.endpoint_url,
@@ -65,12 +72,34 @@ class SessionFactory:
             cached = self._accounts.get(target.key)
         if cached is not None:
             return cached
-        sts = self.client("sts", target)
-        with aws_errors("GetCallerIdentity", describe_target(target)):
-            account = str(sts.get_caller_identity()["Account"])
+        account = _account_from_role(target.role_arn) or self._remembered_account(target)
+        if account is None:
+            sts = self.client("sts", target)
+            with aws_errors("GetCallerIdentity", describe_target(target)):
+                account = str(sts.get_caller_identity()["Account"])
+            self._remember_account(target, account)
         with self._lock:
             self._accounts[target.key] = account
         return account
+
+    def _credential_key(self, target: AwsTarget) -> str | None:
+        """A digest of the access key id and endpoint: what an account id can be cached under."""
+        with aws_errors("read credentials", describe_target(target)):
+            credentials = self._session(target).get_credentials()
+        access_key = getattr(credentials, "access_key", None) if credentials else None
+        if not access_key:
+            return None
+        material = f"{access_key}\0{target.endpoint_url or ''}"
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def _remembered_account(self, target: AwsTarget) -> str | None:
+        key = self._credential_key(target)
+        return None if key is None else _read_account_cache().get(key)
+
+    def _remember_account(self, target: AwsTarget, account: str) -> None:
+        key = self._credential_key(target)
+        if key is not None:
+            _write_account_cache({**_read_account_cache(), key: account})
 
     def _session(self, target: AwsTarget) -> Any:
         with self._lock:
@@ -85,15 +114,12 @@ class SessionFactory:
         if target.role_arn:
             base = self._session(replace(target, role_arn=None))
             return self._assumed_role_session(base, target)
-        if target.profile:
-            return boto3.Session(profile_name=target.profile, region_name=region)
-        if target.endpoint_url:
-            return boto3.Session(
-                aws_access_key_id=SANDBOX_ACCESS_KEY,
-                aws_secret_access_key=SANDBOX_SECRET_KEY,
-                region_name=region,
-            )
-        return boto3.Session(region_name=region)
+        session = botocore.session.Session(profile=target.profile)
+        if region:
+            session.set_config_variable("region", region)
+        if target.endpoint_url and not target.profile:
+            session.set_credentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
+        return session
 
     def _assumed_role_session(self, base: Any, target: AwsTarget) -> Any:
         """A session whose credentials come from STS AssumeRole, refreshed before they expire."""
@@ -102,7 +128,7 @@ class SessionFactory:
             raise boto.NoCredentialsError
 
         def create_sts_client(service: str, **credentials: Any) -> Any:
-            return base.client(
+            return base.create_client(
                 service,
                 region_name=target.region or None,
                 endpoint_url=target.endpoint_url,
@@ -120,10 +146,12 @@ class SessionFactory:
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
         core = botocore.session.Session(profile=target.profile)
+        if target.region:
+            core.set_config_variable("region", target.region)
         core.register_component(
             "credential_provider", CredentialResolver([_GivenCredentials(credentials)])
         )
-        return boto3.Session(botocore_session=core, region_name=target.region or None)
+        return core
 
 
 class _GivenCredentials(CredentialProvider):  # type: ignore[misc]
@@ -152,3 +180,29 @@ def describe_target(target: AwsTarget) -> str:
     ]
     where = f"region {target.region}" if target.region else "the default region"
     return f"{where} ({', '.join(extras)})" if extras else where
+
+
+def _account_from_role(role_arn: str | None) -> str | None:
+    """The account of `arn:aws:iam::<account>:role/...`: no call needed."""
+    if not role_arn:
+        return None
+    parts = role_arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None  # noqa: PLR2004 - ARN fields
+
+
+def _account_cache() -> Path:
+    return paths.cache_dir() / "accounts.json"
+
+
+def _read_account_cache() -> dict[str, str]:
+    """Account ids by credential digest; a cache only: unreadable or missing reads as empty."""
+    try:
+        data = json.loads(_account_cache().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_account_cache(data: dict[str, str]) -> None:
+    with contextlib.suppress(OSError):
+        atomic_write(_account_cache(), json.dumps(data, indent=2, sort_keys=True) + "\n")

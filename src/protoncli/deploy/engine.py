@@ -135,7 +135,7 @@ class Deployer:
                 f"stack {name} ({description}) not deployed: declined", hint="nothing was changed"
             )
         stack_id = info.stack_id if info is not None and info.status != REVIEW else None
-        stack_id = stack_id or self._stack_id(name)
+        stack_id = stack_id or self._cf.stack_id_for(change_set_id) or self._stack_id(name)
         since = self._clock()
         self._cf.execute_change_set(change_set_id)
         final, events = self._follow(stack_id, name, description, since, on_event)

@@ -108,3 +108,25 @@ def test_assumed_role_credentials_are_fetched_again_when_expired(moto_url):
 def test_every_service_goes_to_the_target_endpoint(moto_url, service):
     target = AwsTarget(region="eu-central-1", endpoint_url=moto_url)
     assert SessionFactory().client(service, target).meta.endpoint_url == moto_url
+
+
+def test_the_account_id_is_asked_once_per_credentials_then_read_from_the_cache(moto_url):
+    target = AwsTarget(region="us-east-1", endpoint_url=moto_url)
+    calls = []
+
+    def counting(factory):
+        factory.client("sts", target).meta.events.register(
+            "before-call.sts.GetCallerIdentity", lambda **_: calls.append(1)
+        )
+        return factory
+
+    assert counting(SessionFactory()).account_id(target) == "123456789012"
+    assert counting(SessionFactory()).account_id(target) == "123456789012"
+    assert len(calls) == 1
+
+
+def test_a_role_names_its_account_without_a_call(moto_url):
+    target = AwsTarget(
+        region="us-east-1", endpoint_url=moto_url, role_arn="arn:aws:iam::333333333333:role/Deploy"
+    )
+    assert SessionFactory().account_id(target) == "333333333333"

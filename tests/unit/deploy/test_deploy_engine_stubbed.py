@@ -77,10 +77,12 @@ class Script:
         self.stack(status, **stack)
         self.page(stack.get("stack_id", STACK_ID))
 
-    def change_set(self, change_set_type, changes):
+    def change_set(self, change_set_type, changes, stack_id=STACK_ID):
+        """CreateChangeSet (answering with the stack id, so no DescribeStacks follows), then
+        DescribeChangeSet."""
         self.stubber.add_response(
             "create_change_set",
-            {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
+            {"Id": CHANGE_SET_ID, "StackId": stack_id},
             {
                 "StackName": NAME,
                 "ChangeSetName": ANY,
@@ -190,7 +192,6 @@ def test_resource_events_are_reported_once_each_in_order(client, script):
         "CREATE",
         [("Add", "Bucket", "AWS::S3::Bucket", None), ("Add", "Queue", "AWS::SQS::Queue", None)],
     )
-    script.stack("REVIEW_IN_PROGRESS")
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(-5, NAME, "REVIEW_IN_PROGRESS", "User Initiated")  # before the deployment
     script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
@@ -236,7 +237,6 @@ def test_resource_events_are_reported_once_each_in_order(client, script):
 def test_a_failed_create_reports_the_failing_resources(client, script):
     script.missing()
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
-    script.stack("REVIEW_IN_PROGRESS")
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
     script.event(2, "Bucket", "CREATE_FAILED", "dev-bucket already exists")
@@ -401,8 +401,7 @@ def test_a_failed_first_create_is_replaced_after_confirmation(client, script):
     script.poll("DELETE_IN_PROGRESS")
     script.event(2, NAME, "DELETE_COMPLETE")
     script.poll("DELETE_COMPLETE")
-    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
-    script.stack("REVIEW_IN_PROGRESS", stack_id=NEW_STACK_ID)
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)], stack_id=NEW_STACK_ID)
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.events.clear()
     script.event(3, NAME, "CREATE_COMPLETE")
