@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
@@ -103,3 +104,19 @@ class ArtifactStore:
                 ServerSideEncryptionConfiguration=_SSE_S3,
                 ExpectedBucketOwner=self._account_id,
             )
+
+
+class LazyArtifactStore:
+    """An `ArtifactStore` made on the first upload: most templates never need one, and an S3
+    client (and the account id) cost time on every deploy."""
+
+    def __init__(self, make: Callable[[], ArtifactStore]) -> None:
+        self._make = make
+        self._store: ArtifactStore | None = None
+        self._lock = threading.Lock()
+
+    def upload_template(self, stack_name: str, body: str) -> str:
+        with self._lock:
+            if self._store is None:
+                self._store = self._make()
+        return self._store.upload_template(stack_name, body)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from protoncli.cli import output
 from protoncli.cli.state import app_state, interactive
-from protoncli.errors import DeployError, ExitCode, UsageError
+from protoncli.errors import DeployError, ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.cli.progress import ProgressView
     from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackInfo
-    from protoncli.deploy.project import Project
+    from protoncli.deploy.project import CancelOutcome, Project, StackTarget
 
 YES_OPTION = typer.Option(
     False, "--yes", "-y", help="Deploy without asking (required when not in a terminal)."
@@ -24,15 +26,30 @@ YES_OPTION = typer.Option(
 JSON_OPTION = typer.Option(
     False, "--json", help="NDJSON events on stdout: a version line, events, a result line."
 )
+CANCEL_OPTION = typer.Option(
+    False,
+    "--cancel",
+    help="Cancel the update in progress (CloudFormation rolls it back), then watch it; "
+    "asks first, or needs --yes when not in a terminal.",
+)
+NAME_METAVAR = "NAME"
+CANNOT_ASK = "pcli cannot ask here (stdin is not a terminal, CI is set, or --no-input was given)"
 
-Action = Callable[
-    [
-        Callable[["DeployEvent"], None],
-        Callable[[tuple["Change", ...]], bool],
-        Callable[["StackInfo"], bool],
-    ],
-    Sequence["DeployResult"],
-]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """What a deploying action is given: where events go, how it asks, how it tells."""
+
+    on_event: Callable[[DeployEvent], None]
+    confirm: Callable[[tuple[Change, ...]], bool]
+    recreate: Callable[[StackInfo], bool]
+    note: Callable[[str], None]
+    paused: Callable[[], AbstractContextManager[None]]  # hold the view while asking
+
+
+Action = Callable[[Callbacks], Sequence["DeployResult"]]
 
 
 def open_project(ctx: typer.Context) -> Project:
@@ -61,20 +78,35 @@ def _ask(question: str) -> bool:
     return bool(typer.confirm(question, default=False, err=True))
 
 
-def confirmer(ctx: typer.Context, yes: bool) -> Callable[[tuple[Change, ...]], bool]:
-    """Confirmation of a change set: --yes, a question in a terminal, or an exit-2 error."""
+class _Refusal:
+    """Declines every change set where pcli cannot ask, and remembers that it did.
+
+    Declining (rather than raising) lets the engine drop the change set it made, and the empty
+    stack of a first creation, before the command ends with the exit-2 error of `error()`.
+    """
+
+    def __init__(self, rerun: str) -> None:
+        self.rerun = rerun
+        self.used = False
+
+    def __call__(self, _changes: tuple[Change, ...]) -> bool:
+        self.used = True
+        return False
+
+    def error(self) -> UsageError:
+        return UsageError(
+            f"the change set needs confirmation and {CANNOT_ASK}; nothing was deployed",
+            hint=f"review the changes above, then run: {self.rerun}",
+        )
+
+
+def confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[tuple[Change, ...]], bool]:
+    """Confirmation of a change set: --yes, a question in a terminal, or a `_Refusal` (which
+    `run_deploy` turns into an exit-2 error naming `rerun`, the command that deploys it)."""
     if yes:
         return lambda _changes: True
     if not interactive(ctx):
-
-        def refuse(_changes: tuple[Change, ...]) -> bool:
-            raise UsageError(
-                "the change set needs confirmation and pcli cannot ask here "
-                "(stdin is not a terminal, CI is set, or --no-input was given)",
-                hint="review the changes above and rerun with --yes",
-            )
-
-        return refuse
+        return _Refusal(rerun)
     return lambda _changes: _ask("Deploy these changes?")
 
 
@@ -89,9 +121,31 @@ def recreate_confirmer(ctx: typer.Context, yes: bool) -> Callable[[StackInfo], b
     )
 
 
+def cancel_confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[StackTarget], bool]:
+    """Confirmation of cancelling an update: --yes, a question in a terminal, or exit 2."""
+    if yes:
+        return lambda _target: True
+    if not interactive(ctx):
+
+        def refuse(target: StackTarget) -> bool:
+            raise UsageError(
+                f"cancelling the update of {target.description} ({target.stack_name}) needs "
+                f"confirmation and {CANNOT_ASK}",
+                hint=f"rerun with --yes: {rerun}",
+            )
+
+        return refuse
+    return lambda target: _ask(
+        f"Cancel the update of {target.description} ({target.stack_name})? CloudFormation "
+        "rolls it back to its previous state."
+    )
+
+
 def _summary(result: DeployResult) -> str:
     if result.status == "NO_CHANGES":
         return f"No changes: {result.description} is up to date."
+    if result.status == "DELETE_COMPLETE" and not result.changed:
+        return f"Nothing to delete: {result.description} has no stack ({result.stack_name})."
     if result.status == "DELETE_COMPLETE":
         return f"Deleted {result.description} ({result.stack_name})."
     return f"Deployed {result.description}: {result.status} ({result.stack_name})."
@@ -107,28 +161,22 @@ def _record(result: DeployResult) -> dict[str, Any]:
     }
 
 
-def run_deploy(
-    ctx: typer.Context, *, command: str, json_: bool, yes: bool, action: Action
-) -> Sequence[DeployResult]:
-    """Run a deploying action under a progress view; map failures and Ctrl-C to exit codes."""
+def _in_view(
+    *,
+    command: str,
+    json_: bool,
+    body: Callable[[ProgressView], T],
+    records: Callable[[T], list[dict[str, Any]]],
+) -> T:
+    """Run `body` under a progress view; the NDJSON result line says how it ended; a failed
+    deployment and Ctrl-C become their exit codes (other errors are reported by the app)."""
     from protoncli.cli.progress import make_view
 
     view: ProgressView = make_view(json_mode=json_, command=command)
-    ask_changes = confirmer(ctx, yes)
-    ask_recreate = recreate_confirmer(ctx, yes)
-
-    def confirm(changes: tuple[Change, ...]) -> bool:
-        with view.paused():
-            return ask_changes(changes)
-
-    def recreate(info: StackInfo) -> bool:
-        with view.paused():
-            return ask_recreate(info)
-
     try:
         with view:
             try:
-                results = action(view.on_event, confirm, recreate)
+                outcome = body(view)
             except DeployError as error:
                 result = getattr(error, "result", None)
                 view.result(False, int(error.exit_code), [_record(result)] if result else [])
@@ -136,17 +184,120 @@ def run_deploy(
             except KeyboardInterrupt:
                 view.result(False, int(ExitCode.INTERRUPTED), [])
                 raise
-            view.result(True, 0, [_record(r) for r in results])
+            view.result(True, 0, records(outcome))
     except KeyboardInterrupt:
         sys.stderr.write(
             "\nInterrupted. A deployment already started goes on in AWS; run the same command "
             "again to resume watching it.\n"
         )
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    return outcome
+
+
+def run_deploy(
+    ctx: typer.Context, *, command: str, json_: bool, yes: bool, action: Action, rerun: str
+) -> Sequence[DeployResult]:
+    """Run a deploying action under a progress view; map failures and Ctrl-C to exit codes.
+
+    `rerun` is the command that deploys without asking, named when confirmation is needed
+    and pcli cannot ask.
+    """
+    ask_changes = confirmer(ctx, yes, rerun)
+    ask_recreate = recreate_confirmer(ctx, yes)
+
+    def body(view: ProgressView) -> Sequence[DeployResult]:
+        def confirm(changes: tuple[Change, ...]) -> bool:
+            with view.paused():
+                return ask_changes(changes)
+
+        def recreate(info: StackInfo) -> bool:
+            with view.paused():
+                return ask_recreate(info)
+
+        try:
+            return action(Callbacks(view.on_event, confirm, recreate, view.note, view.paused))
+        except PcliError as error:
+            refusal = ask_changes if isinstance(ask_changes, _Refusal) else None
+            if refusal is not None and refusal.used and not isinstance(error, DeployError):
+                raise refusal.error() from None
+            raise
+
+    results = _in_view(
+        command=command,
+        json_=json_,
+        body=body,
+        records=lambda done: [_record(r) for r in done],
+    )
     if not json_:
         for result in results:
             output.note(_summary(result))
     return results
+
+
+def _cancel_summary(outcome: CancelOutcome) -> str:
+    from protoncli.deploy.project import NOT_DEPLOYED
+
+    target = outcome.target
+    if outcome.result is None:
+        if outcome.found == NOT_DEPLOYED:
+            return f"Nothing to cancel: {target.description} is not deployed ({target.stack_name})."
+        return (
+            f"Nothing to cancel: no update is in progress on {target.description} "
+            f"({target.stack_name} is {outcome.found})."
+        )
+    status = outcome.result.status
+    if status == "UPDATE_ROLLBACK_COMPLETE":
+        return (
+            f"Cancelled the update of {target.description}: it runs its previous version again "
+            f"({status}, {target.stack_name})."
+        )
+    return (
+        f"The update of {target.description} ended before it could be cancelled: {status} "
+        f"({target.stack_name})."
+    )
+
+
+def _cancel_record(outcome: CancelOutcome) -> dict[str, Any]:
+    return {
+        "stack": outcome.target.stack_name,
+        "description": outcome.target.description,
+        "status": outcome.result.status if outcome.result else outcome.found,
+        "cancelled": outcome.cancelled,
+    }
+
+
+def run_cancel(
+    ctx: typer.Context,
+    *,
+    command: str,
+    json_: bool,
+    yes: bool,
+    targets: Callable[[Project], list[StackTarget]],
+    rerun: str,
+) -> list[CancelOutcome]:
+    """`--cancel`: cancel the update in progress on the command's stacks, then watch it end."""
+    from protoncli.deploy.project import cancel_updates
+
+    project = open_project(ctx)
+    ask = cancel_confirmer(ctx, yes, rerun)
+
+    def body(view: ProgressView) -> list[CancelOutcome]:
+        def confirm(target: StackTarget) -> bool:
+            with view.paused():
+                return ask(target)
+
+        return cancel_updates(project, targets(project), confirm=confirm, on_event=view.on_event)
+
+    outcomes = _in_view(
+        command=command,
+        json_=json_,
+        body=body,
+        records=lambda done: [_cancel_record(o) for o in done],
+    )
+    if not json_:
+        for outcome in outcomes:
+            output.note(_cancel_summary(outcome))
+    return outcomes
 
 
 def parse_params(values: Sequence[str], flag: str = "--param") -> dict[str, str]:
@@ -179,6 +330,33 @@ def confirm_delete(ctx: typer.Context, yes: bool, what: str) -> None:
     if yes:
         return
     if not interactive(ctx):
-        raise UsageError(f"deleting {what} needs confirmation", hint="rerun with --yes")
+        raise UsageError(
+            f"deleting {what} needs confirmation and {CANNOT_ASK}", hint="rerun with --yes"
+        )
     if not _ask(f"Delete {what} and its AWS resources?"):
+        output.note("Nothing was deleted.")
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def run_delete(
+    ctx: typer.Context,
+    *,
+    command: str,
+    json_: bool,
+    yes: bool,
+    what: str,
+    check: Callable[[], object],
+    action: Action,
+) -> Sequence[DeployResult]:
+    """A deletion under a progress view: `check` (it exists, nothing depends on it), then the
+    confirmation, then `action`; refusals come before any question."""
+
+    def checked(callbacks: Callbacks) -> Sequence[DeployResult]:
+        check()
+        with callbacks.paused():
+            confirm_delete(ctx, yes, what)
+        return action(callbacks)
+
+    return run_deploy(
+        ctx, command=command, json_=json_, yes=True, action=checked, rerun=f"pcli {command} --yes"
+    )

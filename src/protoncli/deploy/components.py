@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Kind
@@ -14,6 +13,7 @@ from protoncli.deploy.environments import Confirm, OnEvent, read_environment
 from protoncli.deploy.model import DeployResult, StackRequest
 from protoncli.deploy.project import Project, missing
 from protoncli.deploy.rendering import (
+    deployment_id,
     render_for_deploy,
     require_cloudformation,
     spec_digest,
@@ -21,6 +21,9 @@ from protoncli.deploy.rendering import (
 )
 from protoncli.errors import UsageError
 from protoncli.render.model import ComponentTarget, RenderContext
+
+if TYPE_CHECKING:
+    from protoncli.workspace.specfiles import ComponentRecord
 
 
 def component_stack(project: Project, name: str) -> str:
@@ -75,18 +78,26 @@ def create_component(
     )
 
 
-def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
-    from protoncli.blueprints.bundle import load_bundle
-    from protoncli.deploy.naming import stack_tags
-    from protoncli.deploy.services import _environment_facts, read_service
+def require_component(project: Project, name: str) -> ComponentRecord:
+    """The component's record; a not-found error naming the known ones."""
     from protoncli.workspace.specfiles import read_component
 
     if name not in project.workspace.components():
-        raise missing("component", name, project.workspace.components(), "pcli component create")
-    record = read_component(project.workspace, name)
+        raise missing(
+            "component", name, project.workspace.components(), f"pcli component create {name}"
+        )
+    return read_component(project.workspace, name)
+
+
+def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
+    from protoncli.blueprints.bundle import load_bundle
+    from protoncli.deploy.naming import stack_tags
+    from protoncli.deploy.services import environment_facts, read_service
+
+    record = require_component(project, name)
     bundle = load_bundle(record.bundle_dir)
     service = read_service(project, record.service)
-    region, facts = _environment_facts(project, record.environment)
+    region, facts = environment_facts(project, record.environment)
     context = RenderContext(
         environments={record.environment: facts},
         component=ComponentTarget(record.environment, record.service, record.instance),
@@ -98,6 +109,8 @@ def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
     )
     (resource,) = result.resources
     template = template_of(resource)
+    stack = component_stack(project, name)
+    digest = spec_digest(resource.inputs, template)
     tags = stack_tags(
         workspace=project.workspace.name,
         kind="component",
@@ -107,10 +120,10 @@ def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
         component=name,
         blueprint=name,
         version="1.0",
-        spec_digest=spec_digest(resource.inputs, template),
-        deployment_id=str(uuid.uuid4()),
+        spec_digest=digest,
+        deployment_id=deployment_id(stack, digest),
     )
-    request = StackRequest(component_stack(project, name), template, tags, f"component {name}")
+    request = StackRequest(stack, template, tags, f"component {name}")
     return region, request, record.service, record.instance
 
 
@@ -129,10 +142,15 @@ def deploy_component(
     result = project.deployer(region).deploy(
         request, confirm=confirm, on_event=on_event, recreate=recreate
     )
-    return [
-        result,
-        *deploy_service(project, service, instances=[instance], confirm=confirm, on_event=on_event),
-    ]
+    redeployed = deploy_service(
+        project,
+        service,
+        instances=[instance],
+        confirm=confirm,
+        on_event=on_event,
+        recreate=recreate,
+    )
+    return [result, *redeployed]
 
 
 def delete_component(
@@ -142,25 +160,26 @@ def delete_component(
     on_event: OnEvent,
     redeploy: bool = True,
     confirm: Confirm = lambda _changes: True,
-) -> DeployResult:
-    """Delete the component's stack and folder; then redeploy its instance without it."""
-    from protoncli.deploy.services import deploy_service
-    from protoncli.workspace.specfiles import read_component
+) -> list[DeployResult]:
+    """Delete the component's stack and folder; then redeploy its instance without it.
 
-    if name not in project.workspace.components():
-        raise missing("component", name, project.workspace.components(), "pcli component create")
-    record = read_component(project.workspace, name)
+    The results: the deletion, then (with `redeploy`) the instance's and pipeline's deploys.
+    """
+    from protoncli.deploy.services import deploy_service
+
+    record = require_component(project, name)
     region = read_environment(project, record.environment).region
     result = project.deployer(region).delete(
         component_stack(project, name), f"component {name}", on_event=on_event
     )
     shutil.rmtree(project.workspace.component_dir(name))
-    if redeploy:
-        deploy_service(
-            project,
-            record.service,
-            instances=[record.instance],
-            confirm=confirm,
-            on_event=on_event,
-        )
-    return result
+    if not redeploy:
+        return [result]
+    redeployed = deploy_service(
+        project,
+        record.service,
+        instances=[record.instance],
+        confirm=confirm,
+        on_event=on_event,
+    )
+    return [result, *redeployed]

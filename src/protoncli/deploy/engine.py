@@ -30,7 +30,7 @@ from protoncli.errors import DeployError, NotFoundError, PcliError
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
-    from protoncli.aws.s3 import ArtifactStore
+    from protoncli.aws.s3 import ArtifactStore, LazyArtifactStore
 
 TEMPLATE_BODY_LIMIT = 51_200
 NO_CHANGES = "NO_CHANGES"
@@ -82,7 +82,7 @@ class Deployer:
     def __init__(
         self,
         cloudformation: CloudFormationGateway,
-        artifacts: ArtifactStore | None,
+        artifacts: ArtifactStore | LazyArtifactStore | None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,

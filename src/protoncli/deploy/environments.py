@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from protoncli.blueprints.limits import check_name
+from protoncli.blueprints.model import Bundle
 from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackRequest
-from protoncli.deploy.project import Project, missing, require_spec_header
+from protoncli.deploy.project import (
+    Project,
+    StackTarget,
+    explain_missing,
+    missing,
+    missing_required,
+    require_spec_header,
+)
 from protoncli.deploy.rendering import (
+    deployment_id,
     render_for_deploy,
     require_cloudformation,
     spec_digest,
     template_of,
 )
-from protoncli.errors import UsageError
+from protoncli.errors import InputError, UsageError
 from protoncli.render.model import EnvironmentFacts, RenderContext
 from protoncli.specs.model import EnvironmentSpec
 
@@ -70,7 +78,6 @@ def create_environment(
     region: str | None = None,
 ) -> EnvironmentRecord:
     """Validate the inputs against the blueprint and write environments/<name>.yaml."""
-    from protoncli.specs.resolve import apply_params, resolve_environment_spec
     from protoncli.workspace.specfiles import environment_document, write_new_spec
 
     check_name(name, "environment")
@@ -86,13 +93,7 @@ def create_environment(
             f"blueprint {info.ref} is a {info.kind} blueprint, not an environment blueprint"
         )
     bundle = project.registry.load(info)
-    assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
-    inputs: dict[str, Any] = dict(spec.inputs) if spec else {}
-    inputs = apply_params(inputs, dict(params or {}), bundle.schema.main)
-    candidate = EnvironmentSpec(
-        inputs=inputs, source=str(path), header={"blueprint": info.name, "version": info.version}
-    )
-    resolve_environment_spec(bundle.schema, candidate)
+    inputs = _checked_inputs(bundle, info.name, name, spec, dict(params or {}))
     chosen_region = region or project.settings.region or project.workspace.region
     write_new_spec(
         path,
@@ -101,6 +102,35 @@ def create_environment(
         ),
     )
     return read_environment(project, name)
+
+
+def _checked_inputs(
+    bundle: Bundle,
+    blueprint: str,
+    name: str,
+    spec: EnvironmentSpec | None,
+    params: dict[str, str],
+) -> dict[str, Any]:
+    """The inputs of --spec and --param, checked against the schema (one error lists all)."""
+    from protoncli.specs.resolve import apply_params, resolve_environment_spec
+
+    assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
+    inputs = apply_params(dict(spec.inputs) if spec else {}, params, bundle.schema.main)
+    # Problems name the --spec file the inputs came from, else the environment: the workspace
+    # spec file is not written yet.
+    lines = {k: v for k, v in spec.key_lines.items() if k not in params} if spec else {}
+    candidate = EnvironmentSpec(
+        inputs=inputs,
+        source=spec.source if spec else f"environment {name}",
+        header={"blueprint": blueprint},
+        key_lines=lines,
+    )
+    try:
+        resolve_environment_spec(bundle.schema, candidate)
+    except InputError as error:
+        absent = missing_required(bundle.schema.main, inputs)
+        raise explain_missing(error, f"environment {name!r}", {"--param": absent}) from None
+    return inputs
 
 
 def _request(project: Project, record: EnvironmentRecord) -> tuple[StackRequest, dict[str, Any]]:
@@ -124,17 +154,19 @@ def _request(project: Project, record: EnvironmentRecord) -> tuple[StackRequest,
     )
     (resource,) = result.resources
     template = template_of(resource)
+    stack = environment_stack(project, record.name)
+    digest = spec_digest(resource.inputs, template)
     tags = stack_tags(
         workspace=project.workspace.name,
         kind="environment",
         environment=record.name,
         blueprint=info.name,
         version=info.version,
-        spec_digest=spec_digest(resource.inputs, template),
-        deployment_id=str(uuid.uuid4()),
+        spec_digest=digest,
+        deployment_id=deployment_id(stack, digest),
     )
     request = StackRequest(
-        stack_name=environment_stack(project, record.name),
+        stack_name=stack,
         template_body=template,
         tags=tags,
         description=f"environment {record.name}",
@@ -154,6 +186,12 @@ def deploy_environment(
     request, _ = _request(project, record)
     deployer = project.deployer(record.region)
     return deployer.deploy(request, confirm=confirm, on_event=on_event, recreate=recreate)
+
+
+def environment_targets(project: Project, name: str) -> list[StackTarget]:
+    """The stack `pcli env deploy NAME` works on."""
+    record = read_environment(project, name)
+    return [StackTarget(record.region, environment_stack(project, name), f"environment {name}")]
 
 
 def environment_outputs(project: Project, name: str) -> dict[str, str]:
@@ -188,16 +226,22 @@ def dependents(project: Project, name: str) -> list[str]:
     return found
 
 
-def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> DeployResult:
-    """Delete the environment's stack, then its spec file; refused while anything lives in it."""
-    record = read_environment(project, name)
+def check_deletable(project: Project, name: str) -> None:
+    """Refuse to delete an environment while service instances or components live in it."""
+    read_environment(project, name)
     living = dependents(project, name)
     if living:
         raise UsageError(
-            f"environment {name!r} still hosts {len(living)} resource(s)",
+            f"environment {name!r} still hosts {len(living)} resource(s); nothing was deleted",
             details=living,
             hint="delete those first (pcli svc delete / pcli component delete)",
         )
+
+
+def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> DeployResult:
+    """Delete the environment's stack, then its spec file; refused while anything lives in it."""
+    check_deletable(project, name)
+    record = read_environment(project, name)
     deployer = project.deployer(record.region)
     result = deployer.delete(
         environment_stack(project, name), f"environment {name}", on_event=on_event

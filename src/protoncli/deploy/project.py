@@ -6,11 +6,12 @@ Commands build one `Project` and pass it to the operations; tests build it again
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from protoncli.aws.target import AwsTarget
-from protoncli.errors import NotFoundError, UsageError
+from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
@@ -18,7 +19,12 @@ if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
     from protoncli.blueprints.registry import Registry, VersionInfo
     from protoncli.deploy.engine import Deployer
+    from protoncli.deploy.model import DeployEvent, DeployResult
+    from protoncli.schema.model import InputDef, InputType
     from protoncli.workspace.model import Workspace
+
+CANCELLABLE = "UPDATE_IN_PROGRESS"  # the one status CancelUpdateStack accepts
+NOT_DEPLOYED = "NOT_DEPLOYED"
 
 
 @dataclass(frozen=True)
@@ -55,20 +61,33 @@ class Project:
                 self.sessions.client("cloudformation", self.target(region))
             )
 
+    def management_region(self) -> str:
+        """Where stacks that belong to no environment (pipelines) live."""
+        return self.region_for(None)
+
     def account_id(self, region: str) -> str:
         with self._lock:
             return self.sessions.account_id(self.target(region))
 
     def deployer(self, region: str, **options: Any) -> Deployer:
-        from protoncli.aws.s3 import ArtifactStore
+        """A deployer for the region; its artifact bucket (S3 client, account id) is only set
+        up when a template is too large to send inline."""
+        from protoncli.aws.s3 import ArtifactStore, LazyArtifactStore
         from protoncli.deploy.engine import Deployer
 
-        target = self.target(region)
-        with self._lock:
-            s3 = self.sessions.client("s3", target)
-        account = self.account_id(region)
-        artifacts = ArtifactStore(s3, account_id=account, region=region)
+        def artifact_store() -> ArtifactStore:
+            with self._lock:
+                s3 = self.sessions.client("s3", self.target(region))
+            return ArtifactStore(s3, account_id=self.account_id(region), region=region)
+
+        artifacts = LazyArtifactStore(artifact_store)
         return Deployer(self.cloudformation(region), artifacts, **options)
+
+    def watcher(self, region: str) -> Deployer:
+        """A deployer for watching and cancelling: no artifact bucket, no account lookup."""
+        from protoncli.deploy.engine import Deployer
+
+        return Deployer(self.cloudformation(region), None)
 
     def blueprint(self, name: str, version: str, kind: str) -> tuple[VersionInfo, Bundle]:
         """The registered version a spec pins, checked to be of the expected kind."""
@@ -99,3 +118,116 @@ def missing(kind: str, name: str, known: list[str], create: str) -> NotFoundErro
         f"no {kind} named {name!r} in this workspace (known: {listing})",
         hint=f"create it: {create}",
     )
+
+
+def missing_required(input_type: InputType, values: Mapping[str, Any]) -> list[InputDef]:
+    """Required inputs with no default that `values` does not give, in schema order."""
+    return [
+        item
+        for item in input_type.inputs
+        if item.required and not item.has_default and item.name not in values
+    ]
+
+
+def explain_missing(
+    error: InputError, subject: str, missing: Mapping[str, Sequence[InputDef]]
+) -> InputError:
+    """`error` restated for a command line: which required inputs are missing and the flags
+    that give them. `missing` maps a flag (`--param`) to the inputs it should give; every
+    problem of `error` stays listed."""
+    by_flag = {
+        flag: list(dict.fromkeys(item.name for item in items)) for flag, items in missing.items()
+    }
+    names = list(dict.fromkeys(name for names in by_flag.values() for name in names))
+    if not names:
+        return error
+    flags = " ".join(f"{flag} {name}=VALUE" for flag, names in by_flag.items() for name in names)
+    return InputError(
+        f"{subject}: {len(names)} required input(s) missing: {', '.join(names)}",
+        hint=f"give them with {flags} (or in a spec file with --spec FILE)",
+        details=error.details or [error.message],
+    )
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """One stack a command works on: its region, its name and what it is in words."""
+
+    region: str
+    stack_name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What `cancel_updates` found on one stack, and how a cancelled update ended."""
+
+    target: StackTarget
+    found: str  # the stack status found (NOT_DEPLOYED when there is no stack)
+    result: DeployResult | None = None  # None: nothing was cancelled
+
+    @property
+    def cancelled(self) -> bool:
+        return self.result is not None
+
+
+def cancel_updates(
+    project: Project,
+    targets: Sequence[StackTarget],
+    *,
+    confirm: Callable[[StackTarget], bool],
+    on_event: Callable[[DeployEvent], None],
+) -> list[CancelOutcome]:
+    """Cancel the update in progress on each target that has one, then watch each to its end.
+
+    Every cancellation is confirmed (and requested) before any is watched, so the rollbacks
+    run side by side in AWS. Stacks in any other status are reported as found, untouched. A
+    cancelled update ends in UPDATE_ROLLBACK_COMPLETE: the stack runs its previous version,
+    which is the success of a cancellation; any other failure raises as a deployment would.
+    """
+    found: dict[StackTarget, str] = {}
+    for target in targets:
+        info = project.cloudformation(target.region).describe(target.stack_name)
+        found[target] = info.status if info is not None else NOT_DEPLOYED
+        if found[target] != CANCELLABLE:
+            continue
+        if not confirm(target):
+            raise PcliError(
+                f"the update of {target.description} ({target.stack_name}) was not cancelled",
+                hint="it goes on in AWS; watch it with the same command without --cancel",
+            )
+        _request_cancel(project, target)
+    return [
+        CancelOutcome(
+            target,
+            status,
+            _watch_rollback(project, target, on_event) if status == CANCELLABLE else None,
+        )
+        for target, status in found.items()
+    ]
+
+
+def _request_cancel(project: Project, target: StackTarget) -> None:
+    try:
+        project.watcher(target.region).cancel(target.stack_name)
+    except AwsError:
+        # The update may have ended between the check and the request: then watching it
+        # reports how it ended. Anything else is a real failure to cancel.
+        info = project.cloudformation(target.region).describe(target.stack_name)
+        if info is not None and info.status == CANCELLABLE:
+            raise
+
+
+def _watch_rollback(
+    project: Project, target: StackTarget, on_event: Callable[[DeployEvent], None]
+) -> DeployResult:
+    from protoncli.deploy.engine import StackFailedError
+
+    try:
+        return project.watcher(target.region).watch(
+            target.stack_name, target.description, on_event=on_event
+        )
+    except StackFailedError as error:
+        if error.result.status == "UPDATE_ROLLBACK_COMPLETE":
+            return error.result
+        raise

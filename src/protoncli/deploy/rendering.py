@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -66,3 +67,15 @@ def spec_digest(inputs: Mapping[str, Any], template: str) -> str:
     """A short digest of what a stack was deployed from (its inputs and rendered template)."""
     payload = json.dumps(inputs, sort_keys=True, default=str) + "\0" + template
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def deployment_id(stack_name: str, digest: str) -> str:
+    """The `pcli:deployment-id` of a stack deployed from the spec digest `digest`.
+
+    Decision: the id is derived from the stack and its spec digest instead of drawn at random.
+    CloudFormation counts a changed stack tag as an update (the change set re-tags every
+    taggable resource), so a fresh id on every run would turn each redeploy of an unchanged
+    spec into an update and "no changes" could never be reported. The id still changes with
+    every change of inputs or template, which is what a deployment is.
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pcli-deployment:{stack_name}:{digest}"))

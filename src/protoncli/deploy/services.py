@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Bundle
@@ -19,16 +18,28 @@ from protoncli.deploy.environments import (
     read_environment,
 )
 from protoncli.deploy.model import DeployResult, StackRequest
-from protoncli.deploy.project import Project, missing, require_spec_header
+from protoncli.deploy.project import (
+    Project,
+    StackTarget,
+    explain_missing,
+    missing,
+    missing_required,
+    require_spec_header,
+)
 from protoncli.deploy.rendering import (
+    deployment_id,
     render_for_deploy,
     require_cloudformation,
     spec_digest,
     template_of,
 )
-from protoncli.errors import UsageError
+from protoncli.errors import InputError, NotFoundError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.registry import VersionInfo
+    from protoncli.workspace.scaffold import ScaffoldResult
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class ServiceRecord:
     blueprint: str
     version: str
     warnings: tuple[str, ...] = ()
+    scaffold: ScaffoldResult | None = None  # what `create_service(scaffold_into=...)` wrote
 
 
 def instance_stack(project: Project, service: str, instance: str) -> str:
@@ -89,9 +101,15 @@ def create_service(
     spec: ServiceSpec | None = None,
     params: Mapping[str, str] | None = None,
     pipeline_params: Mapping[str, str] | None = None,
+    require_deployed: bool = False,
+    scaffold_into: Path | None = None,
 ) -> ServiceRecord:
-    """Validate everything against the blueprint, then write services/<name>.yaml."""
-    from protoncli.specs.resolve import apply_params, resolve_service_spec
+    """Validate everything against the blueprint, then write services/<name>.yaml.
+
+    Nothing is written when a check fails: with `require_deployed` every environment must be
+    deployed, and with `scaffold_into` no file of the folder may be one pcli would refuse to
+    overwrite. The skeleton is written after the spec file.
+    """
     from protoncli.workspace.specfiles import service_document, write_new_spec
 
     check_name(name, "service")
@@ -107,28 +125,19 @@ def create_service(
             f"blueprint {info.ref} is a {info.kind} blueprint, not a service blueprint"
         )
     bundle = project.registry.load(info)
-    assert bundle.schema is not None  # noqa: S101 - a service bundle always has a schema
     planned = _planned_instances(spec, instances)
-    if not planned:
-        raise UsageError(
-            "a service needs at least one instance", hint="add --instance NAME=ENVIRONMENT"
-        )
-    for instance in planned:
-        check_name(instance.name, "service instance")
-        check_compatible(project, bundle, info.ref, instance.environment)
-    given = dict(params or {})
-    planned = [
-        replace(i, inputs=apply_params(i.inputs, given, bundle.schema.main)) for i in planned
-    ]
-    pipeline: dict[str, Any] | None = None
-    if bundle.has_pipeline and bundle.schema.pipeline is not None:
-        base = dict(spec.pipeline or {}) if spec else {}
-        pipeline = apply_params(base, dict(pipeline_params or {}), bundle.schema.pipeline)
-    elif pipeline_params:
-        raise UsageError(f"blueprint {info.ref} has no pipeline: --pipeline-param is not used")
-    header = {"blueprint": info.name, "version": info.version}
-    candidate = ServiceSpec(tuple(planned), pipeline, source=str(path), header=header)
-    resolve_service_spec(bundle.schema, candidate, has_pipeline=bundle.has_pipeline)
+    _check_placement(project, bundle, info.ref, planned, require_deployed=require_deployed)
+    planned, pipeline = _checked_inputs(
+        bundle,
+        info.name,
+        name,
+        spec=spec,
+        planned=planned,
+        params=dict(params or {}),
+        pipeline_params=dict(pipeline_params or {}),
+    )
+    if scaffold_into is not None:
+        _scaffold(bundle, info, name, planned, scaffold_into, dry_run=True)
     write_new_spec(
         path,
         service_document(
@@ -138,7 +147,98 @@ def create_service(
             pipeline=pipeline,
         ),
     )
-    return read_service(project, name)
+    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
+    return replace(read_service(project, name), scaffold=written)
+
+
+def _check_placement(
+    project: Project,
+    bundle: Bundle,
+    blueprint: str,
+    planned: Sequence[InstanceSpec],
+    *,
+    require_deployed: bool,
+) -> None:
+    """At least one instance; each named well, in a compatible (and deployed) environment."""
+    if not planned:
+        raise UsageError(
+            "a service needs at least one instance", hint="add --instance NAME=ENVIRONMENT"
+        )
+    for instance in planned:
+        check_name(instance.name, "service instance")
+        check_compatible(project, bundle, blueprint, instance.environment)
+    if require_deployed:
+        for environment in dict.fromkeys(i.environment for i in planned):
+            environment_facts(project, environment)
+
+
+def _checked_inputs(
+    bundle: Bundle,
+    blueprint: str,
+    name: str,
+    *,
+    spec: ServiceSpec | None,
+    planned: Sequence[InstanceSpec],
+    params: dict[str, str],
+    pipeline_params: dict[str, str],
+) -> tuple[list[InstanceSpec], dict[str, Any] | None]:
+    """Instances and pipeline inputs with --param/--pipeline-param applied, checked together."""
+    from protoncli.specs.resolve import apply_params, resolve_service_spec
+
+    schema = bundle.schema
+    assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    instances = [replace(i, inputs=apply_params(i.inputs, params, schema.main)) for i in planned]
+    pipeline: dict[str, Any] | None = None
+    if bundle.has_pipeline and schema.pipeline is not None:
+        base = dict(spec.pipeline or {}) if spec else {}
+        pipeline = apply_params(base, pipeline_params, schema.pipeline)
+    elif pipeline_params:
+        raise UsageError(f"blueprint {blueprint} has no pipeline: --pipeline-param is not used")
+    # Problems name the --spec file the inputs came from, else the service: the workspace
+    # spec file is not written yet.
+    source = spec.source if spec else f"service {name}"
+    candidate = ServiceSpec(
+        tuple(instances), pipeline, source=source, header={"blueprint": blueprint}
+    )
+    try:
+        resolve_service_spec(schema, candidate, has_pipeline=bundle.has_pipeline)
+    except InputError as error:
+        absent = [item for i in instances for item in missing_required(schema.main, i.inputs)]
+        absent_pipeline = []
+        if schema.pipeline is not None and pipeline is not None:
+            absent_pipeline = missing_required(schema.pipeline, pipeline)
+        missing_by_flag = {"--param": absent, "--pipeline-param": absent_pipeline}
+        raise explain_missing(error, f"service {name!r}", missing_by_flag) from None
+    return instances, pipeline
+
+
+def _scaffold(
+    bundle: Bundle,
+    info: VersionInfo,
+    service: str,
+    instances: Sequence[InstanceSpec],
+    target: Path,
+    *,
+    dry_run: bool = False,
+) -> ScaffoldResult:
+    """Write (or with `dry_run`, check) the blueprint's skeleton for the service."""
+    from protoncli.workspace.scaffold import scaffold
+
+    def run(*, dry_run: bool) -> ScaffoldResult:
+        return scaffold(
+            bundle,
+            target,
+            service=service,
+            instances={i.name: dict(i.inputs) for i in instances},
+            blueprint=info.name,
+            version=info.version,
+            dry_run=dry_run,
+        )
+
+    result = run(dry_run=dry_run)
+    if dry_run and result.refused:
+        run(dry_run=False)  # raises, naming each refused file and why, having written nothing
+    return result
 
 
 def _planned_instances(
@@ -163,7 +263,7 @@ def _outputs(project: Project, region: str, stack: str) -> dict[str, str] | None
     return dict(info.outputs)
 
 
-def _environment_facts(project: Project, environment: str) -> tuple[str, EnvironmentFacts]:
+def environment_facts(project: Project, environment: str) -> tuple[str, EnvironmentFacts]:
     env = read_environment(project, environment)
     outputs = _outputs(project, env.region, environment_stack(project, environment))
     if outputs is None:
@@ -196,7 +296,7 @@ def _context(
     for instance in record.spec.instances:
         env = instance.environment
         if env not in environments:
-            regions[env], environments[env] = _environment_facts(project, env)
+            regions[env], environments[env] = environment_facts(project, env)
         region = regions[env]
         component = _component_of(project, record.name, instance.name)
         component_outputs = None
@@ -212,27 +312,34 @@ def _context(
             component_outputs=component_outputs,
             component_name=component or "default",
         )
-    first_region = next(iter(regions.values()), project.workspace.region)
+    # The service's own identifiers and its pipeline belong to the management region (the
+    # workspace's), wherever its instances run.
+    home = project.management_region()
     context = RenderContext(
         environments=environments,
         instances=instances,
-        region=first_region,
-        account_id=project.account_id(first_region),
+        region=home,
+        account_id=project.account_id(home),
     )
     return context, {i.name: regions[i.environment] for i in record.spec.instances}
 
 
 def _requests(
-    project: Project, record: ServiceRecord, *, with_instance_outputs: bool
+    project: Project, record: ServiceRecord, *, with_pipeline: bool
 ) -> tuple[dict[str, tuple[str, StackRequest]], bool]:
-    """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region."""
+    """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region.
+
+    Without `with_pipeline`, the instances only: the pipeline's template may read outputs of
+    instances that are not deployed yet. With it, every resource, rendered with the deployed
+    instances' outputs.
+    """
     from protoncli.deploy.naming import stack_tags
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
     require_cloudformation(bundle, info.ref)
-    context, regions = _context(project, record, with_instance_outputs=with_instance_outputs)
+    context, regions = _context(project, record, with_instance_outputs=with_pipeline)
     result = render_for_deploy(
-        bundle,
+        bundle if with_pipeline else replace(bundle, pipeline=None),
         record.spec,
         name=record.name,
         context=context,
@@ -250,14 +357,15 @@ def _requests(
             stack = instance_stack(project, record.name, resource.name)
             region = regions[resource.name]
             names = {"environment": resource.environment, "instance": resource.name}
+        digest = spec_digest(resource.inputs, template)
         tags = stack_tags(
             workspace=project.workspace.name,
             kind=resource.kind,
             service=record.name,
             blueprint=info.name,
             version=info.version,
-            spec_digest=spec_digest(resource.inputs, template),
-            deployment_id=str(uuid.uuid4()),
+            spec_digest=digest,
+            deployment_id=deployment_id(stack, digest),
             **names,
         )
         description = (
@@ -280,35 +388,61 @@ def deploy_service(
 ) -> list[DeployResult]:
     """Deploy the chosen instances (all by default) in parallel, then the pipeline."""
     record = read_service(project, name)
-    declared = [i.name for i in record.spec.instances]
-    unknown = [i for i in instances if i not in declared]
-    if unknown:
-        raise UsageError(
-            f"service {name!r} has no instance {', '.join(map(repr, unknown))}",
-            hint=f"its instances: {', '.join(declared)}",
-        )
-    chosen = list(instances) or declared
-    requests, has_pipeline = _requests(project, record, with_instance_outputs=False)
+    chosen = [i.name for i in _chosen_instances(record, instances)]
+    requests, has_pipeline = _requests(project, record, with_pipeline=False)
     confirm_once = _serialised(confirm)
+    recreate_once = _serialised(recreate)
 
     def deploy_one(instance: str) -> DeployResult:
         region, request = requests[f"instance:{instance}"]
         return project.deployer(region).deploy(
-            request, confirm=confirm_once, on_event=on_event, recreate=_serialised(recreate)
+            request, confirm=confirm_once, on_event=on_event, recreate=recreate_once
         )
 
     workers = max(1, min(project.concurrency, len(chosen)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
         results = list(pool.map(deploy_one, chosen))
     if has_pipeline:
-        requests, _ = _requests(project, record, with_instance_outputs=True)
+        requests, _ = _requests(project, record, with_pipeline=True)
         region, request = requests["pipeline"]
         results.append(
             project.deployer(region).deploy(
-                request, confirm=confirm_once, on_event=on_event, recreate=recreate
+                request, confirm=confirm_once, on_event=on_event, recreate=recreate_once
             )
         )
     return results
+
+
+def _chosen_instances(record: ServiceRecord, names: Sequence[str]) -> list[InstanceSpec]:
+    """The instances named (all of them when none is), each checked to exist."""
+    declared = [i.name for i in record.spec.instances]
+    unknown = [i for i in names if i not in declared]
+    if unknown:
+        raise NotFoundError(
+            f"service {record.name!r} has no instance {', '.join(map(repr, unknown))}",
+            hint=f"its instances: {', '.join(declared)}",
+        )
+    return [i for i in record.spec.instances if not names or i.name in names]
+
+
+def service_targets(
+    project: Project, name: str, instances: Sequence[str] = ()
+) -> list[StackTarget]:
+    """The stacks `pcli svc deploy NAME [-i I]...` works on: the instances, then the pipeline."""
+    record = read_service(project, name)
+    targets = [
+        StackTarget(
+            read_environment(project, i.environment).region,
+            instance_stack(project, name, i.name),
+            f"service instance {name}/{i.name}",
+        )
+        for i in _chosen_instances(record, instances)
+    ]
+    _, bundle = project.blueprint(record.blueprint, record.version, "service")
+    if bundle.has_pipeline:
+        region = project.management_region()
+        targets.append(StackTarget(region, pipeline_stack(project, name), f"pipeline of {name}"))
+    return targets
 
 
 def _serialised(function: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -331,7 +465,7 @@ def service_outputs(project: Project, name: str) -> dict[str, dict[str, str]]:
         outputs = _outputs(project, region, instance_stack(project, name, instance.name))
         if outputs is not None:
             found[instance.name] = outputs
-    outputs = _outputs(project, project.workspace.region, pipeline_stack(project, name))
+    outputs = _outputs(project, project.management_region(), pipeline_stack(project, name))
     if outputs is not None:
         found["pipeline"] = outputs
     return found
@@ -344,15 +478,13 @@ def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[De
 
     record = read_service(project, name)
     results = [
-        project.deployer(project.workspace.region).delete(
+        project.deployer(project.management_region()).delete(
             pipeline_stack(project, name), f"pipeline of {name}", on_event=on_event
         )
     ]
-    results += [
-        delete_component(project, component, on_event=on_event, redeploy=False)
-        for component in project.workspace.components()
-        if read_component(project.workspace, component).service == name
-    ]
+    for component in project.workspace.components():
+        if read_component(project.workspace, component).service == name:
+            results += delete_component(project, component, on_event=on_event, redeploy=False)
 
     def delete_one(instance: InstanceSpec) -> DeployResult:
         region = read_environment(project, instance.environment).region

@@ -43,6 +43,7 @@ def _planned(project: Project) -> list[tuple[str, str, str | None, str, str, str
 
     planned: list[tuple[str, str, str | None, str, str, str, str]] = []
     regions: dict[str, str] = {}
+    home = project.management_region()
     for env in project.workspace.environments():
         record = read_environment(project, env)
         regions[env] = record.region
@@ -60,7 +61,7 @@ def _planned(project: Project) -> list[tuple[str, str, str | None, str, str, str
     for service in project.workspace.services():
         svc = read_service(project, service)
         for instance in svc.spec.instances:
-            region = regions.get(instance.environment, project.workspace.region)
+            region = regions.get(instance.environment, home)
             planned.append(
                 (
                     "service-instance",
@@ -80,7 +81,7 @@ def _planned(project: Project) -> list[tuple[str, str, str | None, str, str, str
                 svc.blueprint,
                 svc.version,
                 pipeline_stack(project, service),
-                project.workspace.region,
+                home,
             )
         )
     for component in project.workspace.components():
@@ -93,7 +94,7 @@ def _planned(project: Project) -> list[tuple[str, str, str | None, str, str, str
                 "-",
                 "-",
                 component_stack(project, component),
-                regions.get(comp.environment, project.workspace.region),
+                regions.get(comp.environment, home),
             )
         )
     return planned
@@ -103,7 +104,7 @@ def collect_status(project: Project) -> StatusReport:
     planned = _planned(project)
     stacks: dict[tuple[str, str], StackInfo] = {}
     calls = 0
-    for region in sorted({row[6] for row in planned} | {project.workspace.region}):
+    for region in sorted({row[6] for row in planned}):
         gateway = project.cloudformation(region)
         for found in gateway.describe_all():
             stacks[(region, found.name)] = found
@@ -124,7 +125,14 @@ def collect_status(project: Project) -> StatusReport:
                 region=region,
                 stack_status=info.status if info else "NOT_DEPLOYED",
                 last_deployed=(info.last_updated or info.created) if info else None,
-                deployed_version=info.tags.get("pcli:version") if info else None,
+                deployed_version=_deployed_version(kind, info),
             )
         )
     return StatusReport(project.workspace.name, tuple(rows), calls)
+
+
+def _deployed_version(kind: str, info: StackInfo | None) -> str | None:
+    """The blueprint version the stack runs (components have no blueprint, so no version)."""
+    if info is None or kind == "component":
+        return None
+    return info.tags.get("pcli:version")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from protoncli.cli import output
-from protoncli.cli.deploying import JSON_OPTION, YES_OPTION, open_project, run_deploy
+from protoncli.cli.deploying import (
+    JSON_OPTION,
+    NAME_METAVAR,
+    YES_OPTION,
+    Callbacks,
+    open_project,
+    run_deploy,
+)
+
+if TYPE_CHECKING:
+    from protoncli.deploy.model import DeployResult
 
 app = typer.Typer(
     help="Create, deploy and delete components attached to service instances.",
@@ -19,7 +29,7 @@ app = typer.Typer(
 @app.command()
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Component name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
     service: str = typer.Option(..., "--service", help="The service it attaches to."),
     instance: str = typer.Option(..., "--instance", help="The service instance it attaches to."),
     bundle: Path = typer.Option(..., "--bundle", help="Folder with manifest.yaml and the IaC."),
@@ -37,26 +47,37 @@ def create(
     from protoncli.deploy.components import create_component, deploy_component
 
     project = open_project(ctx)
-    path = create_component(project, name, service=service, instance=instance, bundle_dir=bundle)
-    output.note(f"Wrote {path}.")
-    if no_deploy:
-        output.note(f"Deploy it with: pcli component deploy {name}")
-        return
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        path = create_component(
+            project, name, service=service, instance=instance, bundle_dir=bundle
+        )
+        callbacks.note(f"Wrote {path}.")
+        if no_deploy:
+            callbacks.note(f"Deploy it with: pcli component deploy {name}")
+            return []
+        return deploy_component(
+            project,
+            name,
+            confirm=callbacks.confirm,
+            on_event=callbacks.on_event,
+            recreate=callbacks.recreate,
+        )
+
     run_deploy(
         ctx,
         command="component create",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: deploy_component(
-            project, name, confirm=confirm, on_event=on_event, recreate=recreate
-        ),
+        action=action,
+        rerun=f"pcli component deploy {name} --yes",
     )
 
 
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Component name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -72,16 +93,21 @@ def deploy(
         command="component deploy",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: deploy_component(
-            project, name, confirm=confirm, on_event=on_event, recreate=recreate
+        action=lambda callbacks: deploy_component(
+            project,
+            name,
+            confirm=callbacks.confirm,
+            on_event=callbacks.on_event,
+            recreate=callbacks.recreate,
         ),
+        rerun=f"pcli component deploy {name} --yes",
     )
 
 
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Component name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -89,17 +115,18 @@ def delete(
 
     Example: pcli component delete queue --yes
     """
-    from protoncli.cli.deploying import confirm_delete
-    from protoncli.deploy.components import delete_component
+    from protoncli.cli.deploying import run_delete
+    from protoncli.deploy.components import delete_component, require_component
 
     project = open_project(ctx)
-    confirm_delete(ctx, yes, f"component {name}")
-    run_deploy(
+    run_delete(
         ctx,
         command="component delete",
         json_=json_,
-        yes=True,
-        action=lambda on_event, confirm, _recreate: [
-            delete_component(project, name, on_event=on_event, confirm=confirm)
-        ],
+        yes=yes,
+        what=f"component {name}",
+        check=lambda: require_component(project, name),
+        action=lambda callbacks: delete_component(
+            project, name, on_event=callbacks.on_event, confirm=callbacks.confirm
+        ),
     )

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from protoncli.cli import output
 from protoncli.cli.deploying import (
+    CANCEL_OPTION,
     JSON_OPTION,
+    NAME_METAVAR,
     YES_OPTION,
+    Callbacks,
     open_project,
     parse_params,
     read_spec_flag,
+    run_cancel,
     run_deploy,
 )
+
+if TYPE_CHECKING:
+    from protoncli.deploy.model import DeployResult
+    from protoncli.deploy.project import Project
 
 app = typer.Typer(
     help="Create, deploy and track environments.",
@@ -26,7 +35,7 @@ app = typer.Typer(
 @app.command()
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Environment name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
     blueprint: str = typer.Option(
         ..., "--blueprint", "-b", help="Environment blueprint, NAME or NAME@VERSION."
     ),
@@ -51,52 +60,86 @@ def create(
     from protoncli.deploy.environments import create_environment, deploy_environment
 
     project = open_project(ctx)
-    record = create_environment(
-        project,
-        name,
-        blueprint,
-        spec=read_spec_flag(spec, "environment"),
-        params=parse_params(param),
-        region=region,
-    )
-    output.warn_all(record.warnings)
-    output.note(f"Wrote {record.path} ({record.blueprint}@{record.version}, {record.region}).")
-    if no_deploy:
-        output.note(f"Deploy it with: pcli env deploy {name}")
-        return
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        record = create_environment(
+            project,
+            name,
+            blueprint,
+            spec=read_spec_flag(spec, "environment"),
+            params=parse_params(param),
+            region=region,
+        )
+        output.warn_all(record.warnings)
+        callbacks.note(
+            f"Wrote {record.path} ({record.blueprint}@{record.version}, {record.region})."
+        )
+        if no_deploy:
+            callbacks.note(f"Deploy it with: pcli env deploy {name}")
+            return []
+        return [
+            deploy_environment(
+                project,
+                name,
+                confirm=callbacks.confirm,
+                on_event=callbacks.on_event,
+                recreate=callbacks.recreate,
+            )
+        ]
+
     run_deploy(
         ctx,
         command="env create",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: [
-            deploy_environment(project, name, confirm=confirm, on_event=on_event, recreate=recreate)
-        ],
+        action=action,
+        rerun=f"pcli env deploy {name} --yes",
     )
 
 
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Environment name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
     yes: bool = YES_OPTION,
+    cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Deploy an environment's spec: change set, confirmation, progress.
 
-    Example: pcli env deploy dev --yes
-    """
-    from protoncli.deploy.environments import deploy_environment
+    An operation already running on the stack is waited for first. With --cancel, the update
+    in progress is cancelled instead (it rolls back) and watched to its end.
 
+    Examples: pcli env deploy dev --yes; pcli env deploy dev --cancel --yes
+    """
+    from protoncli.deploy.environments import deploy_environment, environment_targets
+
+    if cancel:
+        run_cancel(
+            ctx,
+            command="env deploy",
+            json_=json_,
+            yes=yes,
+            targets=lambda project: environment_targets(project, name),
+            rerun=f"pcli env deploy {name} --cancel --yes",
+        )
+        return
     project = open_project(ctx)
     run_deploy(
         ctx,
         command="env deploy",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: [
-            deploy_environment(project, name, confirm=confirm, on_event=on_event, recreate=recreate)
+        action=lambda callbacks: [
+            deploy_environment(
+                project,
+                name,
+                confirm=callbacks.confirm,
+                on_event=callbacks.on_event,
+                recreate=callbacks.recreate,
+            )
         ],
+        rerun=f"pcli env deploy {name} --yes",
     )
 
 
@@ -115,7 +158,7 @@ def list_environments(ctx: typer.Context, json_: bool = typer.Option(False, "--j
 @app.command()
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Environment name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show an environment: its spec, blueprint, stack status and outputs.
@@ -150,12 +193,13 @@ def show(
     _print_outputs(outputs)
 
 
-def _outputs_or_empty(project: object, name: str, stack_status: str) -> dict[str, str]:
+def _outputs_or_empty(project: Project, name: str, stack_status: str) -> dict[str, str]:
     from protoncli.deploy.environments import environment_outputs
+    from protoncli.deploy.project import NOT_DEPLOYED
 
-    if stack_status == "NOT_DEPLOYED":
+    if stack_status == NOT_DEPLOYED:
         return {}
-    return environment_outputs(project, name)  # type: ignore[arg-type]
+    return environment_outputs(project, name)
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
@@ -168,7 +212,7 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 @app.command()
 def outputs(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Environment name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object of outputs."),
 ) -> None:
     """Print the outputs of an environment's stack (what services and components receive).
@@ -187,7 +231,7 @@ def outputs(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Environment name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -197,17 +241,16 @@ def delete(
 
     Example: pcli env delete dev --yes
     """
-    from protoncli.cli.deploying import confirm_delete
-    from protoncli.deploy.environments import delete_environment
+    from protoncli.cli.deploying import run_delete
+    from protoncli.deploy.environments import check_deletable, delete_environment
 
     project = open_project(ctx)
-    confirm_delete(ctx, yes, f"environment {name}")
-    run_deploy(
+    run_delete(
         ctx,
         command="env delete",
         json_=json_,
-        yes=True,
-        action=lambda on_event, _confirm, _recreate: [
-            delete_environment(project, name, on_event=on_event)
-        ],
+        yes=yes,
+        what=f"environment {name}",
+        check=lambda: check_deletable(project, name),
+        action=lambda callbacks: [delete_environment(project, name, on_event=callbacks.on_event)],
     )

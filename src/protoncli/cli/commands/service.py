@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from protoncli.cli import output
 from protoncli.cli.deploying import (
+    CANCEL_OPTION,
     JSON_OPTION,
+    NAME_METAVAR,
     YES_OPTION,
+    Callbacks,
     open_project,
     parse_params,
     read_spec_flag,
+    run_cancel,
     run_deploy,
 )
 from protoncli.errors import UsageError
+
+if TYPE_CHECKING:
+    from protoncli.deploy.model import DeployResult
 
 app = typer.Typer(
     help="Create, deploy and track services: one instance per environment, and a pipeline.",
@@ -40,7 +48,7 @@ def _instances(values: list[str]) -> list[tuple[str, str]]:
 @app.command()
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Service name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
     blueprint: str = typer.Option(
         ..., "--blueprint", "-b", help="Service blueprint, NAME or NAME@VERSION."
     ),
@@ -75,73 +83,90 @@ def create(
     from protoncli.deploy.services import create_service, deploy_service
 
     project = open_project(ctx)
-    record = create_service(
-        project,
-        name,
-        blueprint,
-        instances=_instances(instance),
-        spec=read_spec_flag(spec, "service"),
-        params=parse_params(param),
-        pipeline_params=parse_params(pipeline_param, "--pipeline-param"),
-    )
-    output.warn_all(record.warnings)
-    output.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
-    if scaffold is not None:
-        _scaffold(project, record, scaffold)
-    if no_deploy:
-        output.note(f"Deploy it with: pcli svc deploy {name}")
-        return
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        record = create_service(
+            project,
+            name,
+            blueprint,
+            instances=_instances(instance),
+            spec=read_spec_flag(spec, "service"),
+            params=parse_params(param),
+            pipeline_params=parse_params(pipeline_param, "--pipeline-param"),
+            require_deployed=not no_deploy,
+            scaffold_into=scaffold,
+        )
+        output.warn_all(record.warnings)
+        callbacks.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
+        if record.scaffold is not None:
+            callbacks.note(f"Scaffolded {scaffold}: {record.scaffold.summary()}.")
+        if no_deploy:
+            callbacks.note(f"Deploy it with: pcli svc deploy {name}")
+            return []
+        return deploy_service(
+            project,
+            name,
+            confirm=callbacks.confirm,
+            on_event=callbacks.on_event,
+            recreate=callbacks.recreate,
+        )
+
     run_deploy(
         ctx,
         command="svc create",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: deploy_service(
-            project, name, confirm=confirm, on_event=on_event, recreate=recreate
-        ),
+        action=action,
+        rerun=f"pcli svc deploy {name} --yes",
     )
-
-
-def _scaffold(project: object, record: object, target: Path) -> None:
-    from protoncli.workspace.scaffold import scaffold
-
-    info, bundle = project.blueprint(record.blueprint, record.version, "service")  # type: ignore[attr-defined]
-    result = scaffold(
-        bundle,
-        target,
-        service=record.name,  # type: ignore[attr-defined]
-        instances={i.name: dict(i.inputs) for i in record.spec.instances},  # type: ignore[attr-defined]
-        blueprint=info.name,
-        version=info.version,
-    )
-    output.note(f"Scaffolded {target}: {result.summary()}")
 
 
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Service name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
     instance: list[str] = typer.Option(
         [], "--instance", "-i", help="Deploy only this instance (repeat); default: all."
     ),
     yes: bool = YES_OPTION,
+    cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Deploy a service: its instances in parallel, then its pipeline.
 
+    With --cancel, the updates in progress on those stacks are cancelled instead (they roll
+    back) and watched to their end.
+
     Examples: pcli svc deploy web --yes; pcli svc deploy web -i web-dev --yes --json
     """
-    from protoncli.deploy.services import deploy_service
+    from protoncli.deploy.services import deploy_service, service_targets
 
+    chosen = "".join(f" -i {i}" for i in instance)
+    if cancel:
+        run_cancel(
+            ctx,
+            command="svc deploy",
+            json_=json_,
+            yes=yes,
+            targets=lambda project: service_targets(project, name, instance),
+            rerun=f"pcli svc deploy {name}{chosen} --cancel --yes",
+        )
+        return
     project = open_project(ctx)
     run_deploy(
         ctx,
         command="svc deploy",
         json_=json_,
         yes=yes,
-        action=lambda on_event, confirm, recreate: deploy_service(
-            project, name, instances=instance, confirm=confirm, on_event=on_event, recreate=recreate
+        action=lambda callbacks: deploy_service(
+            project,
+            name,
+            instances=instance,
+            confirm=callbacks.confirm,
+            on_event=callbacks.on_event,
+            recreate=callbacks.recreate,
         ),
+        rerun=f"pcli svc deploy {name}{chosen} --yes",
     )
 
 
@@ -162,7 +187,7 @@ def list_services(ctx: typer.Context, json_: bool = typer.Option(False, "--json"
 @app.command()
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Service name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show a service: blueprint, instances with their environments and stack status, outputs.
@@ -217,7 +242,7 @@ def _print_outputs(outputs: dict[str, dict[str, str]]) -> None:
 @app.command()
 def outputs(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Service name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Print the outputs of the service's instances and pipeline.
@@ -238,7 +263,7 @@ def outputs(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Service name."),
+    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -246,17 +271,16 @@ def delete(
 
     Example: pcli svc delete web --yes
     """
-    from protoncli.cli.deploying import confirm_delete
-    from protoncli.deploy.services import delete_service
+    from protoncli.cli.deploying import run_delete
+    from protoncli.deploy.services import delete_service, read_service
 
     project = open_project(ctx)
-    confirm_delete(ctx, yes, f"service {name}")
-    run_deploy(
+    run_delete(
         ctx,
         command="svc delete",
         json_=json_,
-        yes=True,
-        action=lambda on_event, _confirm, _recreate: delete_service(
-            project, name, on_event=on_event
-        ),
+        yes=yes,
+        what=f"service {name}",
+        check=lambda: read_service(project, name),
+        action=lambda callbacks: delete_service(project, name, on_event=callbacks.on_event),
     )
