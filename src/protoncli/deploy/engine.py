@@ -117,7 +117,7 @@ class Deployer:
             if status == "CREATE_COMPLETE":
                 on_event(DeployEvent("changes", name, description, changes=changes))
                 approved = confirm(changes)
-        except KeyboardInterrupt:  # nothing runs yet: leave no change set (or empty stack) behind
+        except BaseException:  # nothing runs yet: leave no change set (or empty stack) behind
             with suppress(PcliError):
                 self._abandon(change_set_id, name, change_set_type)
             raise

@@ -213,3 +213,12 @@ def test_a_large_template_without_an_artifact_bucket_is_refused(aws):
         deployer.deploy(_request(_big_template()), confirm=_yes, on_event=_ignore)
     assert f"over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte limit" in caught.value.message
     assert aws.client.describe_stacks()["Stacks"] == []
+
+
+def test_a_confirmation_that_fails_leaves_no_change_set_or_empty_stack(aws):
+    def broken(_changes):
+        raise RuntimeError("the prompt broke")
+
+    with pytest.raises(RuntimeError, match="the prompt broke"):
+        aws.deployer.deploy(_request(TOPIC), confirm=broken, on_event=_ignore)
+    assert aws.client.describe_stacks()["Stacks"] == []

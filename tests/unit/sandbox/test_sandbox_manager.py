@@ -152,6 +152,10 @@ def test_nothing_running_is_a_clear_error_under_sandbox():
 def test_stop_never_signals_a_foreign_process_in_a_forged_state_file(knows_start_time):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
+        # A process that is still between fork and exec has no settled command line yet.
+        deadline = time.monotonic() + 5
+        while manager._process_command(sleeper.pid) != "sleep 30" and time.monotonic() < deadline:
+            time.sleep(0.01)
         real_token = manager._process_token(sleeper.pid)
         assert real_token is not None
         path = write_state(sleeper.pid, real_token if knows_start_time else "linux:1")
