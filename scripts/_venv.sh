@@ -25,3 +25,6 @@ esac
 echo "==> Installing pcli into .venv ($SPEC)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$SPEC" 2>&1 \
   | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+# An editable install leaves pcli's own modules uncompiled, and with PYTHONDONTWRITEBYTECODE set
+# every run would compile them again; byte-compile them once, as installing a wheel does.
+.venv/bin/python -m compileall -q -j 0 src >/dev/null

@@ -373,10 +373,16 @@ PREPARE: dict[str, Callable[[Path], None]] = {
 
 
 def _snapshot(root: Path) -> Listing:
-    """Every path under `root`: (kind, size, mtime in ns; 0, 0 for folders)."""
+    """Every path under `root`: (kind, size, mtime in ns; 0, 0 for folders).
+
+    pcli's cache folder (PCLI_HOME/cache: remembered validation passes, account ids) is not
+    user data and is left out.
+    """
     listing: Listing = {}
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
+        if here == root / "home":
+            dirnames[:] = [name for name in dirnames if name != "cache"]
         for name in [*dirnames, *filenames]:
             path = here / name
             status = path.lstat()

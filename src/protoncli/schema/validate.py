@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from protoncli.schema.model import InputDef, InputType
+from protoncli.schema.verdicts import known_valid, remember_valid, verdict_key
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -97,10 +98,14 @@ def validate_inputs(
     `key_lines` gives the line of each input in the spec; `line` is used for a missing input
     (the line of the instance or of `spec:`).
     """
+    schema = to_json_schema(input_type)
+    key = None if _holds_secret(input_type, values) else verdict_key(schema, dict(values))
+    if known_valid(key):
+        return []
     from jsonschema import Draft202012Validator
 
     lines = key_lines or {}
-    validator = Draft202012Validator(to_json_schema(input_type))
+    validator = Draft202012Validator(schema)
     found: list[tuple[int, Problem]] = []
     missing: set[str] = set()
     order = {item.name: index for index, item in enumerate(input_type.inputs)}
@@ -119,18 +124,30 @@ def validate_inputs(
         problem = Problem(where, name, _missing_text(input_type, name), line, source, MISSING)
         found.append((order.get(name, len(order)), problem))
     found.sort(key=lambda pair: pair[0])
+    if not found:
+        remember_valid(key)
     return [problem for _, problem in found]
+
+
+def _holds_secret(input_type: InputType, values: Mapping[str, Any]) -> bool:
+    return any(item.secret and item.name in values for item in input_type.inputs)
 
 
 def value_problems(prop: Mapping[str, Any], value: Any, *, secret: bool) -> list[str]:
     """Every violation of one value against one property schema, as plain sentences."""
+    schema = {"$schema": JSON_SCHEMA_DRAFT, **_plain(prop)}
+    key = None if secret else verdict_key(schema, value)
+    if known_valid(key):
+        return []
     from jsonschema import Draft202012Validator
 
-    schema = {"$schema": JSON_SCHEMA_DRAFT, **_plain(prop)}
-    return [
+    problems = [
         _error_text(error, secret=secret, path=list(error.absolute_path))
         for error in Draft202012Validator(schema).iter_errors(value)
     ]
+    if not problems:
+        remember_valid(key)
+    return problems
 
 
 def _missing_text(input_type: InputType, name: str) -> str:

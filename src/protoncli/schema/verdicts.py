@@ -1,0 +1,56 @@
+"""Remembered verdicts: which (schema, value) pairs jsonschema already found valid.
+
+Validating is a pure function of the schema, the value and pcli's version, and importing
+jsonschema costs a deploy more than the rest of its start-up work together. So a value that
+passed once is not checked again: each pass leaves an empty file named by the SHA-256 of
+pcli's version, the schema and the value (canonical JSON) under `<cache dir>/valid-inputs/`.
+
+Only passes are remembered (a failure is always checked afresh, so its message is exact).
+Nothing is remembered for a value that holds a secret input, or that JSON cannot represent
+exactly (YAML dates, NaN): those are always checked. The cache is best effort: a folder that
+cannot be written to only means the check runs every time. `PCLI_NO_CACHE=1` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from protoncli import __version__, paths
+
+FOLDER = "valid-inputs"
+
+
+def verdict_key(schema: Any, value: Any) -> str | None:
+    """The cache key of one check, or None when this check must not be remembered."""
+    if os.environ.get("PCLI_NO_CACHE"):
+        return None
+    try:
+        text = json.dumps(
+            [__version__, schema, value], sort_keys=True, allow_nan=False, separators=(",", ":")
+        )
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _path(key: str) -> Path:
+    return paths.cache_dir() / FOLDER / key
+
+
+def known_valid(key: str | None) -> bool:
+    return key is not None and _path(key).exists()
+
+
+def remember_valid(key: str | None) -> None:
+    if key is None:
+        return
+    path = _path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass  # a cache we cannot write is a cache we do without
