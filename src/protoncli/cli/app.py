@@ -43,6 +43,28 @@ def root(
     debug: bool = typer.Option(
         False, "--debug", "-v", envvar="PCLI_DEBUG", help="Show tracebacks and debug details."
     ),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        envvar="PCLI_QUIET",
+        help="Print only results and errors: no progress, notes or change-set tables.",
+    ),
+    output_format: str | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        envvar="PCLI_OUTPUT",
+        metavar="text|json",
+        help="Output of every command: text (default) or json (as --json).",
+    ),
+    color: str | None = typer.Option(
+        None,
+        "--color",
+        envvar="PCLI_COLOR",
+        metavar="auto|always|never",
+        help="Colour: auto (a terminal without NO_COLOR), always or never.",
+    ),
     registry: Path | None = typer.Option(
         None,
         "--registry",
@@ -83,6 +105,9 @@ def root(
 ) -> None:
     ctx.obj = AppState(
         debug=debug or env_flag("PCLI_DEBUG"),
+        quiet=quiet,
+        output=output_format,
+        color=color,
         registry=registry,
         no_input=no_input or env_flag("PCLI_NO_INPUT"),
         workspace=workspace,

@@ -23,6 +23,9 @@ class AppState:
     sandbox: bool = False
     region: str | None = None
     profile: str | None = None
+    quiet: bool = False
+    output: str | None = None  # "text" | "json"; None: not given (settings decide)
+    color: str | None = None  # "auto" | "always" | "never"; None: not given
 
 
 def app_state(ctx: Any) -> AppState:
