@@ -12,9 +12,7 @@ Layout::
           version.json          the version record (below); rewritten atomically on promote
           bundle/...            the bundle's files, written read-only and never changed
 
-`version.json` holds `{"format": 1, "name", "version", "kind", "status", "digest",
-"created_at", "published_at", "description", "compatible_environments": ["env:1", ...],
-"provisioning", "has_pipeline"}`; times are UTC ISO-8601 (`2026-01-31T12:00:00Z`).
+`version.json` is the version record (versions.py).
 
 A version folder appears in one `os.rename` of a fully written temporary folder, so readers
 need no lock: they see a version completely or not at all. Writers serialise per blueprint on
@@ -25,19 +23,11 @@ across processes; the rename also refuses to replace an existing version.
 from __future__ import annotations
 
 import difflib
-import fcntl
 import json
 import re
-import shutil
 import tarfile
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from protoncli.blueprints.bundle import bundle_digest, load_bundle
 from protoncli.blueprints.compat import schema_incompatibilities
@@ -47,81 +37,43 @@ from protoncli.blueprints.limits import (
     parse_major_folder,
     parse_version,
 )
-from protoncli.blueprints.model import Bundle, CompatibleEnvironment, Kind, Provisioning
+from protoncli.blueprints.model import Bundle, Kind
+from protoncli.blueprints.versions import (
+    BUNDLE_FOLDER,
+    MAJOR_ONLY,
+    VERSION_FILE,
+    BlueprintInfo,
+    VersionInfo,
+    VersionStatus,
+    exclusive_lock,
+    new_version_info,
+    now_utc,
+    read_version_record,
+    version_record,
+    write_version,
+)
 from protoncli.errors import NotFoundError, RegistryError, UsageError
-from protoncli.yamlio import atomic_write, parse_json, read_text
+from protoncli.yamlio import atomic_write
 
-VERSION_FILE = "version.json"
-BUNDLE_FOLDER = "bundle"
+__all__ = [
+    "BlueprintInfo",
+    "IncompatibleSchemaError",
+    "PublishResult",
+    "Registry",
+    "VersionInfo",
+    "VersionStatus",
+    "default_blueprint_name",
+]
+
 LOCK_FILE = ".lock"
-RECORD_FORMAT = 1
 
 _VERSION_FOLDER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-_MAJOR_ONLY = re.compile(r"^(0|[1-9]\d*)$")
 _TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 _MAX_LISTED = 20
 
 
 class IncompatibleSchemaError(RegistryError):
     """A new minor version whose schema is not backward compatible; `details` lists why."""
-
-
-class VersionStatus(StrEnum):
-    DRAFT = "DRAFT"
-    PUBLISHED = "PUBLISHED"
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One registered version of a blueprint.
-
-    `recommended` is true for the highest PUBLISHED version of the blueprint when this record
-    was read.
-    """
-
-    name: str
-    major: int
-    minor: int
-    kind: Kind
-    status: VersionStatus
-    digest: str
-    created_at: str
-    provisioning: Provisioning
-    has_pipeline: bool
-    published_at: str | None = None
-    description: str | None = None
-    compatible_environments: tuple[CompatibleEnvironment, ...] = ()
-    recommended: bool = False
-
-    @property
-    def version(self) -> str:
-        return format_version(self.major, self.minor)
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    @property
-    def is_published(self) -> bool:
-        return self.status is VersionStatus.PUBLISHED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**_record(self), "recommended": self.recommended}
-
-
-@dataclass(frozen=True)
-class BlueprintInfo:
-    """A blueprint and a summary of its versions."""
-
-    name: str
-    kind: Kind
-    recommended: str | None  # highest PUBLISHED version, None when every version is a draft
-    latest: str  # highest version, whatever its status
-    version_count: int
-    description: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": self.kind.value}
 
 
 @dataclass(frozen=True)
@@ -197,10 +149,10 @@ class Registry:
             _check_kind(name, existing, bundle.kind)
             if previous is not None:
                 self._check_compatible(previous, bundle, target)
-            info = _new_version_info(
+            info = new_version_info(
                 name, target, bundle, digest, draft=draft, description=description
             )
-            _write_version(folder, info, bundle)
+            write_version(folder, info, bundle)
             return PublishResult(_marked([*existing, info], info), created=True)
 
     def promote(self, name: str, version: str) -> VersionInfo:
@@ -212,8 +164,8 @@ class Registry:
             info = self._find(name, existing, version)
             if info.is_published:
                 return _marked(existing, info)
-            promoted = replace(info, status=VersionStatus.PUBLISHED, published_at=_now())
-            record = json.dumps(_record(promoted), indent=2, sort_keys=True) + "\n"
+            promoted = replace(info, status=VersionStatus.PUBLISHED, published_at=now_utc())
+            record = json.dumps(version_record(promoted), indent=2, sort_keys=True) + "\n"
             try:
                 atomic_write(self._version_dir(promoted) / VERSION_FILE, record)
             except OSError as exc:
@@ -267,7 +219,7 @@ class Registry:
             )
         if not separator:
             return self.get(name)
-        if _MAJOR_ONLY.match(version):
+        if MAJOR_ONLY.match(version):
             self._ensure_seeded()
             existing = self._existing(name)
             return _recommended_of(name, existing, major=int(version))
@@ -300,7 +252,7 @@ class Registry:
         for entry in folder.iterdir():
             match = _VERSION_FOLDER.match(entry.name)
             if match and entry.is_dir():
-                found.append(_read_record(entry / VERSION_FILE, name, match))
+                found.append(read_version_record(entry / VERSION_FILE, name, match))
         return sorted(found, key=lambda info: (info.major, info.minor))
 
     def _existing(self, name: str) -> list[VersionInfo]:
@@ -385,108 +337,6 @@ def _tarball_name(source: Path) -> str:
         if parse_major_folder(top) is None:
             return top
     return stem
-
-
-# -- version records ---------------------------------------------------------------------------
-
-
-def _record(info: VersionInfo) -> dict[str, Any]:
-    return {
-        "format": RECORD_FORMAT,
-        "name": info.name,
-        "version": info.version,
-        "kind": info.kind.value,
-        "status": info.status.value,
-        "digest": info.digest,
-        "created_at": info.created_at,
-        "published_at": info.published_at,
-        "description": info.description,
-        "compatible_environments": [str(env) for env in info.compatible_environments],
-        "provisioning": info.provisioning.value,
-        "has_pipeline": info.has_pipeline,
-    }
-
-
-def _read_record(path: Path, name: str, match: re.Match[str]) -> VersionInfo:
-    data = parse_json(read_text(path, RegistryError), str(path), RegistryError)
-    try:
-        _check_record_names(data, name, match.group(0))
-        return VersionInfo(
-            name=name,
-            major=int(match.group(1)),
-            minor=int(match.group(2)),
-            kind=Kind(data["kind"]),
-            status=VersionStatus(data["status"]),
-            digest=_text(data["digest"]),
-            created_at=_text(data["created_at"]),
-            published_at=_optional_text(data.get("published_at")),
-            description=_optional_text(data.get("description")),
-            compatible_environments=tuple(
-                _compatible_environment(item) for item in data.get("compatible_environments", [])
-            ),
-            provisioning=Provisioning(data["provisioning"]),
-            has_pipeline=bool(data["has_pipeline"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        why = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise RegistryError(
-            f"{path}: corrupt version record ({why})",
-            hint="restore the file from a backup, or remove the version folder",
-        ) from exc
-
-
-def _check_record_names(data: Any, name: str, version: str) -> None:
-    if not isinstance(data, Mapping):
-        raise TypeError("not a JSON object")
-    if data["name"] != name or data["version"] != version:
-        raise ValueError(f"it names {data['name']} {data['version']}, not {name} {version}")
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {value!r}")
-    return value
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _compatible_environment(item: Any) -> CompatibleEnvironment:
-    env_name, _, major = _text(item).rpartition(":")
-    if not env_name or not _MAJOR_ONLY.match(major):
-        raise ValueError(f"compatible environment {item!r} is not NAME:MAJOR")
-    return CompatibleEnvironment(env_name, int(major))
-
-
-def _new_version_info(
-    name: str,
-    target: tuple[int, int],
-    bundle: Bundle,
-    digest: str,
-    *,
-    draft: bool,
-    description: str | None,
-) -> VersionInfo:
-    now = _now()
-    return VersionInfo(
-        name=name,
-        major=target[0],
-        minor=target[1],
-        kind=bundle.kind,
-        status=VersionStatus.DRAFT if draft else VersionStatus.PUBLISHED,
-        digest=digest,
-        created_at=now,
-        published_at=None if draft else now,
-        description=description,
-        compatible_environments=tuple(bundle.compatible_environments),
-        provisioning=bundle.provisioning,
-        has_pipeline=bundle.has_pipeline,
-    )
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- version arithmetic ------------------------------------------------------------------------
@@ -602,56 +452,3 @@ def _listing(items: list[str]) -> str:
     shown = ", ".join(items[:_MAX_LISTED])
     extra = len(items) - _MAX_LISTED
     return f"{shown} and {extra} more" if extra > 0 else shown
-
-
-# -- file system -------------------------------------------------------------------------------
-
-
-@contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive `flock` on `path` (created with its folders as needed)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
-    except OSError as exc:
-        raise RegistryError(
-            f"{path.parent}: cannot write to the registry: {exc.strerror}",
-            hint="check the registry location (--registry or PCLI_REGISTRY) and its permissions",
-        ) from exc
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _write_version(folder: Path, info: VersionInfo, bundle: Bundle) -> None:
-    """Write the version into a temporary folder, then rename it into place (never replacing)."""
-    target = folder / info.version
-    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
-    try:
-        _write_bundle_files(staging / BUNDLE_FOLDER, bundle.files)
-        record = json.dumps(_record(info), indent=2, sort_keys=True) + "\n"
-        (staging / VERSION_FILE).write_text(record, encoding="utf-8")
-        staging.rename(target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if target.exists():
-            raise RegistryError(
-                f"{target}: version {info.version} of {info.name!r} already exists",
-                hint="another process registered it at the same time; publish again",
-            ) from exc
-        raise RegistryError(f"{target}: cannot write the version: {exc.strerror}") from exc
-
-
-def _write_bundle_files(destination: Path, files: Mapping[str, bytes]) -> None:
-    destination.mkdir()
-    for relative, data in sorted(files.items()):
-        parts = PurePosixPath(relative).parts
-        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
-            raise RegistryError(f"bundle file path {relative!r} leaves the bundle folder")
-        path = destination.joinpath(*parts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(0o444)

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from protoncli import __version__
-from protoncli.blueprints.registry import Registry, exclusive_lock
+from protoncli.blueprints.registry import Registry
 from protoncli.blueprints.sync import TemplateFolder, find_template_folders
+from protoncli.blueprints.versions import exclusive_lock
 from protoncli.errors import PcliError, RegistryError
 from protoncli.yamlio import atomic_write
 
