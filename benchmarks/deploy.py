@@ -9,6 +9,8 @@ vpc-ecs-env stack, so nothing is reused):
   `aws cloudformation deploy` of the same rendered template (or, without `aws` on PATH, a
   `python -c` botocore script: CreateChangeSet, waiter, ExecuteChangeSet, waiter), so both sides
   pay process start-up;
+- the same command with PCLI_NO_CACHE=1 (every input validated again, as on a fresh CI runner)
+  next to its own awscli runs;
 - the work alone: pcli's engine in-process (`deploy_environment` with a fresh Project) next to
   the same botocore calls in-process (fresh session and client).
 
@@ -243,11 +245,18 @@ def env_name(prefix: str, k: int) -> str:
     return f"{prefix}{k}"
 
 
-def pcli_cli_side(setup: Setup) -> Side:
-    def run(k: int) -> None:
-        run_command(pcli(setup, "env", "deploy", env_name("dev", k), "--yes"), setup.child_env())
+def pcli_cli_side(setup: Setup, *, cold: bool = False) -> Side:
+    """`pcli env deploy`; `cold`: with PCLI_NO_CACHE=1, as on a fresh CI runner (every input
+    validated with jsonschema again)."""
+    env = setup.child_env()
+    if cold:
+        env["PCLI_NO_CACHE"] = "1"
+    prefix = "cold" if cold else "dev"
 
-    return Side("pcli env deploy", run)
+    def run(k: int) -> None:
+        run_command(pcli(setup, "env", "deploy", env_name(prefix, k), "--yes"), env)
+
+    return Side("pcli env deploy, no cache" if cold else "pcli env deploy", run)
 
 
 def awscli_path() -> str | None:
@@ -262,12 +271,12 @@ def awscli_path() -> str | None:
     return found
 
 
-def reference_cli_side(setup: Setup) -> Side:
+def reference_cli_side(setup: Setup, prefix: str = "ref-") -> Side:
     aws = awscli_path()
     if aws is None:
 
         def run_botocore(k: int) -> None:
-            stack = env_name("ref-", k)
+            stack = env_name(prefix, k)
             args = [PYTHON, "-c", BOTOCORE_SCRIPT, str(setup.template), stack, setup.proxy_url]
             run_command([*args, REGION], setup.child_env())
 
@@ -275,7 +284,7 @@ def reference_cli_side(setup: Setup) -> Side:
 
     def run_awscli(k: int) -> None:
         args = [aws, "cloudformation", "deploy", "--template-file", str(setup.template)]
-        args += ["--stack-name", env_name("ref-", k), "--endpoint-url", setup.proxy_url]
+        args += ["--stack-name", env_name(prefix, k), "--endpoint-url", setup.proxy_url]
         args += ["--region", REGION, "--capabilities", *CAPABILITIES]
         run_command([*args, "--no-fail-on-empty-changeset"], setup.child_env())
 
@@ -342,7 +351,7 @@ def prepare_workspace(root: Path, home: Path, repeat: int) -> tuple[Path, Path]:
     env["PCLI_HOME"] = str(home)
     run_command([str(PCLI), "init", str(root / "ws"), "--name", WORKSPACE_NAME], env)
     setup = Setup(home, root / "ws", Path(), "")
-    for prefix in ("dev", "ip"):
+    for prefix in ("dev", "cold", "ip"):
         for k in range(repeat + 1):
             name = env_name(prefix, k)
             run_command(pcli(setup, "env", "create", name, "-b", BLUEPRINT, "--no-deploy"), env)
@@ -412,6 +421,7 @@ def benchmark(root: Path, repeat: int) -> None:
             setup = Setup(home, workspace, template, proxy.url)
             pairs = [
                 (pcli_cli_side(setup), reference_cli_side(setup)),
+                (pcli_cli_side(setup, cold=True), reference_cli_side(setup, "refcold-")),
                 (pcli_engine_side(setup), botocore_engine_side(setup)),
             ]
             measure(pairs, proxy.counter, repeat)
@@ -421,6 +431,7 @@ def benchmark(root: Path, repeat: int) -> None:
     print(f"sandbox {sandbox.url}, template {BLUEPRINT} ({template.stat().st_size} bytes)\n")
     print_table(pairs)
     print(verdict(*pairs[0]))
+    print(verdict(*pairs[1]))
 
 
 def main() -> None:

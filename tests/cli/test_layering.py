@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 CORE_MODULES = [
     "protoncli.errors",
@@ -56,17 +59,65 @@ def test_core_modules_never_import_cli_libraries():
     assert leaked == []
 
 
-def _modules_of_cli_run(args: list[str]) -> set[str]:
-    code = f"import sys\nfrom protoncli.cli.app import run\ncode = run({args!r})\n"
-    return _imported_after(code)
+# What `pcli --help`, `--version`, `<group> --help` and completion must never import.
+NOT_AT_START = ["boto3", "botocore", "questionary", "jinja2", "cfnlint", "moto", "pydantic"]
+COMPLETE_ENV_DEPLOY = {
+    "_PCLI_COMPLETE": "complete_bash",
+    "COMP_WORDS": "pcli env deploy ",
+    "COMP_CWORD": "3",
+}
 
 
-def test_help_and_version_import_nothing_heavy():
-    groups = ("blueprint", "env", "svc", "component", "status", "sandbox", "init")
-    for args in (["--help"], ["--version"], *([group, "--help"] for group in groups)):
-        loaded = _modules_of_cli_run(args)
-        heavy = sorted({name.split(".")[0] for name in loaded} & set(HEAVY))
-        assert heavy == [], f"pcli {' '.join(args)} imported {heavy}"
+def _imported_by_pcli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> set[str]:
+    """Top-level packages `python -X importtime -m protoncli ARGS` imported (it must exit 0
+    and print something: help, a version, completion candidates)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "protoncli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip(), f"pcli {' '.join(args)} printed nothing"
+    timings = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    assert timings, "python -X importtime printed no import timings"
+    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in timings[1:]}
+
+
+@pytest.fixture
+def workspace_with_an_environment(tmp_path: Path) -> Path:
+    """A workspace (pcli.yaml) with environments/dev.yaml, so completion has names to read."""
+    (tmp_path / "pcli.yaml").write_text("name: demo\nregion: us-east-1\n")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        'blueprint: vpc-ecs-env\nversion: "1.0"\nproton: EnvironmentSpec\nspec: {}\n'
+    )
+    return tmp_path
+
+
+def test_help_version_and_completion_import_nothing_heavy(workspace_with_an_environment: Path):
+    from protoncli.cli.lazy import COMMANDS
+
+    runs: list[tuple[list[str], dict[str, str] | None]] = [
+        (["--help"], None),
+        (["--version"], None),
+        *(([group, "--help"], None) for group in COMMANDS),
+        ([], COMPLETE_ENV_DEPLOY),
+    ]
+    for args, env in runs:
+        loaded = _imported_by_pcli(args, workspace_with_an_environment, env)
+        heavy = sorted(loaded & set(NOT_AT_START))
+        what = " ".join(args) if env is None else "completion of `pcli env deploy `"
+        assert heavy == [], f"pcli {what} imported {heavy}"
+
+
+def test_the_import_check_sees_heavy_imports(workspace_with_an_environment: Path):
+    """The check above can fail: a command that renders does import jinja2."""
+    out = workspace_with_an_environment / "out"
+    args = ["blueprint", "render", "vpc-ecs-env", "--name", "dev", "--output-dir", str(out)]
+    assert "jinja2" in _imported_by_pcli(args, workspace_with_an_environment)
 
 
 def test_only_the_aws_package_imports_boto3():

@@ -121,5 +121,6 @@ def test_status_reports_a_dead_sandbox_and_exits_1():
 def test_every_command_has_help_with_an_example(command):
     shown = run(command, "--help")
     assert shown.exit_code == 0
-    assert f"Example: pcli sandbox {command}" in shown.stdout
+    assert "Example:" in shown.stdout
+    assert f" pcli sandbox {command}" in shown.stdout
     assert "--json" in shown.stdout

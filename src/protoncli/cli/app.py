@@ -8,8 +8,13 @@ from pathlib import Path
 import typer
 
 from protoncli import __version__
+from protoncli.cli.completion import (
+    complete_aws_profiles,
+    complete_color_modes,
+    complete_output_modes,
+)
 from protoncli.cli.lazy import LazyGroup
-from protoncli.cli.state import AppState, env_flag
+from protoncli.cli.state import AppState
 
 app = typer.Typer(
     cls=LazyGroup,
@@ -21,11 +26,19 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=(
-        "Example: pcli blueprint render vpc-ecs-env --name dev --output-dir out."
-        " Docs: docs/ in the pcli repository."
-        " Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed."
+        "Examples:\n\n"
+        "  pcli blueprint render vpc-ecs-env --name dev --output-dir out\n\n"
+        "  pcli --sandbox env create dev --blueprint vpc-ecs-env --yes\n\n"
+        "  pcli --output json status\n\n"
+        "Docs: docs/ in the pcli repository; docs/reference/cli.md lists every command.\n\n"
+        "Exit codes: 0 ok, 1 error, 2 usage, 3 deploy failed, 130 interrupted."
     ),
 )
+
+
+def _env_help(text: str, key: str) -> str:
+    """An option's help naming its variable (pcli reads the variable itself, to check it)."""
+    return f"{text} \\[env var: PCLI_{key.upper()}]"
 
 
 def _version(value: bool) -> None:
@@ -41,41 +54,44 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Show pcli's version and exit."
     ),
     debug: bool = typer.Option(
-        False, "--debug", "-v", envvar="PCLI_DEBUG", help="Show tracebacks and debug details."
+        False, "--debug", "-v", help=_env_help("Show tracebacks and debug details.", "debug")
     ),
     quiet: bool = typer.Option(
         False,
         "--quiet",
         "-q",
-        envvar="PCLI_QUIET",
-        help="Print only results and errors: no progress, notes or change-set tables.",
+        help=_env_help(
+            "Print only results, warnings and errors: no progress, notes or change-set tables.",
+            "quiet",
+        ),
     ),
     output_format: str | None = typer.Option(
         None,
         "--output",
         "-o",
-        envvar="PCLI_OUTPUT",
         metavar="text|json",
-        help="Output of every command: text (default) or json (as --json).",
+        autocompletion=complete_output_modes,
+        help=_env_help("Output of every command: text (default) or json (as --json).", "output"),
     ),
     color: str | None = typer.Option(
         None,
         "--color",
-        envvar="PCLI_COLOR",
         metavar="auto|always|never",
-        help="Colour: auto (a terminal without NO_COLOR), always or never.",
+        autocompletion=complete_color_modes,
+        help=_env_help("Colour: auto (a terminal without NO_COLOR), always or never.", "color"),
     ),
     registry: Path | None = typer.Option(
         None,
         "--registry",
-        envvar="PCLI_REGISTRY",
-        help="Blueprint registry directory (default: pcli's user data directory).",
+        help=_env_help(
+            "Blueprint registry folder (default: pcli.yaml's, else pcli's user data folder).",
+            "registry",
+        ),
     ),
     no_input: bool = typer.Option(
         False,
         "--no-input",
-        envvar="PCLI_NO_INPUT",
-        help="Never prompt; fail when input is missing.",
+        help=_env_help("Never prompt; fail when input is missing.", "no_input"),
     ),
     workspace: Path | None = typer.Option(
         None,
@@ -87,34 +103,53 @@ def root(
     sandbox: bool = typer.Option(
         False,
         "--sandbox",
-        envvar="PCLI_SANDBOX",
-        help="Send every AWS call to the local sandbox (start it: pcli sandbox start).",
+        help=_env_help(
+            "Send every AWS call to the local sandbox (start it: pcli sandbox start).", "sandbox"
+        ),
     ),
     region: str | None = typer.Option(
         None,
         "--region",
-        envvar="PCLI_REGION",
-        help="AWS region (default: the spec's, then the workspace's).",
+        help=_env_help(
+            "AWS region for every stack, over the specs' (default: the spec's, then pcli.yaml's).",
+            "region",
+        ),
     ),
     profile: str | None = typer.Option(
         None,
         "--profile",
-        envvar="AWS_PROFILE",
-        help="AWS profile (SSO and role_arn profiles work).",
+        autocompletion=complete_aws_profiles,
+        help=_env_help(
+            "AWS profile (SSO and role_arn profiles work; default: AWS_PROFILE, AWS's rules).",
+            "profile",
+        ),
     ),
 ) -> None:
-    ctx.obj = AppState(
-        debug=debug or env_flag("PCLI_DEBUG"),
-        quiet=quiet,
-        output=output_format,
-        color=color,
-        registry=registry,
-        no_input=no_input or env_flag("PCLI_NO_INPUT"),
-        workspace=workspace,
-        sandbox=sandbox,
-        region=region,
-        profile=profile,
-    )
+    values = {
+        "debug": debug,
+        "quiet": quiet,
+        "output": output_format,
+        "color": color,
+        "registry": registry,
+        "no_input": no_input,
+        "sandbox": sandbox,
+        "region": region,
+        "profile": profile,
+    }
+    given = {key: value for key, value in values.items() if _typed(ctx, _PARAMETERS.get(key, key))}
+    state = AppState(given, workspace=workspace if _typed(ctx, "workspace") else None)
+    ctx.obj = state
+    if ctx.invoked_subcommand != "config":  # `pcli config` must be able to mend a bad setting
+        _ = state.settings  # resolve now, so a bad value fails before the command starts
+
+
+_PARAMETERS = {"output": "output_format"}  # setting key -> parameter name, where they differ
+
+
+def _typed(ctx: typer.Context, parameter: str) -> bool:
+    """Whether the user gave the option on the command line (not a default)."""
+    source = ctx.get_parameter_source(parameter)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -53,29 +52,30 @@ Action = Callable[[Callbacks], Sequence["DeployResult"]]
 
 
 def open_project(ctx: typer.Context) -> Project:
-    """Workspace, registry and AWS settings from flags, environment, workspace and config."""
+    """Workspace, registry and AWS settings, from the settings every command resolves
+    (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
     from protoncli.aws.session import SessionFactory
     from protoncli.blueprints.registry import Registry
-    from protoncli.config import registry_path
     from protoncli.deploy.project import AwsSettings, Project
     from protoncli.workspace.model import find_workspace
 
     state = app_state(ctx)
     workspace = find_workspace(explicit=state.workspace)
-    flag_or_env = state.registry is not None or bool(os.environ.get("PCLI_REGISTRY"))
-    configured = None if flag_or_env else workspace.registry_path()
-    registry = Registry(configured or registry_path(state.registry))
     endpoint = None
     if state.sandbox:
         from protoncli.sandbox.manager import require_running
 
         endpoint = require_running()
-    settings = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
-    return Project(workspace, registry, SessionFactory(), settings)
+    aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
+    return Project(workspace, Registry(state.registry), SessionFactory(), aws)
 
 
 def _ask(question: str) -> bool:
-    return bool(typer.confirm(question, default=False, err=True))
+    """A yes/no question on stderr; Ctrl-C (or Ctrl-D) is an interruption (exit 130)."""
+    try:
+        return bool(typer.confirm(question, default=False, err=True))
+    except typer.Abort:  # click turns Ctrl-C and end of input into Abort, which would exit 1
+        raise KeyboardInterrupt from None
 
 
 class _Refusal:
@@ -94,9 +94,10 @@ class _Refusal:
         return False
 
     def error(self) -> UsageError:
+        where = "without --quiet" if output.quiet() else "above"
         return UsageError(
             f"the change set needs confirmation and {CANNOT_ASK}; nothing was deployed",
-            hint=f"review the changes above, then run: {self.rerun}",
+            hint=f"review the changes {where}, then run: {self.rerun}",
         )
 
 
@@ -107,7 +108,15 @@ def confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[tuple[Chan
         return lambda _changes: True
     if not interactive(ctx):
         return _Refusal(rerun)
-    return lambda _changes: _ask("Deploy these changes?")
+
+    def ask(changes: tuple[Change, ...]) -> bool:
+        if output.quiet():  # the progress view showed nothing: one cannot confirm unseen changes
+            from protoncli.cli.progress import change_set_table
+
+            change_set_table(changes)
+        return _ask("Deploy these changes?")
+
+    return ask
 
 
 def recreate_confirmer(ctx: typer.Context, yes: bool) -> Callable[[StackInfo], bool]:
@@ -172,7 +181,9 @@ def _in_view(
     deployment and Ctrl-C become their exit codes (other errors are reported by the app)."""
     from protoncli.cli.progress import make_view
 
-    view: ProgressView = make_view(json_mode=json_, command=command)
+    view: ProgressView = make_view(
+        json_mode=json_, command=command, quiet=output.quiet(), color=output.color_mode()
+    )
     try:
         with view:
             try:
@@ -202,6 +213,7 @@ def run_deploy(
     `rerun` is the command that deploys without asking, named when confirmation is needed
     and pcli cannot ask.
     """
+    json_ = output.wants_json(ctx, json_)
     ask_changes = confirmer(ctx, yes, rerun)
     ask_recreate = recreate_confirmer(ctx, yes)
 
@@ -230,7 +242,7 @@ def run_deploy(
     )
     if not json_:
         for result in results:
-            output.note(_summary(result))
+            output.outcome(_summary(result))
     return results
 
 
@@ -278,6 +290,7 @@ def run_cancel(
     """`--cancel`: cancel the update in progress on the command's stacks, then watch it end."""
     from protoncli.deploy.project import cancel_updates
 
+    json_ = output.wants_json(ctx, json_)
     project = open_project(ctx)
     ask = cancel_confirmer(ctx, yes, rerun)
 
@@ -296,7 +309,7 @@ def run_cancel(
     )
     if not json_:
         for outcome in outcomes:
-            output.note(_cancel_summary(outcome))
+            output.outcome(_cancel_summary(outcome))
     return outcomes
 
 

@@ -52,6 +52,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.sandbox:app",
         "Run a local AWS endpoint (moto) so pcli works with no AWS account.",
     ),
+    "config": LazyCommand(
+        "protoncli.cli.commands.config:app",
+        "Show settings and where they come from; set them in the user config file.",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 - `LiveView`: a table per stack redrawn in place (terminal only): each resource, its status
   (coloured unless NO_COLOR), the time it has taken and, for failures, the reason.
 - `PlainView`: one line per status change, no redraws, no colour (CI, pipes, logs).
+- `QuietView` (`--quiet`): nothing; failures reach the user as the command's error.
 - `NdjsonView` (`--json`): one JSON object per line on stdout; the first says
   `{"type": "version", ...}`, the last `{"type": "result", ...}`.
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TextIO
 
 from protoncli import __version__
 from protoncli.cli import output
+from protoncli.cli.state import running_in_ci
 from protoncli.deploy.model import (
     TERMINAL_FAILED,
     Change,
@@ -51,7 +53,6 @@ REFRESH_PER_SECOND = 4.0
 # CloudFormation marks every sibling of a failed resource with one of these; they are noise
 # next to the failure that caused them.
 _CANCELLED_REASONS = ("Resource creation cancelled", "Resource update cancelled")
-_FALSE_VALUES = {"", "0", "false", "no", "off"}
 
 _STACK_LABELS = {
     "start": "PLANNING",
@@ -86,17 +87,29 @@ class ProgressView(Protocol):
 
 
 def make_view(
-    *, json_mode: bool, command: str, stream: TextIO | None = None, force_plain: bool = False
+    *,
+    json_mode: bool,
+    command: str,
+    stream: TextIO | None = None,
+    force_plain: bool = False,
+    quiet: bool = False,
+    color: str | None = None,
 ) -> ProgressView:
-    """NDJSON with `--json`; a live view on a terminal (not in CI, not TERM=dumb); plain lines
-    otherwise. NO_COLOR keeps the live view but drops its colours."""
+    """NDJSON with `--json` (also with --quiet: it is the command's result); nothing with
+    --quiet; a live view on a terminal (not in CI, not TERM=dumb); plain lines otherwise.
+
+    `color` is the --color mode: NO_COLOR (auto) or `never` keep the live view but drop its
+    colours; plain lines never have any."""
     if json_mode:
         return NdjsonView(command=command, stream=stream)
+    if quiet:
+        return QuietView()
     target = stream if stream is not None else sys.stderr
     if not force_plain and _live_view_possible(target):
         from rich.console import Console
 
-        return LiveView(Console(file=target, highlight=False, soft_wrap=False))
+        options = output.console_options(color)
+        return LiveView(Console(file=target, highlight=False, soft_wrap=False, **options))
     return PlainView(stream=target)
 
 
@@ -104,7 +117,7 @@ def _live_view_possible(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     if isatty is None or not isatty():
         return False
-    if os.environ.get("CI", "").strip().lower() not in _FALSE_VALUES:
+    if running_in_ci():
         return False
     return os.environ.get("TERM", "") != "dumb"
 
@@ -396,6 +409,31 @@ class PlainView:
         if reason and _is_failure(stack_event.status):
             line += f"  {reason}"
         return line
+
+
+# --- nothing (--quiet) ----------------------------------------------------------------------
+
+
+class QuietView:
+    """--quiet: no progress at all; a failure still reaches the user as the command's error."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Nothing was drawn, so nothing to close."""
+
+    def on_event(self, event: DeployEvent) -> None:
+        """Progress is what --quiet leaves out."""
+
+    def note(self, message: str) -> None:
+        """Notes are what --quiet leaves out."""
+
+    def result(self, ok: bool, exit_code: int, resources: Sequence[Mapping[str, Any]]) -> None:
+        """The command prints its outcome itself."""
+
+    def paused(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 # --- live tables --------------------------------------------------------------------------

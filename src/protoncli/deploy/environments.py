@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
-    explain_missing,
     missing,
     missing_required,
     require_spec_header,
@@ -28,6 +26,10 @@ from protoncli.deploy.rendering import (
 from protoncli.errors import InputError, UsageError
 from protoncli.render.model import EnvironmentFacts, RenderContext
 from protoncli.specs.model import EnvironmentSpec
+
+if TYPE_CHECKING:
+    from protoncli.deploy.interview import Interview
+    from protoncli.prompting import Prompter
 
 Confirm = Callable[[tuple[Change, ...]], bool]
 OnEvent = Callable[[DeployEvent], None]
@@ -70,58 +72,90 @@ def read_environment(project: Project, name: str) -> EnvironmentRecord:
 
 def create_environment(
     project: Project,
-    name: str,
-    blueprint_ref: str,
+    name: str | None,
+    blueprint_ref: str | None,
     *,
+    version: str | None = None,
     spec: EnvironmentSpec | None = None,
     params: Mapping[str, str] | None = None,
     region: str | None = None,
+    prompter: Prompter | None = None,
 ) -> EnvironmentRecord:
-    """Validate the inputs against the blueprint and write environments/<name>.yaml."""
+    """Validate the inputs against the blueprint and write environments/<name>.yaml.
+
+    Whatever is not given (name, blueprint, version, inputs) is asked through `prompter`, then
+    the answers are shown for review (see `deploy.interview`). With no prompter, a missing name,
+    blueprint or required input is one error that lists them all.
+    """
+    from protoncli.deploy.interview import Interview
+    from protoncli.deploy.secrets import protect_secret_inputs
+    from protoncli.prompting import summary_rows
+    from protoncli.specs.resolve import apply_params
     from protoncli.workspace.specfiles import environment_document, write_new_spec
 
-    check_name(name, "environment")
-    path = project.workspace.environment_spec(name)
-    if path.exists():
-        raise UsageError(
-            f"environment {name!r} already exists: {path}",
-            hint=f"deploy it with `pcli env deploy {name}`, or edit the spec file",
-        )
-    info = project.registry.resolve(blueprint_ref)
+    interview = Interview(project, "environment", prompter)
+    name = interview.choose_name(name)
+    info = interview.choose_blueprint(blueprint_ref, version, spec.header if spec else {})
+    subject = f"environment {name!r}" if name else "new environment"
+    if info is None:
+        raise interview.missing_error(None, subject)
     if str(info.kind) != "environment":
         raise UsageError(
             f"blueprint {info.ref} is a {info.kind} blueprint, not an environment blueprint"
         )
     bundle = project.registry.load(info)
-    inputs = _checked_inputs(bundle, info.name, name, spec, dict(params or {}))
+    assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
+    given = dict(spec.inputs) if spec else {}
+    apply_params({}, dict(params or {}), bundle.schema.main)  # a wrong --param fails first
+    answers = interview.inputs(bundle.schema.main, [*given, *(params or {})], key="inputs")
+    inputs = _checked_inputs(
+        bundle, info.name, name, spec, dict(params or {}), answers=answers, interview=interview
+    )
+    if name is None:
+        raise interview.missing_error(None, subject)
     chosen_region = region or project.settings.region or project.workspace.region
+    path = project.workspace.environment_spec(name)
+    rows = [("blueprint", info.ref), ("region", chosen_region)]
+    interview.review(
+        f"Environment {name}, to be written to {path}:",
+        rows + summary_rows(bundle.schema.main, inputs),
+    )
+    owner_region = project.region_for(chosen_region)
+    inputs = protect_secret_inputs(project, f"env/{name}", bundle.schema.main, inputs, owner_region)
     write_new_spec(
         path,
         environment_document(
             blueprint=info.name, version=info.version, region=chosen_region, inputs=inputs
         ),
     )
+    interview.done()
     return read_environment(project, name)
 
 
 def _checked_inputs(
     bundle: Bundle,
     blueprint: str,
-    name: str,
+    name: str | None,
     spec: EnvironmentSpec | None,
     params: dict[str, str],
+    *,
+    answers: Mapping[str, Any],
+    interview: Interview,
 ) -> dict[str, Any]:
-    """The inputs of --spec and --param, checked against the schema (one error lists all)."""
+    """The inputs of --spec, --param and the answers, checked against the schema; one error
+    lists every problem and everything missing (the interview's missing name and blueprint)."""
     from protoncli.specs.resolve import apply_params, resolve_environment_spec
 
     assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
-    inputs = apply_params(dict(spec.inputs) if spec else {}, params, bundle.schema.main)
+    base = {**(dict(spec.inputs) if spec else {}), **answers}
+    inputs = apply_params(base, params, bundle.schema.main)
     # Problems name the --spec file the inputs came from, else the environment: the workspace
     # spec file is not written yet.
     lines = {k: v for k, v in spec.key_lines.items() if k not in params} if spec else {}
+    subject = f"environment {name!r}" if name else "new environment"
     candidate = EnvironmentSpec(
         inputs=inputs,
-        source=spec.source if spec else f"environment {name}",
+        source=spec.source if spec else (f"environment {name}" if name else subject),
         header={"blueprint": blueprint},
         key_lines=lines,
     )
@@ -129,7 +163,9 @@ def _checked_inputs(
         resolve_environment_spec(bundle.schema, candidate)
     except InputError as error:
         absent = missing_required(bundle.schema.main, inputs)
-        raise explain_missing(error, f"environment {name!r}", {"--param": absent}) from None
+        raise interview.missing_error(error, subject, {"--param": absent}) from None
+    if interview.missing:
+        raise interview.missing_error(None, subject)
     return inputs
 
 

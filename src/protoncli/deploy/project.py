@@ -15,6 +15,7 @@ from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, Usa
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
+    from protoncli.aws.secrets import SecretStore
     from protoncli.aws.session import SessionFactory
     from protoncli.blueprints.model import Bundle
     from protoncli.blueprints.registry import Registry, VersionInfo
@@ -60,6 +61,13 @@ class Project:
             return CloudFormationGateway(
                 self.sessions.client("cloudformation", self.target(region))
             )
+
+    def secrets(self, region: str) -> SecretStore:
+        """Where the values of secret inputs of resources in `region` are stored."""
+        from protoncli.aws.secrets import SecretStore
+
+        with self._lock:
+            return SecretStore(self.sessions.client("secretsmanager", self.target(region)))
 
     def management_region(self) -> str:
         """Where stacks that belong to no environment (pipelines) live."""
@@ -129,23 +137,55 @@ def missing_required(input_type: InputType, values: Mapping[str, Any]) -> list[I
     ]
 
 
+@dataclass(frozen=True)
+class MissingValue:
+    """Something other than an input that a command needs and was not given.
+
+    `label` names it in the error ("NAME", "--blueprint", "--instance"), `usage` shows how to
+    give it ("--blueprint BLUEPRINT") and `about` says what it is, with the choices there are.
+    """
+
+    label: str
+    usage: str
+    about: str
+    in_spec: bool = False  # a --spec file can give it too
+
+
 def explain_missing(
-    error: InputError, subject: str, missing: Mapping[str, Sequence[InputDef]]
+    error: InputError | None,
+    subject: str,
+    missing: Mapping[str, Sequence[InputDef]],
+    *,
+    values: Sequence[MissingValue] = (),
 ) -> InputError:
-    """`error` restated for a command line: which required inputs are missing and the flags
-    that give them. `missing` maps a flag (`--param`) to the inputs it should give; every
-    problem of `error` stays listed."""
+    """`error` restated for a command line: what is missing and the flags that give it.
+
+    `missing` maps a flag (`--param`) to the required inputs it should give; `values` are the
+    other things missing (the name, the blueprint, the instances). Every problem of `error`
+    stays listed; `error` is None when the inputs could not be checked (no blueprint yet).
+    """
     by_flag = {
         flag: list(dict.fromkeys(item.name for item in items)) for flag, items in missing.items()
     }
     names = list(dict.fromkeys(name for names in by_flag.values() for name in names))
-    if not names:
+    if error is not None and not names and not values:
         return error
-    flags = " ".join(f"{flag} {name}=VALUE" for flag, names in by_flag.items() for name in names)
+    usages = [value.usage for value in values]
+    usages += [f"{flag} {name}=VALUE" for flag, names in by_flag.items() for name in names]
+    labels = [value.label for value in values] + names
+    what = "value(s)" if values else "input(s)"
+    details = [f"{value.label}: {value.about}" for value in values]
+    if error is not None:
+        details += error.details or [error.message]
+    else:
+        details += [f"input '{name}' is required" for name in names]
+    spec = (
+        " (or in a spec file with --spec FILE)" if names or any(v.in_spec for v in values) else ""
+    )
     return InputError(
-        f"{subject}: {len(names)} required input(s) missing: {', '.join(names)}",
-        hint=f"give them with {flags} (or in a spec file with --spec FILE)",
-        details=error.details or [error.message],
+        f"{subject}: {len(labels)} required {what} missing: {', '.join(labels)}",
+        hint=f"give them with {' '.join(usages)}{spec}",
+        details=details,
     )
 
 

@@ -1,15 +1,17 @@
-"""Services of a workspace: create, deploy (instances in parallel, then the pipeline), delete."""
+"""Services of a workspace: deploy (instances in parallel, then the pipeline), outputs, delete.
+
+Creating one (the spec file, from flags and answers) is `deploy.service_create`.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.environments import (
     Confirm,
@@ -17,13 +19,12 @@ from protoncli.deploy.environments import (
     environment_stack,
     read_environment,
 )
+from protoncli.deploy.interview import runs_compatible
 from protoncli.deploy.model import DeployResult, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
-    explain_missing,
     missing,
-    missing_required,
     require_spec_header,
 )
 from protoncli.deploy.rendering import (
@@ -33,12 +34,11 @@ from protoncli.deploy.rendering import (
     spec_digest,
     template_of,
 )
-from protoncli.errors import InputError, NotFoundError, UsageError
+from protoncli.errors import NotFoundError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec, ServiceSpec
 
 if TYPE_CHECKING:
-    from protoncli.blueprints.registry import VersionInfo
     from protoncli.workspace.scaffold import ScaffoldResult
 
 
@@ -81,179 +81,14 @@ def read_service(project: Project, name: str) -> ServiceRecord:
 def check_compatible(project: Project, bundle: Bundle, blueprint: str, environment: str) -> None:
     """An instance may only live in an environment whose blueprint major the service lists."""
     env = read_environment(project, environment)
-    major = int(env.version.split(".")[0])
-    allowed = {(c.name, c.major) for c in bundle.compatible_environments}
-    if (env.blueprint, major) not in allowed:
+    if not runs_compatible(bundle, env):
+        major = int(env.version.split(".")[0])
         listed = ", ".join(str(c) for c in bundle.compatible_environments) or "none"
         raise UsageError(
             f"environment {environment!r} runs {env.blueprint}:{major}, which service blueprint "
             f"{blueprint} does not list as compatible (compatible: {listed})",
             hint="pick an environment created from a compatible blueprint",
         )
-
-
-def create_service(
-    project: Project,
-    name: str,
-    blueprint_ref: str,
-    *,
-    instances: Sequence[tuple[str, str]],
-    spec: ServiceSpec | None = None,
-    params: Mapping[str, str] | None = None,
-    pipeline_params: Mapping[str, str] | None = None,
-    require_deployed: bool = False,
-    scaffold_into: Path | None = None,
-) -> ServiceRecord:
-    """Validate everything against the blueprint, then write services/<name>.yaml.
-
-    Nothing is written when a check fails: with `require_deployed` every environment must be
-    deployed, and with `scaffold_into` no file of the folder may be one pcli would refuse to
-    overwrite. The skeleton is written after the spec file.
-    """
-    from protoncli.workspace.specfiles import service_document, write_new_spec
-
-    check_name(name, "service")
-    path = project.workspace.service_spec(name)
-    if path.exists():
-        raise UsageError(
-            f"service {name!r} already exists: {path}",
-            hint=f"deploy it with `pcli svc deploy {name}`, or edit the spec file",
-        )
-    info = project.registry.resolve(blueprint_ref)
-    if str(info.kind) != "service":
-        raise UsageError(
-            f"blueprint {info.ref} is a {info.kind} blueprint, not a service blueprint"
-        )
-    bundle = project.registry.load(info)
-    planned = _planned_instances(spec, instances)
-    _check_placement(project, bundle, info.ref, planned, require_deployed=require_deployed)
-    planned, pipeline = _checked_inputs(
-        bundle,
-        info.name,
-        name,
-        spec=spec,
-        planned=planned,
-        params=dict(params or {}),
-        pipeline_params=dict(pipeline_params or {}),
-    )
-    if scaffold_into is not None:
-        _scaffold(bundle, info, name, planned, scaffold_into, dry_run=True)
-    write_new_spec(
-        path,
-        service_document(
-            blueprint=info.name,
-            version=info.version,
-            instances=[(i.name, i.environment, dict(i.inputs)) for i in planned],
-            pipeline=pipeline,
-        ),
-    )
-    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
-    return replace(read_service(project, name), scaffold=written)
-
-
-def _check_placement(
-    project: Project,
-    bundle: Bundle,
-    blueprint: str,
-    planned: Sequence[InstanceSpec],
-    *,
-    require_deployed: bool,
-) -> None:
-    """At least one instance; each named well, in a compatible (and deployed) environment."""
-    if not planned:
-        raise UsageError(
-            "a service needs at least one instance", hint="add --instance NAME=ENVIRONMENT"
-        )
-    for instance in planned:
-        check_name(instance.name, "service instance")
-        check_compatible(project, bundle, blueprint, instance.environment)
-    if require_deployed:
-        for environment in dict.fromkeys(i.environment for i in planned):
-            environment_facts(project, environment)
-
-
-def _checked_inputs(
-    bundle: Bundle,
-    blueprint: str,
-    name: str,
-    *,
-    spec: ServiceSpec | None,
-    planned: Sequence[InstanceSpec],
-    params: dict[str, str],
-    pipeline_params: dict[str, str],
-) -> tuple[list[InstanceSpec], dict[str, Any] | None]:
-    """Instances and pipeline inputs with --param/--pipeline-param applied, checked together."""
-    from protoncli.specs.resolve import apply_params, resolve_service_spec
-
-    schema = bundle.schema
-    assert schema is not None  # noqa: S101 - a service bundle always has a schema
-    instances = [replace(i, inputs=apply_params(i.inputs, params, schema.main)) for i in planned]
-    pipeline: dict[str, Any] | None = None
-    if bundle.has_pipeline and schema.pipeline is not None:
-        base = dict(spec.pipeline or {}) if spec else {}
-        pipeline = apply_params(base, pipeline_params, schema.pipeline)
-    elif pipeline_params:
-        raise UsageError(f"blueprint {blueprint} has no pipeline: --pipeline-param is not used")
-    # Problems name the --spec file the inputs came from, else the service: the workspace
-    # spec file is not written yet.
-    source = spec.source if spec else f"service {name}"
-    candidate = ServiceSpec(
-        tuple(instances), pipeline, source=source, header={"blueprint": blueprint}
-    )
-    try:
-        resolve_service_spec(schema, candidate, has_pipeline=bundle.has_pipeline)
-    except InputError as error:
-        absent = [item for i in instances for item in missing_required(schema.main, i.inputs)]
-        absent_pipeline = []
-        if schema.pipeline is not None and pipeline is not None:
-            absent_pipeline = missing_required(schema.pipeline, pipeline)
-        missing_by_flag = {"--param": absent, "--pipeline-param": absent_pipeline}
-        raise explain_missing(error, f"service {name!r}", missing_by_flag) from None
-    return instances, pipeline
-
-
-def _scaffold(
-    bundle: Bundle,
-    info: VersionInfo,
-    service: str,
-    instances: Sequence[InstanceSpec],
-    target: Path,
-    *,
-    dry_run: bool = False,
-) -> ScaffoldResult:
-    """Write (or with `dry_run`, check) the blueprint's skeleton for the service."""
-    from protoncli.workspace.scaffold import scaffold
-
-    def run(*, dry_run: bool) -> ScaffoldResult:
-        return scaffold(
-            bundle,
-            target,
-            service=service,
-            instances={i.name: dict(i.inputs) for i in instances},
-            blueprint=info.name,
-            version=info.version,
-            dry_run=dry_run,
-        )
-
-    result = run(dry_run=dry_run)
-    if dry_run and result.refused:
-        run(dry_run=False)  # raises, naming each refused file and why, having written nothing
-    return result
-
-
-def _planned_instances(
-    spec: ServiceSpec | None, flags: Sequence[tuple[str, str]]
-) -> list[InstanceSpec]:
-    """Instances of --spec, with --instance NAME=ENV adding new ones or moving existing ones."""
-    planned = {i.name: i for i in (spec.instances if spec else ())}
-    for name, environment in flags:
-        current = planned.get(name)
-        planned[name] = (
-            replace(current, environment=environment)
-            if current
-            else InstanceSpec(name=name, environment=environment, inputs={})
-        )
-    return list(planned.values())
 
 
 def _outputs(project: Project, region: str, stack: str) -> dict[str, str] | None:

@@ -13,6 +13,10 @@ Type rules (YAML gives the values, JSON Schema judges them):
 - Keys the schema does not define are not errors here (no `additionalProperties: false`); the
   resolver warns about them.
 - Values of secret inputs (`format: password`) never appear in messages.
+- A secret input whose value is a dynamic reference (`{{resolve:secretsmanager:...}}`,
+  `{{resolve:ssm-secure:...}}`) passes without type, pattern or length checks: the value it
+  stands for was checked before it was stored. A value that starts like a reference but is not
+  a well-formed one is a problem.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from protoncli.deploy.secrets import looks_like_reference, reference_problem
 from protoncli.schema.model import InputDef, InputType
 from protoncli.schema.verdicts import known_valid, remember_valid, verdict_key
 
@@ -109,7 +114,8 @@ def validate_inputs(
     found: list[tuple[int, Problem]] = []
     missing: set[str] = set()
     order = {item.name: index for index, item in enumerate(input_type.inputs)}
-    for error in validator.iter_errors(dict(values)):
+    references = _secret_references(input_type, values)
+    for error in validator.iter_errors({k: v for k, v in values.items() if k not in references}):
         path = list(error.absolute_path)
         if error.validator == "required" and not path:
             missing.update(name for name in error.validator_value if name not in values)
@@ -123,6 +129,9 @@ def validate_inputs(
     for name in missing:
         problem = Problem(where, name, _missing_text(input_type, name), line, source, MISSING)
         found.append((order.get(name, len(order)), problem))
+    for name, text in references.items():
+        if text is not None:
+            found.append((order[name], Problem(where, name, text, lines.get(name, line), source)))
     found.sort(key=lambda pair: pair[0])
     if not found:
         remember_valid(key)
@@ -133,8 +142,27 @@ def _holds_secret(input_type: InputType, values: Mapping[str, Any]) -> bool:
     return any(item.secret and item.name in values for item in input_type.inputs)
 
 
-def value_problems(prop: Mapping[str, Any], value: Any, *, secret: bool) -> list[str]:
-    """Every violation of one value against one property schema, as plain sentences."""
+def _secret_references(input_type: InputType, values: Mapping[str, Any]) -> dict[str, str | None]:
+    """Secret inputs whose value is written as a dynamic reference, each with what is wrong
+    with the reference (None when it is well formed)."""
+    return {
+        item.name: reference_problem(values[item.name])
+        for item in input_type.inputs
+        if item.secret and item.name in values and looks_like_reference(values[item.name])
+    }
+
+
+def value_problems(
+    prop: Mapping[str, Any], value: Any, *, secret: bool, remember: bool = True
+) -> list[str]:
+    """Every violation of one value against one property schema, as plain sentences.
+
+    `remember=False` checks without recording a pass in the verdict cache (answers checked as
+    they are typed would fill it with every prefix of every answer).
+    """
+    if secret and looks_like_reference(value):
+        problem = reference_problem(value)
+        return [] if problem is None else [problem]
     schema = {"$schema": JSON_SCHEMA_DRAFT, **_plain(prop)}
     key = None if secret else verdict_key(schema, value)
     if known_valid(key):
@@ -145,7 +173,7 @@ def value_problems(prop: Mapping[str, Any], value: Any, *, secret: bool) -> list
         _error_text(error, secret=secret, path=list(error.absolute_path))
         for error in Draft202012Validator(schema).iter_errors(value)
     ]
-    if not problems:
+    if not problems and remember:
         remember_valid(key)
     return problems
 

@@ -14,6 +14,10 @@ Decisions on points Proton left open:
 - A blueprint default that breaks its own schema is a warning and is used as written (Proton
   registered such bundles); only values from the spec make a spec invalid.
 - Every problem of the whole spec (pipeline and all instances) is raised in one `InputError`.
+- A secret input (`format: password`) whose value is written in plain text in a spec file is a
+  warning naming the file, line and input, not an error: specs carried over from Proton hold
+  such values, and refusing them would stop every deploy of those resources. pcli never rewrites
+  the file on its own; the warning says how to move the value to Secrets Manager.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from protoncli.deploy.secrets import SECRETS_DOC, holds_plain_secret
 from protoncli.errors import InputError, did_you_mean
 from protoncli.schema.model import InputDef, InputType, Schema
 from protoncli.schema.validate import OTHER, UNRESOLVED, Problem, validate_inputs
@@ -79,6 +84,8 @@ def resolve_inputs(
                 problems.append(_unresolved(key, where, lines.get(key, line), source))
         else:
             given[key] = value
+            if item.secret and key in lines and holds_plain_secret(value):
+                warnings.append(_plain_secret_warning(key, where, lines[key], source))
     merged = _merge_defaults(input_type, given)
     unresolved = {problem.input for problem in problems}
     for problem in validate_inputs(
@@ -94,6 +101,17 @@ def resolve_inputs(
         else:
             problems.append(problem)
     return merged, problems, warnings
+
+
+def _plain_secret_warning(key: str, where: str, line: int, source: str | None) -> str:
+    location = f"{source}:{line}" if source else f"line {line}"
+    subject = f"{where}, input '{key}'" if where else f"input '{key}'"
+    return (
+        f"{location}: {subject} is secret (format: password) but its value is written in plain "
+        "text in this file; store it in AWS Secrets Manager and write "
+        "{{resolve:secretsmanager:NAME:SecretString}} in its place (pcli does not rewrite the "
+        f"file; see {SECRETS_DOC})"
+    )
 
 
 def _has_previous_value(previous: Mapping[str, Any] | None, key: str) -> bool:

@@ -47,7 +47,7 @@ class NoJsonschema:
     """An import hook that fails any import of jsonschema: proof that no check ran."""
 
     def find_spec(self, name: str, *_args: Any) -> None:
-        if name.split(".")[0] == "jsonschema":
+        if name.split(".", maxsplit=1)[0] == "jsonschema":
             raise AssertionError("jsonschema was imported")
 
 
@@ -110,8 +110,8 @@ def test_type_distinctions_survive_the_key() -> None:
     """1, 1.0, true and "1" are different values to a schema; the cache must not mix them."""
     integer = {"type": "integer"}
     assert value_problems(integer, 1, secret=False) == []
-    assert value_problems(integer, True, secret=False) != []
+    assert value_problems(integer, value=True, secret=False) != []
     assert value_problems(integer, "1", secret=False) != []
     boolean = {"type": "boolean"}
-    assert value_problems(boolean, True, secret=False) == []
+    assert value_problems(boolean, value=True, secret=False) == []
     assert value_problems(boolean, 1, secret=False) != []

@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.completion import (
+    complete_blueprint_names,
+    complete_blueprint_refs,
+    complete_blueprint_versions,
+)
 from protoncli.cli.state import app_state
 from protoncli.errors import RegistryError, UsageError
 
@@ -19,7 +24,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Publish, inspect, lint and render blueprints (Proton template bundles).",
     no_args_is_help=True,
-    epilog="Examples: pcli blueprint list; pcli blueprint show vpc-ecs-env",
+    epilog="Examples:\n\n  pcli blueprint list\n\n  pcli blueprint show vpc-ecs-env",
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
@@ -83,11 +89,13 @@ def _version_record(info: VersionInfo) -> dict[str, Any]:
 def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """List the blueprints in the registry with their recommended version.
 
-    Example: pcli blueprint list --json
+    Example:
+
+      pcli blueprint list --json
     """
     registry = _registry(ctx)
     blueprints = registry.blueprints()
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(
             {
                 "registry": str(registry.root),
@@ -121,16 +129,20 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
 @app.command()
 def versions(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Blueprint name."),
+    name: str = typer.Argument(
+        ..., autocompletion=complete_blueprint_names, help="Blueprint name."
+    ),
     json_: bool = JSON_OPTION,
 ) -> None:
     """List every version of a blueprint, its status and digest.
 
-    Example: pcli blueprint versions vpc-ecs-env
+    Example:
+
+      pcli blueprint versions vpc-ecs-env
     """
     registry = _registry(ctx)
     infos = registry.versions(name)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({"name": name, "versions": [_version_record(i) for i in infos]})
         return
     output.table(
@@ -152,7 +164,10 @@ def versions(
 def show(
     ctx: typer.Context,
     ref: str = typer.Argument(
-        ..., metavar="NAME[@VERSION]", help="Blueprint, optionally a version."
+        ...,
+        metavar="NAME[@VERSION]",
+        autocompletion=complete_blueprint_refs,
+        help="Blueprint, optionally a version.",
     ),
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -160,7 +175,11 @@ def show(
 
     Without @VERSION, the recommended version.
 
-    Examples: pcli blueprint show fargate-web-svc; pcli blueprint show vpc-ecs-env@1.0
+    Examples:
+
+      pcli blueprint show fargate-web-svc
+
+      pcli blueprint show vpc-ecs-env@1.0
     """
     from protoncli.cli.commands.blueprint_view import describe_version
 
@@ -168,7 +187,7 @@ def show(
     info = registry.resolve(ref)
     bundle = registry.load(info)
     record = _version_record(info) | describe_version(bundle)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(record)
         return
     from protoncli.cli.commands.blueprint_view import print_version
@@ -181,7 +200,11 @@ def publish(
     ctx: typer.Context,
     bundle: Path = typer.Argument(..., help="A bundle directory or .tar.gz bundle."),
     name: str | None = typer.Option(
-        None, "--name", "-n", help="Blueprint name (default: the bundle's folder name)."
+        None,
+        "--name",
+        "-n",
+        autocompletion=complete_blueprint_names,
+        help="Blueprint name (default: the bundle's folder name).",
     ),
     major: bool = typer.Option(False, "--major", help="Register a new major version."),
     draft: bool = typer.Option(False, "--draft", help="Register as DRAFT (promote it later)."),
@@ -193,13 +216,16 @@ def publish(
     A minor version must keep the schema backward compatible; otherwise use --major.
     Publishing content identical to an existing version returns that version.
 
-    Examples: pcli blueprint publish ./my-env/v1 --name my-env;
-    pcli blueprint publish env.tar.gz --major --draft
+    Examples:
+
+      pcli blueprint publish ./my-env/v1 --name my-env
+
+      pcli blueprint publish env.tar.gz --major --draft
     """
     registry = _registry(ctx)
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({"created": result.created} | _version_record(info))
         return
     if result.created:
@@ -211,17 +237,23 @@ def publish(
 @app.command()
 def promote(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Blueprint name."),
-    version: str = typer.Argument(..., help="Version to publish, e.g. 1.2."),
+    name: str = typer.Argument(
+        ..., autocompletion=complete_blueprint_names, help="Blueprint name."
+    ),
+    version: str = typer.Argument(
+        ..., autocompletion=complete_blueprint_versions, help="Version to publish, e.g. 1.2."
+    ),
     json_: bool = JSON_OPTION,
 ) -> None:
     """Publish a DRAFT version, so it can become the recommended one.
 
-    Example: pcli blueprint promote vpc-ecs-env 1.1
+    Example:
+
+      pcli blueprint promote vpc-ecs-env 1.1
     """
     registry = _registry(ctx)
     info = registry.promote(name, version)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(_version_record(info))
         return
     suffix = " It is now the recommended version." if info.recommended else ""
@@ -238,7 +270,9 @@ def sync(
 
     A new vN folder becomes major N. Unchanged bundles are left alone.
 
-    Example: pcli blueprint sync ./templates
+    Example:
+
+      pcli blueprint sync ./templates
     """
     from protoncli.blueprints.sync import sync_directory
 
@@ -255,7 +289,7 @@ def sync(
         }
         for entry in report.entries
     ]
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({"root": str(report.root), "ok": report.ok, "entries": rows})
     else:
         output.table(
@@ -279,7 +313,9 @@ def sync(
 @app.command()
 def render(
     ctx: typer.Context,
-    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    bundle: str = typer.Argument(
+        ..., metavar="BUNDLE", autocompletion=complete_blueprint_refs, help=BUNDLE_HELP
+    ),
     spec: Path | None = typer.Option(
         None, "--spec", "-s", help="Proton spec file (EnvironmentSpec or ServiceSpec)."
     ),
@@ -324,14 +360,16 @@ def render(
         name=name,
         context=context,
         previous_spec=previous_spec,
-        as_json=json_,
+        as_json=output.wants_json(ctx, json_),
     )
 
 
 @app.command()
 def lint(
     ctx: typer.Context,
-    bundle: str = typer.Argument(..., metavar="BUNDLE", help=BUNDLE_HELP),
+    bundle: str = typer.Argument(
+        ..., metavar="BUNDLE", autocompletion=complete_blueprint_refs, help=BUNDLE_HELP
+    ),
     spec: Path | None = typer.Option(
         None, "--spec", "-s", help="Spec to render with (default: the bundle's sample spec)."
     ),
@@ -343,8 +381,14 @@ def lint(
     inputs, with placeholder outputs, then runs cfn-lint on every CloudFormation file. Errors
     fail (exit 1); warnings are shown.
 
-    Examples: pcli blueprint lint ./my-env/v1; pcli blueprint lint fargate-web-svc@1.0 --json
+    Examples:
+
+      pcli blueprint lint ./my-env/v1
+
+      pcli blueprint lint fargate-web-svc@1.0 --json
     """
     from protoncli.cli.commands.blueprint_view import lint_command
 
-    lint_command(bundle_opener(ctx, bundle), bundle, spec=spec, as_json=json_)
+    lint_command(
+        bundle_opener(ctx, bundle), bundle, spec=spec, as_json=output.wants_json(ctx, json_)
+    )

@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from protoncli.cli.completion import (
+    complete_components,
+    complete_instances,
+    complete_services,
+)
 from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
@@ -22,7 +27,11 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Create, deploy and delete components attached to service instances.",
     no_args_is_help=True,
-    epilog="Example: pcli component create queue --service web --instance web-dev --bundle ./queue",
+    epilog=(
+        "Examples:\n\n  pcli component create queue --service web --instance web-dev"
+        " --bundle ./queue --yes\n\n  pcli component delete queue --yes"
+    ),
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 
@@ -30,8 +39,15 @@ app = typer.Typer(
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
-    service: str = typer.Option(..., "--service", help="The service it attaches to."),
-    instance: str = typer.Option(..., "--instance", help="The service instance it attaches to."),
+    service: str = typer.Option(
+        ..., "--service", autocompletion=complete_services, help="The service it attaches to."
+    ),
+    instance: str = typer.Option(
+        ...,
+        "--instance",
+        autocompletion=complete_instances,
+        help="The service instance it attaches to.",
+    ),
     bundle: Path = typer.Option(..., "--bundle", help="Folder with manifest.yaml and the IaC."),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Record it only."),
@@ -42,7 +58,9 @@ def create(
     The component renders with the instance's inputs and the environment's outputs; its outputs
     reach the instance as service_instance.components.default.outputs.
 
-    Example: pcli component create queue --service web --instance web-dev --bundle ./queue --yes
+    Example:
+
+      pcli component create queue --service web --instance web-dev --bundle ./queue --yes
     """
     from protoncli.deploy.components import create_component, deploy_component
 
@@ -77,13 +95,17 @@ def create(
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_components, help="Component name."
+    ),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Deploy a component, then redeploy the service instance it is attached to.
 
-    Example: pcli component deploy queue --yes
+    Example:
+
+      pcli component deploy queue --yes
     """
     from protoncli.deploy.components import deploy_component
 
@@ -107,13 +129,17 @@ def deploy(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Component name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_components, help="Component name."
+    ),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Delete a component's stack and folder, then redeploy its instance without it.
 
-    Example: pcli component delete queue --yes
+    Example:
+
+      pcli component delete queue --yes
     """
     from protoncli.cli.deploying import run_delete
     from protoncli.deploy.components import delete_component, require_component

@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.completion import (
+    complete_chosen_blueprint_versions,
+    complete_environment_blueprint_refs,
+    complete_environments,
+)
 from protoncli.cli.deploying import (
     CANCEL_OPTION,
     JSON_OPTION,
@@ -24,20 +29,34 @@ from protoncli.cli.deploying import (
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
     from protoncli.deploy.project import Project
+    from protoncli.prompting import Prompter
 
 app = typer.Typer(
     help="Create, deploy and track environments.",
     no_args_is_help=True,
-    epilog="Example: pcli env create dev --blueprint vpc-ecs-env --yes",
+    epilog="Example:\n\n  pcli env create dev --blueprint vpc-ecs-env --yes",
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 
 @app.command()
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
-    blueprint: str = typer.Option(
-        ..., "--blueprint", "-b", help="Environment blueprint, NAME or NAME@VERSION."
+    name: str | None = typer.Argument(
+        None, metavar="[NAME]", help="Environment name (asked in a terminal when not given)."
+    ),
+    blueprint: str | None = typer.Option(
+        None,
+        "--blueprint",
+        "-b",
+        help="Environment blueprint, NAME or NAME@VERSION (asked in a terminal when not given).",
+        autocompletion=complete_environment_blueprint_refs,
+    ),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="Blueprint version, MAJOR.MINOR or MAJOR (default: the recommended version).",
+        autocompletion=complete_chosen_blueprint_versions,
     ),
     spec: Path | None = typer.Option(None, "--spec", "-s", help="An EnvironmentSpec file."),
     param: list[str] = typer.Option([], "--param", "-p", help="An input as KEY=VALUE (repeat)."),
@@ -48,59 +67,79 @@ def create(
 ) -> None:
     """Validate the inputs, write environments/NAME.yaml, then deploy it.
 
-    Without @VERSION, the blueprint's recommended version. A missing required input is an error
-    that lists every one of them.
+    In a terminal, whatever is not given is asked: the name, the blueprint, the version, then
+    each input (its default pre-filled), followed by a summary. Elsewhere (no terminal, CI set,
+    or --no-input) nothing is asked: everything missing is one error that lists each with its
+    flag. Without a version, the blueprint's recommended one.
 
     Examples:
 
       pcli env create dev --blueprint vpc-ecs-env --param log_retention_days=14 --yes
 
-      pcli env create prod -b vpc-ecs-env@1.0 --spec prod.yaml --region eu-west-1 --no-deploy
+      pcli env create prod -b vpc-ecs-env --version 1.0 --spec prod.yaml --no-deploy
+
+      pcli env create   (in a terminal: asks for everything)
     """
-    from protoncli.deploy.environments import create_environment, deploy_environment
+    from protoncli.cli.prompts import interviewed, terminal_prompter
+    from protoncli.deploy.environments import (
+        EnvironmentRecord,
+        create_environment,
+        deploy_environment,
+    )
 
     project = open_project(ctx)
 
-    def action(callbacks: Callbacks) -> list[DeployResult]:
-        record = create_environment(
+    def create_with(prompter: Prompter | None) -> EnvironmentRecord:
+        return create_environment(
             project,
             name,
             blueprint,
+            version=version,
             spec=read_spec_flag(spec, "environment"),
             params=parse_params(param),
             region=region,
+            prompter=prompter,
         )
+
+    prompter = terminal_prompter(ctx, yes=yes)
+    created = interviewed(prompter, create_with) if prompter is not None else None
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        record = created if created is not None else create_with(None)
         output.warn_all(record.warnings)
         callbacks.note(
             f"Wrote {record.path} ({record.blueprint}@{record.version}, {record.region})."
         )
         if no_deploy:
-            callbacks.note(f"Deploy it with: pcli env deploy {name}")
+            callbacks.note(f"Deploy it with: pcli env deploy {record.name}")
             return []
         return [
             deploy_environment(
                 project,
-                name,
+                record.name,
                 confirm=callbacks.confirm,
                 on_event=callbacks.on_event,
                 recreate=callbacks.recreate,
             )
         ]
 
+    chosen = created.name if created is not None else name
     run_deploy(
         ctx,
         command="env create",
         json_=json_,
         yes=yes,
         action=action,
-        rerun=f"pcli env deploy {name} --yes",
+        rerun=f"pcli env deploy {chosen or 'NAME'} --yes",
     )
 
 
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
@@ -110,7 +149,11 @@ def deploy(
     An operation already running on the stack is waited for first. With --cancel, the update
     in progress is cancelled instead (it rolls back) and watched to its end.
 
-    Examples: pcli env deploy dev --yes; pcli env deploy dev --cancel --yes
+    Examples:
+
+      pcli env deploy dev --yes
+
+      pcli env deploy dev --cancel --yes
     """
     from protoncli.deploy.environments import deploy_environment, environment_targets
 
@@ -144,26 +187,35 @@ def deploy(
 
 
 @app.command("list")
-def list_environments(ctx: typer.Context, json_: bool = typer.Option(False, "--json")) -> None:
+def list_environments(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
+) -> None:
     """List the workspace's environments with blueprint, version, region and stack status.
 
-    Example: pcli env list --json
+    Example:
+
+      pcli env list --json
     """
     from protoncli.cli.commands.status import print_rows, status_rows
 
     rows = [r for r in status_rows(open_project(ctx)) if r["kind"] == "environment"]
-    print_rows(rows, json_=json_, key="environments")
+    print_rows(rows, json_=output.wants_json(ctx, json_), key="environments")
 
 
 @app.command()
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show an environment: its spec, blueprint, stack status and outputs.
 
-    Example: pcli env show dev
+    Example:
+
+      pcli env show dev
     """
     from protoncli.cli.commands.status import status_rows
     from protoncli.deploy.environments import read_environment
@@ -177,7 +229,7 @@ def show(
         "inputs": dict(record.spec.inputs),
         "outputs": outputs,
     }
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(document)
         return
     output.key_values(
@@ -212,17 +264,21 @@ def _print_outputs(outputs: dict[str, str]) -> None:
 @app.command()
 def outputs(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object of outputs."),
 ) -> None:
     """Print the outputs of an environment's stack (what services and components receive).
 
-    Example: pcli env outputs dev --json
+    Example:
+
+      pcli env outputs dev --json
     """
     from protoncli.deploy.environments import environment_outputs
 
     values = environment_outputs(open_project(ctx), name)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(values)
     else:
         _print_outputs(values)
@@ -231,7 +287,9 @@ def outputs(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Environment name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -239,7 +297,9 @@ def delete(
 
     Refused while service instances or components still live in it.
 
-    Example: pcli env delete dev --yes
+    Example:
+
+      pcli env delete dev --yes
     """
     from protoncli.cli.deploying import run_delete
     from protoncli.deploy.environments import check_deletable, delete_environment

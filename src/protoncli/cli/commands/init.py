@@ -25,6 +25,7 @@ app = typer.Typer(
 
 @app.command("init")
 def init(
+    ctx: typer.Context,
     directory: Path = typer.Argument(
         Path(),
         metavar="DIR",
@@ -52,7 +53,9 @@ def init(
 
     Commands run in the workspace (or below it) find it; elsewhere, use --workspace DIR.
 
-    Example: pcli init platform-infra --region eu-west-1 --registry ../blueprints
+    Example:
+
+      pcli init platform-infra --region eu-west-1 --registry ../blueprints
     """
     from protoncli.workspace.model import FOLDERS, WORKSPACE_FILE, init_workspace
 
@@ -65,7 +68,7 @@ def init(
     )
     created = [WORKSPACE_FILE, *(f"{folder}/" for folder in FOLDERS if folder not in existing)]
     next_step = _next_step(directory)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(
             {
                 "workspace": {

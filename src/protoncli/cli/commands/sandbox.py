@@ -17,7 +17,8 @@ app = typer.Typer(
         " --sandbox (or PCLI_SANDBOX=1) deploy to it, with no AWS account."
     ),
     no_args_is_help=True,
-    epilog="Examples: pcli sandbox start; pcli sandbox status; pcli sandbox stop",
+    epilog="Examples:\n\n  pcli sandbox start\n\n  pcli sandbox status\n\n  pcli sandbox stop",
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
@@ -55,6 +56,7 @@ def _print_usage(url: str) -> None:
 
 @app.command()
 def start(
+    ctx: typer.Context,
     json_: bool = JSON_OPTION,
     timeout: float = typer.Option(
         30.0, "--timeout", min=1.0, help="Seconds to wait for the sandbox to answer."
@@ -62,12 +64,14 @@ def start(
 ) -> None:
     """Start the sandbox in the background, or show the one already running.
 
-    Example: pcli sandbox start --timeout 60
+    Example:
+
+      pcli sandbox start --timeout 60
     """
     before = manager.status()
     state = manager.start(timeout=timeout)
     already = before.running and before.pid == state.pid
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({**_state_json(state), "already_running": already})
         return
     verb = "is already running" if already else "started"
@@ -77,14 +81,16 @@ def start(
 
 
 @app.command()
-def stop(json_: bool = JSON_OPTION) -> None:
+def stop(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Stop the sandbox that `pcli sandbox start` started (only that process).
 
-    Example: pcli sandbox stop --json
+    Example:
+
+      pcli sandbox stop --json
     """
     state = manager.stop()
     stopped = state.pid is not None and state.problem is None
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({**_state_json(state), "stopped": stopped})
         return
     if stopped:
@@ -96,15 +102,17 @@ def stop(json_: bool = JSON_OPTION) -> None:
 
 
 @app.command()
-def status(json_: bool = JSON_OPTION) -> None:
+def status(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
     """Show whether the sandbox runs, its endpoint URL and how to use it.
 
     Exits 0 when it runs and answers, 1 when it is not running or died.
 
-    Example: pcli sandbox status --json
+    Example:
+
+      pcli sandbox status --json
     """
     state = manager.status()
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(_state_json(state))
     elif state.running and state.url is not None:
         output.line(f"Sandbox running at {state.url}")

@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.completion import (
+    complete_chosen_blueprint_versions,
+    complete_instances,
+    complete_placements,
+    complete_service_blueprint_refs,
+    complete_services,
+)
 from protoncli.cli.deploying import (
     CANCEL_OPTION,
     JSON_OPTION,
@@ -24,11 +31,13 @@ from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
+    from protoncli.prompting import Prompter
 
 app = typer.Typer(
     help="Create, deploy and track services: one instance per environment, and a pipeline.",
     no_args_is_help=True,
-    epilog="Example: pcli svc create web -b fargate-web-svc --instance web-dev=dev --yes",
+    epilog="Example:\n\n  pcli svc create web -b fargate-web-svc --instance web-dev=dev --yes",
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 
@@ -48,12 +57,28 @@ def _instances(values: list[str]) -> list[tuple[str, str]]:
 @app.command()
 def create(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
-    blueprint: str = typer.Option(
-        ..., "--blueprint", "-b", help="Service blueprint, NAME or NAME@VERSION."
+    name: str | None = typer.Argument(
+        None, metavar="[NAME]", help="Service name (asked in a terminal when not given)."
+    ),
+    blueprint: str | None = typer.Option(
+        None,
+        "--blueprint",
+        "-b",
+        help="Service blueprint, NAME or NAME@VERSION (asked in a terminal when not given).",
+        autocompletion=complete_service_blueprint_refs,
+    ),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="Blueprint version, MAJOR.MINOR or MAJOR (default: the recommended version).",
+        autocompletion=complete_chosen_blueprint_versions,
     ),
     instance: list[str] = typer.Option(
-        [], "--instance", "-i", help="An instance as INSTANCE=ENVIRONMENT (repeat)."
+        [],
+        "--instance",
+        "-i",
+        help="An instance as INSTANCE=ENVIRONMENT (repeat; asked in a terminal when not given).",
+        autocompletion=complete_placements,
     ),
     spec: Path | None = typer.Option(None, "--spec", "-s", help="A ServiceSpec file."),
     param: list[str] = typer.Option(
@@ -72,61 +97,83 @@ def create(
     """Validate, write services/NAME.yaml, deploy the instances and then the pipeline.
 
     Instances must be in environments whose blueprint and major version the service blueprint
-    lists as compatible.
+    lists as compatible. In a terminal, whatever is not given is asked: the name, the
+    blueprint, the version, the environments (compatible ones only) and an instance name in
+    each, then each instance's inputs and the pipeline's, followed by a summary. Elsewhere
+    nothing is asked: everything missing is one error that lists each with its flag.
 
     Examples:
 
       pcli svc create web -b fargate-web-svc -i web-dev=dev -p port=8080 --yes
 
       pcli svc create api -b lambda-api-svc --spec api.yaml --scaffold ./api --no-deploy
+
+      pcli svc create   (in a terminal: asks for everything)
     """
-    from protoncli.deploy.services import create_service, deploy_service
+    from protoncli.cli.prompts import interviewed, terminal_prompter
+    from protoncli.deploy.service_create import create_service
+    from protoncli.deploy.services import ServiceRecord, deploy_service
 
     project = open_project(ctx)
 
-    def action(callbacks: Callbacks) -> list[DeployResult]:
-        record = create_service(
+    def create_with(prompter: Prompter | None) -> ServiceRecord:
+        return create_service(
             project,
             name,
             blueprint,
+            version=version,
             instances=_instances(instance),
             spec=read_spec_flag(spec, "service"),
             params=parse_params(param),
             pipeline_params=parse_params(pipeline_param, "--pipeline-param"),
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
+            prompter=prompter,
         )
+
+    prompter = terminal_prompter(ctx, yes=yes)
+    created = interviewed(prompter, create_with) if prompter is not None else None
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        record = created if created is not None else create_with(None)
         output.warn_all(record.warnings)
         callbacks.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
         if record.scaffold is not None:
             callbacks.note(f"Scaffolded {scaffold}: {record.scaffold.summary()}.")
         if no_deploy:
-            callbacks.note(f"Deploy it with: pcli svc deploy {name}")
+            callbacks.note(f"Deploy it with: pcli svc deploy {record.name}")
             return []
         return deploy_service(
             project,
-            name,
+            record.name,
             confirm=callbacks.confirm,
             on_event=callbacks.on_event,
             recreate=callbacks.recreate,
         )
 
+    chosen = created.name if created is not None else name
     run_deploy(
         ctx,
         command="svc create",
         json_=json_,
         yes=yes,
         action=action,
-        rerun=f"pcli svc deploy {name} --yes",
+        rerun=f"pcli svc deploy {chosen or 'NAME'} --yes",
     )
 
 
 @app.command()
 def deploy(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
     instance: list[str] = typer.Option(
-        [], "--instance", "-i", help="Deploy only this instance (repeat); default: all."
+        [],
+        "--instance",
+        "-i",
+        autocompletion=complete_instances,
+        help="Deploy only this instance (repeat); default: all.",
     ),
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
@@ -137,7 +184,11 @@ def deploy(
     With --cancel, the updates in progress on those stacks are cancelled instead (they roll
     back) and watched to their end.
 
-    Examples: pcli svc deploy web --yes; pcli svc deploy web -i web-dev --yes --json
+    Examples:
+
+      pcli svc deploy web --yes
+
+      pcli svc deploy web -i web-dev --yes --json
     """
     from protoncli.deploy.services import deploy_service, service_targets
 
@@ -171,28 +222,37 @@ def deploy(
 
 
 @app.command("list")
-def list_services(ctx: typer.Context, json_: bool = typer.Option(False, "--json")) -> None:
+def list_services(
+    ctx: typer.Context,
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
+) -> None:
     """List the workspace's service instances and pipelines with their stack status.
 
-    Example: pcli svc list
+    Example:
+
+      pcli svc list
     """
     from protoncli.cli.commands.status import print_rows, status_rows
 
     rows = [
         r for r in status_rows(open_project(ctx)) if r["kind"] in ("service-instance", "pipeline")
     ]
-    print_rows(rows, json_=json_, key="services")
+    print_rows(rows, json_=output.wants_json(ctx, json_), key="services")
 
 
 @app.command()
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show a service: blueprint, instances with their environments and stack status, outputs.
 
-    Example: pcli svc show web
+    Example:
+
+      pcli svc show web
     """
     from protoncli.cli.commands.status import print_rows, status_rows
     from protoncli.deploy.services import read_service, service_outputs
@@ -206,7 +266,7 @@ def show(
         or (r["kind"] == "pipeline" and r["name"] == name)
     ]
     outputs = service_outputs(project, name)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(
             {
                 "name": name,
@@ -242,17 +302,21 @@ def _print_outputs(outputs: dict[str, dict[str, str]]) -> None:
 @app.command()
 def outputs(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Print the outputs of the service's instances and pipeline.
 
-    Example: pcli svc outputs web --json
+    Example:
+
+      pcli svc outputs web --json
     """
     from protoncli.deploy.services import service_outputs
 
     values = service_outputs(open_project(ctx), name)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json(values)
     elif values:
         _print_outputs(values)
@@ -263,13 +327,17 @@ def outputs(
 @app.command()
 def delete(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar=NAME_METAVAR, help="Service name."),
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
     yes: bool = YES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Delete a service: its pipeline, then its components and instances, then its spec file.
 
-    Example: pcli svc delete web --yes
+    Example:
+
+      pcli svc delete web --yes
     """
     from protoncli.cli.deploying import run_delete
     from protoncli.deploy.services import delete_service, read_service

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Show every environment, service instance, pipeline and component with its stack.",
-    invoke_without_command=True,
+    add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 
@@ -55,22 +55,26 @@ def print_rows(rows: list[dict[str, Any]], *, json_: bool, key: str = "resources
     )
 
 
-@app.callback()
+@app.command("status")
 def status(
     ctx: typer.Context,
-    json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
     """Show every environment, service instance, pipeline and component of the workspace.
 
     Reads stacks in bulk: one paginated DescribeStacks per region, never one call per stack.
 
-    Examples: pcli status; pcli --sandbox status --json
+    Examples:
+
+      pcli status
+
+      pcli --sandbox status --json
     """
     from protoncli.cli.deploying import open_project
 
     project = open_project(ctx)
     rows = status_rows(project)
-    if json_:
+    if output.wants_json(ctx, json_):
         output.print_json({"workspace": project.workspace.name, "resources": rows})
         return
     print_rows(rows, json_=False)

@@ -1,0 +1,335 @@
+"""`pcli svc create`: a new service's spec file, from flags, a --spec file and answers.
+
+Whatever is not given is asked through a prompter (see `deploy.interview`): name, blueprint,
+version, environments and instance names, then each instance's inputs and the pipeline's.
+Everything is checked before anything is written; secret values go to AWS Secrets Manager and
+the spec holds references to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from protoncli.blueprints.limits import check_name
+from protoncli.blueprints.model import Bundle
+from protoncli.deploy.environments import read_environment
+from protoncli.deploy.interview import Interview
+from protoncli.deploy.project import Project, missing_required
+from protoncli.deploy.services import (
+    ServiceRecord,
+    check_compatible,
+    environment_facts,
+    read_service,
+)
+from protoncli.errors import InputError, UsageError
+from protoncli.specs.model import InstanceSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.registry import VersionInfo
+    from protoncli.prompting import Prompter
+    from protoncli.workspace.scaffold import ScaffoldResult
+
+
+def create_service(
+    project: Project,
+    name: str | None,
+    blueprint_ref: str | None,
+    *,
+    version: str | None = None,
+    instances: Sequence[tuple[str, str]],
+    spec: ServiceSpec | None = None,
+    params: Mapping[str, str] | None = None,
+    pipeline_params: Mapping[str, str] | None = None,
+    require_deployed: bool = False,
+    scaffold_into: Path | None = None,
+    prompter: Prompter | None = None,
+) -> ServiceRecord:
+    """Validate everything against the blueprint, then write services/<name>.yaml.
+
+    Whatever is not given (name, blueprint, version, instances, inputs) is asked through
+    `prompter` and reviewed (see `deploy.interview`); with no prompter, everything missing is
+    one error. Nothing is written when a check fails: with `require_deployed` every environment
+    must be deployed, and with `scaffold_into` no file of the folder may be one pcli would
+    refuse to overwrite. The skeleton is written after the spec file.
+    """
+    from protoncli.workspace.specfiles import service_document, write_new_spec
+
+    interview = Interview(project, "service", prompter)
+    name = interview.choose_name(name)
+    info = interview.choose_blueprint(blueprint_ref, version, spec.header if spec else {})
+    subject = f"service {name!r}" if name else "new service"
+    flags = list(instances)
+    if info is None:
+        if not flags and not (spec and spec.instances):
+            interview.choose_instances(None, None, "")
+        raise interview.missing_error(None, subject)
+    if str(info.kind) != "service":
+        raise UsageError(
+            f"blueprint {info.ref} is a {info.kind} blueprint, not a service blueprint"
+        )
+    bundle = project.registry.load(info)
+    given = _Given(spec, dict(params or {}), dict(pipeline_params or {}))
+    given.check_params(bundle, info.name)
+    planned = _placed_instances(
+        project, interview, bundle, info, flags, spec=spec, require_deployed=require_deployed
+    )
+    planned, pipeline_answers = _asked_inputs(interview, bundle, given, planned)
+    planned, pipeline = _checked_inputs(
+        bundle,
+        info.name,
+        subject,
+        given=given,
+        planned=planned,
+        pipeline_answers=pipeline_answers,
+        interview=interview,
+    )
+    if name is None:
+        raise interview.missing_error(None, subject)
+    if scaffold_into is not None:
+        _scaffold(bundle, info, name, planned, scaffold_into, dry_run=True)
+    path = project.workspace.service_spec(name)
+    summary = _summary(info, bundle, planned, pipeline)
+    interview.review(f"Service {name}, to be written to {path}:", summary)
+    planned, pipeline = _protected(project, name, bundle, planned, pipeline)
+    write_new_spec(
+        path,
+        service_document(
+            blueprint=info.name,
+            version=info.version,
+            instances=[(i.name, i.environment, dict(i.inputs)) for i in planned],
+            pipeline=pipeline,
+        ),
+    )
+    interview.done()
+    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
+    return replace(read_service(project, name), scaffold=written)
+
+
+def _placed_instances(
+    project: Project,
+    interview: Interview,
+    bundle: Bundle,
+    info: VersionInfo,
+    flags: Sequence[tuple[str, str]],
+    *,
+    spec: ServiceSpec | None,
+    require_deployed: bool,
+) -> list[InstanceSpec]:
+    """The instances of --spec and --instance, else chosen (asked), checked for placement;
+    none when they are missing and pcli cannot ask."""
+    if not flags and not (spec and spec.instances):
+        flags = interview.choose_instances(interview.name, bundle, info.ref)
+    planned = _planned_instances(spec, flags)
+    if planned or not interview.missing:
+        _check_placement(project, bundle, info.ref, planned, require_deployed=require_deployed)
+    return planned
+
+
+def _check_placement(
+    project: Project,
+    bundle: Bundle,
+    blueprint: str,
+    planned: Sequence[InstanceSpec],
+    *,
+    require_deployed: bool,
+) -> None:
+    """At least one instance; each named well, in a compatible (and deployed) environment."""
+    if not planned:
+        raise UsageError(
+            "a service needs at least one instance", hint="add --instance NAME=ENVIRONMENT"
+        )
+    for instance in planned:
+        check_name(instance.name, "service instance")
+        check_compatible(project, bundle, blueprint, instance.environment)
+    if require_deployed:
+        for environment in dict.fromkeys(i.environment for i in planned):
+            environment_facts(project, environment)
+
+
+@dataclass(frozen=True)
+class _Given:
+    """What the command line gave for the inputs: --spec, --param, --pipeline-param."""
+
+    spec: ServiceSpec | None
+    params: dict[str, str]
+    pipeline_params: dict[str, str]
+
+    @property
+    def pipeline(self) -> dict[str, Any]:
+        return dict(self.spec.pipeline or {}) if self.spec else {}
+
+    def check_params(self, bundle: Bundle, blueprint: str) -> None:
+        """--param and --pipeline-param values convert to their types (before any question)."""
+        from protoncli.specs.resolve import apply_params
+
+        assert bundle.schema is not None  # noqa: S101 - a service bundle always has a schema
+        apply_params({}, self.params, bundle.schema.main)
+        if not (bundle.has_pipeline and bundle.schema.pipeline is not None):
+            if self.pipeline_params:
+                raise UsageError(
+                    f"blueprint {blueprint} has no pipeline: --pipeline-param is not used"
+                )
+            return
+        apply_params({}, self.pipeline_params, bundle.schema.pipeline)
+
+
+def _asked_inputs(
+    interview: Interview, bundle: Bundle, given: _Given, planned: Sequence[InstanceSpec]
+) -> tuple[list[InstanceSpec], dict[str, Any]]:
+    """The instances with the answers to their inputs, and the pipeline's answers; an
+    instance's answers are pre-filled for the next one."""
+    schema = bundle.schema
+    assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    asked = []
+    previous: dict[str, Any] = {}
+    for instance in planned:
+        answers = interview.inputs(
+            schema.main,
+            [*instance.inputs, *given.params],
+            key=f"instances.{instance.name}.inputs",
+            defaults=previous,
+        )
+        previous |= answers
+        asked.append(replace(instance, inputs={**instance.inputs, **answers}))
+    pipeline_answers: dict[str, Any] = {}
+    if bundle.has_pipeline and schema.pipeline is not None:
+        known = [*given.pipeline, *given.pipeline_params]
+        pipeline_answers = interview.inputs(schema.pipeline, known, key="pipeline")
+    return asked, pipeline_answers
+
+
+def _checked_inputs(
+    bundle: Bundle,
+    blueprint: str,
+    subject: str,
+    *,
+    given: _Given,
+    planned: Sequence[InstanceSpec],
+    pipeline_answers: Mapping[str, Any],
+    interview: Interview,
+) -> tuple[list[InstanceSpec], dict[str, Any] | None]:
+    """Instances and pipeline inputs with --param/--pipeline-param applied, checked together;
+    one error lists every problem and everything missing."""
+    from protoncli.specs.resolve import apply_params, resolve_service_spec
+
+    schema = bundle.schema
+    assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    instances = [
+        replace(i, inputs=apply_params(i.inputs, given.params, schema.main)) for i in planned
+    ]
+    pipeline: dict[str, Any] | None = None
+    if bundle.has_pipeline and schema.pipeline is not None:
+        base = given.pipeline | dict(pipeline_answers)
+        pipeline = apply_params(base, given.pipeline_params, schema.pipeline)
+    absent_pipeline = []
+    if schema.pipeline is not None and pipeline is not None:
+        absent_pipeline = missing_required(schema.pipeline, pipeline)
+    if not instances and interview.missing:  # no --instance: instance inputs cannot be checked
+        absent = missing_required(schema.main, apply_params({}, given.params, schema.main))
+        by_flag = {"--param": absent, "--pipeline-param": absent_pipeline}
+        raise interview.missing_error(None, subject, by_flag)
+    # Problems name the --spec file the inputs came from, else the service: the workspace
+    # spec file is not written yet.
+    source = given.spec.source if given.spec else subject.replace("'", "")
+    candidate = ServiceSpec(
+        tuple(instances), pipeline, source=source, header={"blueprint": blueprint}
+    )
+    try:
+        resolve_service_spec(schema, candidate, has_pipeline=bundle.has_pipeline)
+    except InputError as error:
+        absent = [item for i in instances for item in missing_required(schema.main, i.inputs)]
+        by_flag = {"--param": absent, "--pipeline-param": absent_pipeline}
+        raise interview.missing_error(error, subject, by_flag) from None
+    if interview.missing:
+        raise interview.missing_error(None, subject)
+    return instances, pipeline
+
+
+def _summary(
+    info: VersionInfo,
+    bundle: Bundle,
+    planned: Sequence[InstanceSpec],
+    pipeline: Mapping[str, Any] | None,
+) -> list[tuple[str, str]]:
+    """The rows of the review: blueprint, each instance with its inputs, the pipeline's."""
+    from protoncli.prompting import summary_rows
+
+    assert bundle.schema is not None  # noqa: S101 - a service bundle always has a schema
+    rows = [("blueprint", info.ref)]
+    for instance in planned:
+        rows.append((f"instance {instance.name}", f"in environment {instance.environment}"))
+        rows += summary_rows(bundle.schema.main, instance.inputs, prefix=f"{instance.name}.")
+    if pipeline is not None and bundle.schema.pipeline is not None:
+        rows += summary_rows(bundle.schema.pipeline, pipeline, prefix="pipeline.")
+    return rows
+
+
+def _protected(
+    project: Project,
+    service: str,
+    bundle: Bundle,
+    planned: Sequence[InstanceSpec],
+    pipeline: dict[str, Any] | None,
+) -> tuple[list[InstanceSpec], dict[str, Any] | None]:
+    """Plain values of secret inputs stored in AWS and replaced by references to them."""
+    from protoncli.deploy.secrets import protect_secret_inputs
+
+    schema = bundle.schema
+    assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    protected = []
+    for instance in planned:
+        owner = f"svc/{service}/{instance.name}"
+        region = read_environment(project, instance.environment).region
+        inputs = protect_secret_inputs(project, owner, schema.main, instance.inputs, region)
+        protected.append(replace(instance, inputs=inputs))
+    if pipeline is not None and schema.pipeline is not None:
+        owner, region = f"svc/{service}/pipeline", project.management_region()
+        pipeline = protect_secret_inputs(project, owner, schema.pipeline, pipeline, region)
+    return protected, pipeline
+
+
+def _scaffold(
+    bundle: Bundle,
+    info: VersionInfo,
+    service: str,
+    instances: Sequence[InstanceSpec],
+    target: Path,
+    *,
+    dry_run: bool = False,
+) -> ScaffoldResult:
+    """Write (or with `dry_run`, check) the blueprint's skeleton for the service."""
+    from protoncli.workspace.scaffold import scaffold
+
+    def run(*, dry_run: bool) -> ScaffoldResult:
+        return scaffold(
+            bundle,
+            target,
+            service=service,
+            instances={i.name: dict(i.inputs) for i in instances},
+            blueprint=info.name,
+            version=info.version,
+            dry_run=dry_run,
+        )
+
+    result = run(dry_run=dry_run)
+    if dry_run and result.refused:
+        run(dry_run=False)  # raises, naming each refused file and why, having written nothing
+    return result
+
+
+def _planned_instances(
+    spec: ServiceSpec | None, flags: Sequence[tuple[str, str]]
+) -> list[InstanceSpec]:
+    """Instances of --spec, with --instance NAME=ENV adding new ones or moving existing ones."""
+    planned = {i.name: i for i in (spec.instances if spec else ())}
+    for name, environment in flags:
+        current = planned.get(name)
+        planned[name] = (
+            replace(current, environment=environment)
+            if current
+            else InstanceSpec(name=name, environment=environment, inputs={})
+        )
+    return list(planned.values())
