@@ -294,6 +294,20 @@ def test_plain_view_prints_one_line_per_status_change():
     ]
 
 
+def test_plain_view_says_deleting_and_prints_warnings_without_a_stack_prefix():
+    stream = io.StringIO()
+    view = PlainView(stream, clock=FakeClock())
+    view.on_event(DeployEvent("warning", "", "service web", message="services/web.yaml:3: x"))
+    view.on_event(DeployEvent("start", "dev-env", "environment dev", status="DELETING"))
+    view.on_event(DeployEvent("deleted", "dev-env", "environment dev"))
+
+    assert stream.getvalue().splitlines() == [
+        "Warning: services/web.yaml:3: x",
+        "dev-env  Deleting environment dev",
+        "dev-env  environment dev: DELETE_COMPLETE in 0.0s",
+    ]
+
+
 def test_plain_view_shows_failure_reasons_and_root_causes():
     stream = io.StringIO()
     view = PlainView(stream, clock=FakeClock())

@@ -122,3 +122,23 @@ def test_sandbox_documents(pcli, check_schema):
         halted = document(pcli("sandbox", "stop", "--json"))
     check_schema(halted, "sandbox-stop")
     assert halted["stopped"] is True
+
+
+def test_warnings_found_while_preparing_a_deploy_reach_every_view(cli, tiny, check_ndjson):
+    ok(cli("env", "create", "qa", "-b", "tiny-env", "--no-deploy"))
+    spec = cli.workspace / "environments" / "qa.yaml"
+    spec.write_text(spec.read_text() + "teem: typo\n")  # an unknown top-level key
+
+    records = check_ndjson(ok(cli("env", "deploy", "qa", "--yes", "--json")).stdout, "env deploy")
+    warnings = [record for record in records if record["type"] == "warning"]
+    assert len(warnings) == 1
+    assert "teem" in warnings[0]["message"]
+    assert warnings[0]["description"] == "environment qa"
+    assert records[-1]["ok"] is True
+
+    plain = ok(cli("env", "deploy", "qa", "--yes"))
+    assert [line for line in plain.stderr.splitlines() if line.startswith("Warning:")] == [
+        f"Warning: {warnings[0]['message']}"
+    ]
+    quiet = ok(cli("--quiet", "env", "deploy", "qa", "--yes"))
+    assert f"Warning: {warnings[0]['message']}" in quiet.stderr

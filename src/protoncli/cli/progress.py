@@ -332,6 +332,9 @@ class PlainView:
 
     def on_event(self, event: DeployEvent) -> None:
         with self._lock:
+            if event.kind == "warning":
+                self._emit([f"Warning: {event.message}"])
+                return
             if not self._tracker.apply(event):
                 return
             stack = self._tracker.stacks[event.stack_name]
@@ -385,6 +388,8 @@ class PlainView:
     def _headline(self, event: DeployEvent, stack: _StackState) -> str:
         extra = f" ({_one_line(event.message)})" if event.message else ""
         match event.kind:
+            case "start" if event.status == "DELETING":
+                return f"Deleting {stack.description}{extra}"
             case "start":
                 return f"Planning {stack.description}{extra}"
             case "changes":
@@ -424,7 +429,9 @@ class QuietView:
         """Nothing was drawn, so nothing to close."""
 
     def on_event(self, event: DeployEvent) -> None:
-        """Progress is what --quiet leaves out."""
+        """Progress is what --quiet leaves out; warnings still reach stderr."""
+        if event.kind == "warning":
+            sys.stderr.write(f"Warning: {event.message}\n")
 
     def note(self, message: str) -> None:
         """Notes are what --quiet leaves out."""
@@ -442,7 +449,7 @@ class QuietView:
 def _status_style(status: str) -> str:
     if _is_failure(status) or status in TERMINAL_FAILED:
         return "bold red"
-    if is_in_progress(status) or status in {"PLANNING", "WAITING"}:
+    if is_in_progress(status) or status in {"PLANNING", "WAITING", "DELETING"}:
         return "yellow"
     if status.endswith("_COMPLETE") or status in {"NO CHANGES", "CHANGES READY"}:
         return "green"
@@ -495,6 +502,9 @@ class LiveView:
     def on_event(self, event: DeployEvent) -> None:
         # Never print while holding the lock: Live's refresh thread takes its own lock, then
         # ours (in `renderable`). The table itself is redrawn by that thread.
+        if event.kind == "warning":
+            self.console.print(f"Warning: {event.message}", markup=False, highlight=False)
+            return
         with self._lock:
             self._tracker.apply(event)
         if event.kind == "changes":

@@ -57,6 +57,8 @@ FAILED_HINTS = {
 
 Events = Callable[[DeployEvent], None]
 
+DELETING = "DELETING"  # the `status` of the start event of a deletion
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -143,7 +145,7 @@ class Deployer:
 
     def delete(self, stack_name: str, description: str, *, on_event: Events) -> DeployResult:
         """Delete the stack and wait until it is gone; a missing stack is already deleted."""
-        on_event(DeployEvent("start", stack_name, description))
+        on_event(DeployEvent("start", stack_name, description, status=DELETING))
         info = self._wait_for_other_operation(stack_name, description, on_event)
         if info is None:
             on_event(

@@ -169,7 +169,10 @@ def _checked_inputs(
     return inputs
 
 
-def _request(project: Project, record: EnvironmentRecord) -> tuple[StackRequest, dict[str, Any]]:
+def _request(
+    project: Project, record: EnvironmentRecord
+) -> tuple[StackRequest, dict[str, Any], tuple[str, ...]]:
+    """The stack request, the resolved inputs, and the warnings of the spec and its rendering."""
     from protoncli.deploy.naming import stack_tags
 
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
@@ -207,7 +210,7 @@ def _request(project: Project, record: EnvironmentRecord) -> tuple[StackRequest,
         tags=tags,
         description=f"environment {record.name}",
     )
-    return request, dict(resource.inputs)
+    return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
 
 
 def deploy_environment(
@@ -219,7 +222,9 @@ def deploy_environment(
     recreate: Callable[[Any], bool] = lambda _info: False,
 ) -> DeployResult:
     record = read_environment(project, name)
-    request, _ = _request(project, record)
+    request, _, warnings = _request(project, record)
+    for warning in warnings:
+        on_event(DeployEvent("warning", request.stack_name, request.description, message=warning))
     deployer = project.deployer(record.region)
     return deployer.deploy(request, confirm=confirm, on_event=on_event, recreate=recreate)
 

@@ -83,13 +83,23 @@ class StackEvent:
 class DeployEvent:
     """One thing worth telling the user while a stack deploys.
 
-    kind: "start" (planning), "changes" (change set ready: `changes`), "no-changes", "resource"
-    (`event`), "waiting" (another operation is in progress on the stack), "done" (`status`),
-    "failed" (`status`, `failures`), "deleted".
+    kind: "start" (planning; `status` "DELETING" when the operation deletes the stack),
+    "changes" (change set ready: `changes`), "no-changes", "resource" (`event`), "waiting"
+    (another operation is in progress on the stack), "done" (`status`), "failed" (`status`,
+    `failures`), "deleted", "warning" (`message`: something in the spec or the blueprint worth
+    fixing, found while preparing the deployment; nothing stops).
     """
 
     kind: Literal[
-        "start", "changes", "no-changes", "resource", "waiting", "done", "failed", "deleted"
+        "start",
+        "changes",
+        "no-changes",
+        "resource",
+        "waiting",
+        "done",
+        "failed",
+        "deleted",
+        "warning",
     ]
     stack_name: str
     description: str

@@ -20,7 +20,7 @@ from protoncli.deploy.environments import (
     read_environment,
 )
 from protoncli.deploy.interview import runs_compatible
-from protoncli.deploy.model import DeployResult, StackRequest
+from protoncli.deploy.model import DeployEvent, DeployResult, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
@@ -161,8 +161,9 @@ def _context(
 
 def _requests(
     project: Project, record: ServiceRecord, *, with_pipeline: bool
-) -> tuple[dict[str, tuple[str, StackRequest]], bool]:
-    """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region.
+) -> tuple[dict[str, tuple[str, StackRequest]], bool, tuple[str, ...]]:
+    """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region; whether
+    the blueprint has a pipeline; the warnings of the spec and its rendering.
 
     Without `with_pipeline`, the instances only: the pipeline's template may read outputs of
     instances that are not deployed yet. With it, every resource, rendered with the deployed
@@ -209,7 +210,7 @@ def _requests(
             else f"service instance {record.name}/{resource.name}"
         )
         requests[key] = (region, StackRequest(stack, template, tags, description))
-    return requests, bundle.has_pipeline
+    return requests, bundle.has_pipeline, tuple(dict.fromkeys(record.warnings + result.warnings))
 
 
 def deploy_service(
@@ -224,7 +225,9 @@ def deploy_service(
     """Deploy the chosen instances (all by default) in parallel, then the pipeline."""
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
-    requests, has_pipeline = _requests(project, record, with_pipeline=False)
+    requests, has_pipeline, warnings = _requests(project, record, with_pipeline=False)
+    for warning in warnings:
+        on_event(DeployEvent("warning", "", f"service {name}", message=warning))
     confirm_once = _serialised(confirm)
     recreate_once = _serialised(recreate)
 
@@ -238,7 +241,10 @@ def deploy_service(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
         results = list(pool.map(deploy_one, chosen))
     if has_pipeline:
-        requests, _ = _requests(project, record, with_pipeline=True)
+        requests, _, pipeline_warnings = _requests(project, record, with_pipeline=True)
+        for warning in pipeline_warnings:
+            if warning not in warnings:
+                on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))
         region, request = requests["pipeline"]
         results.append(
             project.deployer(region).deploy(
