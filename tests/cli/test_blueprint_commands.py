@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -23,6 +24,12 @@ KINDS = {
     "sqs-queue-component": "component",
     "tf-vpc-env": "environment",
     "vpc-ecs-env": "environment",
+}
+STARTERS_DIR = Path(__file__).resolve().parents[2] / "blueprints"
+# A version published without --description takes the first paragraph of the bundle's README.
+DESCRIPTIONS = {
+    name: (STARTERS_DIR / name / "v1" / "README.md").read_text().split("\n\n")[1].strip()
+    for name in STARTERS
 }
 
 
@@ -113,8 +120,11 @@ def test_list_shows_the_five_starters_in_a_table(pcli):
     result = pcli("blueprint", "list")
     assert result.exit_code == 0
     rows = table_rows(result.stdout)
-    assert rows[0] == ["NAME", "KIND", "RECOMMENDED", "LATEST", "VERSIONS"]
-    assert rows[2:] == [[name, KINDS[name], "1.0", "1.0", "1"] for name in STARTERS]
+    assert rows[0] == ["NAME", "KIND", "RECOMMENDED", "LATEST", "VERSIONS", "DESCRIPTION"]
+    assert [row[:5] for row in rows[2:] if row[0] in KINDS] == [
+        [name, KINDS[name], "1.0", "1.0", "1"] for name in STARTERS
+    ]
+    assert "A VPC with two public subnets" in " ".join(result.stdout.split())  # from README
     assert result.stderr == ""
 
 
@@ -131,7 +141,7 @@ def test_list_json_names_the_registry_and_each_blueprint(pcli, registry):
                 "recommended": "1.0",
                 "latest": "1.0",
                 "versions": 1,
-                "description": None,
+                "description": DESCRIPTIONS[name],
             }
             for name in STARTERS
         ],

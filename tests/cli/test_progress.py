@@ -428,6 +428,20 @@ def test_live_view_lists_planned_changes_before_any_resource_event():
     ]
 
 
+def test_live_view_after_a_success_without_resource_events_does_not_say_not_started():
+    """The sandbox reports stack events only: the planned rows end as done, not "not started"."""
+    view = LiveView(Console(file=io.StringIO(), width=100), clock=FakeClock())
+    for event in env_script()[:2]:
+        view.on_event(event)
+    view.on_event(DeployEvent("done", "dev-env", "environment dev", status="CREATE_COMPLETE"))
+    drawing = io.StringIO()
+    Console(file=drawing, width=100).print(view.renderable())
+    lines = [" ".join(line.split()) for line in drawing.getvalue().splitlines()]
+
+    assert "Vpc AWS::EC2::VPC done, no resource events: Add" in lines
+    assert not [line for line in lines if "not started" in line]
+
+
 def test_live_view_paused_leaves_a_question_alone_then_draws_again():
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=True, width=100)

@@ -151,7 +151,7 @@ def _botocore_error(error: BaseException, action: str) -> tuple[str, str | None]
     kwargs: dict[str, object] = getattr(error, "kwargs", {}) or {}
     if isinstance(error, boto.NoCredentialsError):
         return "no AWS credentials found", (
-            "set AWS_PROFILE (or the workspace's profile), run `aws configure` or "
+            "set a profile (--profile, PCLI_PROFILE or AWS_PROFILE), run `aws configure` or "
             "`aws sso login`, or use the local sandbox"
         )
     if isinstance(error, boto.PartialCredentialsError):
@@ -164,10 +164,12 @@ def _botocore_error(error: BaseException, action: str) -> tuple[str, str | None]
         )
     if isinstance(error, boto.ProfileNotFound):
         return f"AWS profile '{kwargs.get('profile')}' not found", (
-            "check AWS_PROFILE or the workspace's profile against `aws configure list-profiles`"
+            "check --profile, PCLI_PROFILE or AWS_PROFILE against `aws configure list-profiles`"
         )
     if isinstance(error, boto.NoRegionError):
-        return "no AWS region set", "pass --region or set AWS_REGION"
+        return "no AWS region set", (
+            "pass --region, set PCLI_REGION or AWS_REGION, or run `pcli config set region REGION`"
+        )
     if isinstance(error, boto.InvalidRegionError):
         return f"'{kwargs.get('region_name')}' is not a valid AWS region name", (
             "use a region such as us-east-1 (--region or AWS_REGION)"

@@ -150,7 +150,12 @@ class Registry:
             if previous is not None:
                 self._check_compatible(previous, bundle, target)
             info = new_version_info(
-                name, target, bundle, digest, draft=draft, description=description
+                name,
+                target,
+                bundle,
+                digest,
+                draft=draft,
+                description=description or readme_summary(bundle),
             )
             write_version(folder, info, bundle)
             return PublishResult(_marked([*existing, info], info), created=True)
@@ -452,3 +457,21 @@ def _listing(items: list[str]) -> str:
     shown = ", ".join(items[:_MAX_LISTED])
     extra = len(items) - _MAX_LISTED
     return f"{shown} and {extra} more" if extra > 0 else shown
+
+
+_DESCRIPTION_LIMIT = 500  # Proton's limit on a template's description
+
+
+def readme_summary(bundle: Bundle) -> str | None:
+    """The first paragraph of the bundle's README.md (after its title), on one line: the
+    description a version gets when `publish` is given none."""
+    text = bundle.files.get("README.md")
+    if text is None:
+        return None
+    for paragraph in text.decode("utf-8", "replace").split("\n\n"):
+        words = " ".join(paragraph.split())
+        if words and not words.startswith(("#", "```", "|", "-", "*", "<")):
+            return (
+                words[: _DESCRIPTION_LIMIT - 1] + "…" if len(words) > _DESCRIPTION_LIMIT else words
+            )
+    return None

@@ -456,10 +456,18 @@ def _status_style(status: str) -> str:
     return "dim"
 
 
-def _planned(row: _ResourceState, *, finished: bool) -> str:
-    """The status shown for a change that has had no event yet."""
+def _planned(row: _ResourceState, *, finished: bool, succeeded: bool) -> str:
+    """The status shown for a change that has had no event yet: pending while the stack runs;
+    after a failure, not started (CloudFormation stopped before it); after a success, done with
+    no event of its own (an endpoint such as the sandbox reports stack events only)."""
     replace = " (replace)" if row.replacement == "True" else ""
-    return f"{'not started' if finished else 'pending'}: {row.action or '?'}{replace}"
+    if not finished:
+        state = "pending"
+    elif succeeded:
+        state = "done, no resource events"
+    else:
+        state = "not started"
+    return f"{state}: {row.action or '?'}{replace}"
 
 
 class LiveView:
@@ -563,7 +571,11 @@ class LiveView:
         for column in ("RESOURCE", "TYPE", "STATUS", "TIME", "REASON"):
             table.add_column(column, overflow="fold")
         for row in stack.resources.values():
-            status = row.status or _planned(row, finished=stack.finished is not None)
+            finished = stack.finished is not None
+            succeeded = (
+                finished and not _is_failure(stack.status) and stack.status not in TERMINAL_FAILED
+            )
+            status = row.status or _planned(row, finished=finished, succeeded=succeeded)
             elapsed = row.elapsed(now)
             reason = _one_line(row.reason) if _is_failure(row.status) else ""
             table.add_row(
