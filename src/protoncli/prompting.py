@@ -21,14 +21,13 @@ unless it is required and has no default.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final, Literal, Protocol
 
 from protoncli.schema.model import InputDef, InputType
+from protoncli.specs.resolve import ConversionError, convert_scalar
 
 QuestionKind = Literal[
     "text", "integer", "number", "confirm", "select", "checkbox", "list", "password"
@@ -36,10 +35,6 @@ QuestionKind = Literal[
 TEXT_KINDS: Final = ("text", "integer", "number", "password")
 SECRET_SHOWN: Final = "******"  # noqa: S105 - how a secret is shown, not a password
 NEEDED: Final = "a value is needed"
-
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_TRUE_WORDS = ("true", "yes", "y", "1")
-_FALSE_WORDS = ("false", "no", "n", "0")
 
 
 class _Unset(Enum):
@@ -169,33 +164,16 @@ def summary_rows(
 # --- conversions ------------------------------------------------------------------------------
 
 
+def _convert_scalar(kind: str, text: str) -> Any:
+    """The typed text as a value of the input's type (the same reading as --param)."""
+    try:
+        return convert_scalar(kind, text)
+    except ConversionError as exc:
+        raise _NotConvertibleError(f"expected {exc}") from None
+
+
 class _NotConvertibleError(ValueError):
     """A typed text that does not read as the expected type; the argument says what fits."""
-
-
-def _convert_scalar(kind: str, text: str) -> Any:
-    word = text.strip()
-    if kind == "integer":
-        if not _INTEGER.match(word):
-            raise _NotConvertibleError("expected a whole number (integer)")
-        return int(word)
-    if kind == "number":
-        if _INTEGER.match(word):
-            return int(word)
-        try:
-            number = float(word)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise _NotConvertibleError("expected a number")
-        return number
-    if kind == "boolean":
-        if word.lower() in _TRUE_WORDS:
-            return True
-        if word.lower() in _FALSE_WORDS:
-            return False
-        raise _NotConvertibleError("expected yes or no (true or false)")
-    return text
 
 
 def _problems(prop: Mapping[str, Any], value: Any, *, secret: bool) -> str | None:

@@ -36,8 +36,8 @@ from protoncli.schema.model import InputDef, InputType, Schema
 from protoncli.schema.validate import OTHER, UNRESOLVED, Problem, validate_inputs
 from protoncli.specs.model import CURRENT_VAL, EnvironmentSpec, ServiceSpec
 
-TRUE_WORDS = ("true", "yes", "1")
-FALSE_WORDS = ("false", "no", "0")
+TRUE_WORDS = ("true", "yes", "y", "1")
+FALSE_WORDS = ("false", "no", "n", "0")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
@@ -271,7 +271,7 @@ def _raise_problems(
 # --param KEY=VALUE
 
 
-class _ConversionError(ValueError):
+class ConversionError(ValueError):
     """A --param text that does not read as the input's type; the argument says what fits."""
 
 
@@ -280,7 +280,7 @@ def apply_params(
 ) -> dict[str, Any]:
     """`values` updated with `--param` texts converted by the schema's types.
 
-    Booleans read true/false/yes/no/1/0; arrays read a JSON list (`["a", "b"]`) or a
+    Booleans read true/false/yes/no/y/n/1/0; arrays read a JSON list (`["a", "b"]`) or a
     comma-separated list (`a, b`), whose items are converted by the items' type.
     `${Proton::CURRENT_VAL}` is kept as it is, for the resolver to take the previous value.
     """
@@ -299,7 +299,7 @@ def apply_params(
             continue
         try:
             result[key] = _convert(item, text)
-        except _ConversionError as exc:
+        except ConversionError as exc:
             shown = "" if item.secret else f", got '{text}'"
             errors.append(f"--param {key}: input '{key}' expects {exc}{shown}")
     if errors:
@@ -314,14 +314,16 @@ def apply_params(
 def _convert(item: InputDef, text: str) -> Any:
     if item.type == "array":
         return _convert_array(item, text)
-    return _convert_scalar(item.type, text)
+    return convert_scalar(item.type, text)
 
 
-def _convert_scalar(kind: str, text: str) -> Any:
+def convert_scalar(kind: str, text: str) -> Any:
+    """`text` read as a value of a primitive input type (what --param and prompts accept);
+    ConversionError, whose text says what fits, when it does not read as one."""
     word = text.strip()
     if kind == "integer":
         if not _INTEGER.match(word):
-            raise _ConversionError("a whole number (integer)")
+            raise ConversionError("a whole number (integer)")
         return int(word)
     if kind == "number":
         if _INTEGER.match(word):
@@ -331,14 +333,14 @@ def _convert_scalar(kind: str, text: str) -> Any:
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise _ConversionError("a number")
+            raise ConversionError("a number")
         return number
     if kind == "boolean":
         if word.lower() in TRUE_WORDS:
             return True
         if word.lower() in FALSE_WORDS:
             return False
-        raise _ConversionError("true or false (also yes/no, 1/0)")
+        raise ConversionError("true or false (also yes/no, y/n, 1/0)")
     return text
 
 
@@ -350,14 +352,14 @@ def _convert_array(item: InputDef, text: str) -> list[Any]:
         try:
             parsed = json.loads(word)
         except json.JSONDecodeError as exc:
-            raise _ConversionError(f"a JSON list or comma-separated values ({exc.msg})") from exc
+            raise ConversionError(f"a JSON list or comma-separated values ({exc.msg})") from exc
         if not isinstance(parsed, list):
-            raise _ConversionError("a JSON list or comma-separated values")
+            raise ConversionError("a JSON list or comma-separated values")
         return parsed
     if not word:
         return []
     parts = [part.strip() for part in word.split(",")]
     try:
-        return [_convert_scalar(item_type, part) for part in parts]
-    except _ConversionError as exc:
-        raise _ConversionError(f"a list of {item_type} values (each {exc})") from exc
+        return [convert_scalar(item_type, part) for part in parts]
+    except ConversionError as exc:
+        raise ConversionError(f"a list of {item_type} values (each {exc})") from exc

@@ -102,7 +102,7 @@ def test_params_override_and_keep_other_values(cluster):
         (
             "spot",
             "maybe",
-            "--param spot: input 'spot' expects true or false (also yes/no, 1/0), got 'maybe'",
+            "--param spot: input 'spot' expects true or false (also yes/no, y/n, 1/0), got 'maybe'",
         ),
         (
             "zones",
@@ -154,9 +154,9 @@ def test_json_that_is_not_a_list(cluster):
 
 def test_every_wrong_param_at_once(cluster):
     with pytest.raises(InputError) as caught:
-        apply_params({}, {"node_count": "x", "spot": "y", "cluster_name": "ok"}, cluster)
+        apply_params({}, {"node_count": "x", "spot": "maybe", "cluster_name": "ok"}, cluster)
     assert caught.value.message == "2 --param values are not valid"
     assert caught.value.details == [
         "--param node_count: input 'node_count' expects a whole number (integer), got 'x'",
-        "--param spot: input 'spot' expects true or false (also yes/no, 1/0), got 'y'",
+        "--param spot: input 'spot' expects true or false (also yes/no, y/n, 1/0), got 'maybe'",
     ]
