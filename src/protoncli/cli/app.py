@@ -8,13 +8,28 @@ from pathlib import Path
 import typer
 
 from protoncli import __version__
-from protoncli.cli.completion import (
-    complete_aws_profiles,
-    complete_color_modes,
-    complete_output_modes,
-)
 from protoncli.cli.lazy import LazyGroup
 from protoncli.cli.state import AppState
+
+
+# The root options' completers load the completion module only when a shell asks.
+def _complete_output_modes(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    from protoncli.cli.completion import complete_output_modes
+
+    return complete_output_modes(ctx, incomplete)
+
+
+def _complete_color_modes(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    from protoncli.cli.completion import complete_color_modes
+
+    return complete_color_modes(ctx, incomplete)
+
+
+def _complete_aws_profiles(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    from protoncli.cli.completion import complete_aws_profiles
+
+    return complete_aws_profiles(ctx, incomplete)
+
 
 app = typer.Typer(
     cls=LazyGroup,
@@ -70,14 +85,14 @@ def root(
         "--output",
         "-o",
         metavar="text|json",
-        autocompletion=complete_output_modes,
+        autocompletion=_complete_output_modes,
         help=_env_help("Output of every command: text (default) or json (as --json).", "output"),
     ),
     color: str | None = typer.Option(
         None,
         "--color",
         metavar="auto|always|never",
-        autocompletion=complete_color_modes,
+        autocompletion=_complete_color_modes,
         help=_env_help("Colour: auto (a terminal without NO_COLOR), always or never.", "color"),
     ),
     registry: Path | None = typer.Option(
@@ -118,7 +133,7 @@ def root(
     profile: str | None = typer.Option(
         None,
         "--profile",
-        autocompletion=complete_aws_profiles,
+        autocompletion=_complete_aws_profiles,
         help=_env_help(
             "AWS profile (SSO and role_arn profiles work; default: AWS_PROFILE, AWS's rules).",
             "profile",

@@ -29,13 +29,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from protoncli.blueprints.archive import is_os_noise
 from protoncli.blueprints.model import MANIFEST, Bundle, Engine, Kind, Manifest
 from protoncli.errors import BundleError, NotFoundError, RenderError, UsageError
 from protoncli.render.cloudformation import render_cloudformation
-from protoncli.render.codebuild import render_codebuild
 from protoncli.render.identifiers import Identifiers, check_resource_name
 from protoncli.render.model import RenderContext, RenderedResource, RenderResult
 from protoncli.render.namespaces import (
@@ -46,8 +45,10 @@ from protoncli.render.namespaces import (
     pipeline_namespace,
     service_instance_namespace,
 )
-from protoncli.render.terraform import DeploymentMetadata, render_terraform
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+
+if TYPE_CHECKING:
+    from protoncli.render.terraform import DeploymentMetadata
 
 _VERSION = re.compile(r"^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
 _SPEC_NAMES = {EnvironmentSpec: "an EnvironmentSpec", ServiceSpec: "a ServiceSpec"}
@@ -95,6 +96,8 @@ class _Job:
         template_arn = None
         if self.bundle.kind is not Kind.COMPONENT:
             template_arn = self.ids.template(self.bundle.kind.value, self.blueprint)
+        from protoncli.render.terraform import DeploymentMetadata
+
         return DeploymentMetadata(
             deployment_id=self.context.deployment_id or str(uuid.uuid4()),
             arn=target.identifier,
@@ -108,6 +111,8 @@ class _Job:
         manifest = target.manifest
         binaries: dict[str, bytes] = {}
         if manifest.entry.engine is Engine.HCL:
+            from protoncli.render.terraform import render_terraform
+
             files = render_terraform(
                 manifest,
                 target.tf_kind,
@@ -120,6 +125,8 @@ class _Job:
                 raise RenderError(
                     f"{manifest.source}: CodeBuild provisioning is not available for components"
                 )
+            from protoncli.render.codebuild import render_codebuild
+
             files, binaries = render_codebuild(manifest, self.bundle.files, target.namespace)
         else:
             files = render_cloudformation(manifest, target.namespace, target.folder)
