@@ -298,3 +298,14 @@ def test_no_prompt_in_a_terminal_when_ci_is_set(terminal, workspace):
 
     assert finish(child) == 2
     assert list((workspace / "environments").iterdir()) == []
+
+
+def test_no_prompt_in_a_terminal_with_the_commands_own_no_input_flag(terminal, workspace):
+    child = terminal("svc", "create", "--no-input")
+
+    child.expect(
+        r"Error: new service: 3 required value\(s\) missing: NAME, --blueprint, --instance"
+    )
+
+    assert finish(child) == 2
+    assert list((workspace / "services").iterdir()) == []

@@ -31,6 +31,11 @@ CANCEL_OPTION = typer.Option(
     help="Cancel the update in progress (CloudFormation rolls it back), then watch it; "
     "asks first, or needs --yes when not in a terminal.",
 )
+NO_INPUT_OPTION = typer.Option(
+    False,
+    "--no-input",
+    help="Never ask; fail listing whatever is missing (as the root --no-input, PCLI_NO_INPUT).",
+)
 NAME_METAVAR = "NAME"
 CANNOT_ASK = "pcli cannot ask here (stdin is not a terminal, CI is set, or --no-input was given)"
 

@@ -34,6 +34,11 @@ class AppState:
         self.workspace = workspace  # --workspace as typed; None: PCLI_WORKSPACE, then a search
         self._settings: Settings | None = None
 
+    def give_flag(self, name: str, value: Any) -> None:
+        """A root setting given as a command's own flag (`pcli env create --no-input`)."""
+        self.flags[name] = value
+        self._settings = None
+
     @property
     def settings(self) -> Settings:
         if self._settings is None:

@@ -17,6 +17,7 @@ from protoncli.cli.deploying import (
     CANCEL_OPTION,
     JSON_OPTION,
     NAME_METAVAR,
+    NO_INPUT_OPTION,
     YES_OPTION,
     Callbacks,
     open_project,
@@ -25,6 +26,7 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
+from protoncli.cli.state import app_state
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
@@ -63,6 +65,7 @@ def create(
     region: str | None = typer.Option(None, "--region", help="Region of the environment."),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
+    no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Validate the inputs, write environments/NAME.yaml, then deploy it.
@@ -101,6 +104,8 @@ def create(
             prompter=prompter,
         )
 
+    if no_input:
+        app_state(ctx).give_flag("no_input", value=True)
     prompter = terminal_prompter(ctx, yes=yes)
     created = interviewed(prompter, create_with) if prompter is not None else None
 

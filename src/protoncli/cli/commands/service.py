@@ -19,6 +19,7 @@ from protoncli.cli.deploying import (
     CANCEL_OPTION,
     JSON_OPTION,
     NAME_METAVAR,
+    NO_INPUT_OPTION,
     YES_OPTION,
     Callbacks,
     open_project,
@@ -27,6 +28,7 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
+from protoncli.cli.state import app_state
 from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ def create(
     ),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
+    no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Validate, write services/NAME.yaml, deploy the instances and then the pipeline.
@@ -131,6 +134,8 @@ def create(
             prompter=prompter,
         )
 
+    if no_input:
+        app_state(ctx).give_flag("no_input", value=True)
     prompter = terminal_prompter(ctx, yes=yes)
     created = interviewed(prompter, create_with) if prompter is not None else None
 
