@@ -7,7 +7,11 @@ pcli deploys only through change sets, where moto 5.2 differs from CloudFormatio
 - executing an UPDATE change set does not apply its tags to the stack: they are applied;
 - a CREATE change set for a name whose stack is still REVIEW_IN_PROGRESS (an empty stack left by a
   change set never executed) makes a second stack of that name: the empty one is dropped first,
-  as CloudFormation reuses it.
+  as CloudFormation reuses it;
+- deleting a stack leaves its route tables, internet gateways and gateway attachments behind
+  (moto has no CloudFormation delete for them), so the VPC they hang on cannot be deleted and
+  DeleteStack fails: each gets the delete CloudFormation would do, and moto's own retry of
+  resources that still have dependents puts them in order.
 """
 
 from __future__ import annotations
@@ -52,6 +56,40 @@ def apply_moto_fixes() -> None:
                     del self.stacks[stack_id]
         return original_create(self, stack_name, *args, **kwargs)
 
+    _teach_ec2_deletes()
     setattr(execute_change_set, _MARK, True)
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
+
+
+def _teach_ec2_deletes() -> None:
+    """Give moto's CloudFormation models of EC2 networking the deletes a stack deletion needs
+    (moto calls `resource.delete(account_id, region)` and retries a resource that raises)."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+
+    def delete_route_table(self: Any, account_id: str, region_name: str) -> None:
+        del account_id, region_name
+        if self.id in self.ec2_backend.route_tables:
+            self.ec2_backend.delete_route_table(self.id)
+
+    def delete_internet_gateway(self: Any, account_id: str, region_name: str) -> None:
+        del account_id, region_name
+        if self.id in self.ec2_backend.internet_gateways:
+            self.ec2_backend.delete_internet_gateway(self.id)
+
+    def delete_attachment(self: Any, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        gateway = str(self.gateway_id or "")
+        if gateway.startswith("igw-") and gateway in backend.internet_gateways:
+            igw = backend.internet_gateways[gateway]
+            if igw.vpc is not None and igw.vpc.id == self.vpc_id:
+                backend.detach_internet_gateway(gateway, self.vpc_id)
+        elif gateway.startswith("vgw-"):
+            backend.detach_vpn_gateway(gateway, self.vpc_id)
+
+    RouteTable.delete = delete_route_table  # type: ignore[attr-defined]
+    InternetGateway.delete = delete_internet_gateway  # type: ignore[attr-defined]
+    VPCGatewayAttachment.delete = delete_attachment  # type: ignore[attr-defined]
