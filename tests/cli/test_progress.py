@@ -15,8 +15,6 @@ from rich.console import Console
 
 from protoncli import __version__
 from protoncli.cli.progress import (
-    LiveView,
-    NdjsonView,
     PlainView,
     ProgressView,
     change_set_lines,
@@ -25,6 +23,8 @@ from protoncli.cli.progress import (
     make_view,
     summarize_failures,
 )
+from protoncli.cli.progress_live import LiveView
+from protoncli.cli.progress_ndjson import NdjsonView
 from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackEvent
 from protoncli.errors import DeployError
 

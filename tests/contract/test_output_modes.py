@@ -14,7 +14,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from protoncli.cli.progress import LiveView, NdjsonView, QuietView, make_view
+from protoncli.cli.progress import QuietView, make_view
+from protoncli.cli.progress_live import LiveView
+from protoncli.cli.progress_ndjson import NdjsonView
 
 PCLI = str(Path(sys.executable).with_name("pcli"))
 ESC = "\x1b"

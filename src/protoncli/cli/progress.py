@@ -1,10 +1,11 @@
-"""Deployment progress: one stream of DeployEvents, three views.
+"""Deployment progress: one stream of DeployEvents, four views, picked by `make_view`.
 
-- `LiveView`: a table per stack redrawn in place (terminal only): each resource, its status
-  (coloured unless NO_COLOR), the time it has taken and, for failures, the reason.
+- `LiveView` (progress_live.py): a table per stack redrawn in place (terminal only): each
+  resource, its status (coloured unless NO_COLOR), the time it has taken and, for failures, the
+  reason.
 - `PlainView`: one line per status change, no redraws, no colour (CI, pipes, logs).
 - `QuietView` (`--quiet`): nothing; failures reach the user as the command's error.
-- `NdjsonView` (`--json`): one JSON object per line on stdout; the first says
+- `NdjsonView` (progress_ndjson.py, `--json`): one JSON object per line on stdout; the first says
   `{"type": "version", ...}`, the last `{"type": "result", ...}`.
 
 `on_event` is thread-safe in every view: several stacks deploy in parallel. Human views write to
@@ -14,35 +15,26 @@ CloudFormation's reasons), never parameters or template bodies, so secrets canno
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self, TextIO
+from typing import Any, Protocol, Self, TextIO
 
-from protoncli import __version__
 from protoncli.cli import output
 from protoncli.cli.state import running_in_ci
 from protoncli.deploy.model import (
-    TERMINAL_FAILED,
     Change,
     DeployEvent,
     DeployResult,
     StackEvent,
     is_in_progress,
 )
-from protoncli.errors import ExitCode, PcliError
-
-if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
-    from rich.live import Live
-    from rich.text import Text
 
 Clock = Callable[[], float]
 
@@ -101,12 +93,16 @@ def make_view(
     `color` is the --color mode: NO_COLOR (auto) or `never` keep the live view but drop its
     colours; plain lines never have any."""
     if json_mode:
+        from protoncli.cli.progress_ndjson import NdjsonView
+
         return NdjsonView(command=command, stream=stream)
     if quiet:
         return QuietView()
     target = stream if stream is not None else sys.stderr
     if not force_plain and _live_view_possible(target):
         from rich.console import Console
+
+        from protoncli.cli.progress_live import LiveView
 
         options = output.console_options(color)
         return LiveView(Console(file=target, highlight=False, soft_wrap=False, **options))
@@ -136,11 +132,11 @@ def format_elapsed(seconds: float) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
-def _one_line(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _is_failure(status: str) -> bool:
+def is_failure_status(status: str) -> bool:
     return "FAILED" in status or "ROLLBACK" in status
 
 
@@ -172,12 +168,12 @@ def change_set_lines(changes: Sequence[Change]) -> list[str]:
 
 
 def _failure_line(failure: StackEvent) -> str:
-    reason = _one_line(failure.reason) or "no reason given"
+    reason = one_line(failure.reason) or "no reason given"
     return f"{failure.logical_id} ({failure.resource_type}) {failure.status}: {reason}"
 
 
 def _root_causes(failures: Sequence[StackEvent]) -> list[StackEvent]:
-    causes = [f for f in failures if not _one_line(f.reason).startswith(_CANCELLED_REASONS)]
+    causes = [f for f in failures if not one_line(f.reason).startswith(_CANCELLED_REASONS)]
     return causes or list(failures)
 
 
@@ -195,7 +191,7 @@ def summarize_failures(result: DeployResult) -> list[str]:
 
 
 @dataclass
-class _ResourceState:
+class ResourceState:
     logical_id: str
     resource_type: str
     status: str = ""
@@ -213,7 +209,7 @@ class _ResourceState:
 
 
 @dataclass
-class _StackState:
+class StackState:
     stack_name: str
     description: str
     started: float
@@ -221,18 +217,18 @@ class _StackState:
     message: str | None = None
     finished: float | None = None
     last_output: float = 0.0
-    resources: dict[str, _ResourceState] = field(default_factory=dict)
+    resources: dict[str, ResourceState] = field(default_factory=dict)
 
     def elapsed(self, now: float) -> float:
         return (self.finished if self.finished is not None else now) - self.started
 
 
-class _DeployTracker:
+class DeployTracker:
     """Each stack and resource, its status and its timers; callers hold their own lock."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.stacks: dict[str, _StackState] = {}
+        self.stacks: dict[str, StackState] = {}
 
     def apply(self, event: DeployEvent) -> bool:
         """Record `event`; True when it changed a status a plain view should print."""
@@ -252,26 +248,26 @@ class _DeployTracker:
             stack.finished = self.clock()
         return True
 
-    def _stack(self, event: DeployEvent) -> _StackState:
+    def _stack(self, event: DeployEvent) -> StackState:
         stack = self.stacks.get(event.stack_name)
         if stack is None:
             now = self.clock()
-            stack = _StackState(event.stack_name, event.description, started=now, last_output=now)
+            stack = StackState(event.stack_name, event.description, started=now, last_output=now)
             self.stacks[event.stack_name] = stack
         return stack
 
     @staticmethod
-    def _resource(stack: _StackState, logical_id: str, resource_type: str) -> _ResourceState:
+    def _resource(stack: StackState, logical_id: str, resource_type: str) -> ResourceState:
         row = stack.resources.get(logical_id)
         if row is None:
-            row = stack.resources[logical_id] = _ResourceState(logical_id, resource_type)
+            row = stack.resources[logical_id] = ResourceState(logical_id, resource_type)
         return row
 
-    def _apply_resource(self, stack: _StackState, event: StackEvent) -> bool:
+    def _apply_resource(self, stack: StackState, event: StackEvent) -> bool:
         if event.logical_id == stack.stack_name and event.resource_type == STACK_TYPE:
             changed = stack.status != event.status
             stack.status = event.status
-            stack.message = event.reason if _is_failure(event.status) else stack.message
+            stack.message = event.reason if is_failure_status(event.status) else stack.message
             return changed
         row = self._resource(stack, event.logical_id, event.resource_type)
         if row.status == event.status:
@@ -313,7 +309,7 @@ class PlainView:
     ) -> None:
         self._stream = stream
         self._lock = threading.RLock()
-        self._tracker = _DeployTracker(clock)
+        self._tracker = DeployTracker(clock)
         self._heartbeat_seconds = heartbeat_seconds
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -365,7 +361,7 @@ class PlainView:
         while not self._stop.wait(self._heartbeat_seconds):
             self.heartbeat()
 
-    def _write(self, stack: _StackState, lines: list[str]) -> None:
+    def _write(self, stack: StackState, lines: list[str]) -> None:
         stack.last_output = self._tracker.clock()
         self._emit(lines)
 
@@ -374,7 +370,7 @@ class PlainView:
         stream.write("".join(line + "\n" for line in lines))
         stream.flush()
 
-    def _lines(self, event: DeployEvent, stack: _StackState) -> list[str]:
+    def _lines(self, event: DeployEvent, stack: StackState) -> list[str]:
         if event.event is not None:
             return [self._resource_line(stack, event.event)]
         headline = f"{stack.stack_name}  {self._headline(event, stack)}"
@@ -385,8 +381,8 @@ class PlainView:
             return [headline, *(f"    {_failure_line(f)}" for f in failures)]
         return [headline]
 
-    def _headline(self, event: DeployEvent, stack: _StackState) -> str:
-        extra = f" ({_one_line(event.message)})" if event.message else ""
+    def _headline(self, event: DeployEvent, stack: StackState) -> str:
+        extra = f" ({one_line(event.message)})" if event.message else ""
         match event.kind:
             case "start" if event.status == "DELETING":
                 return f"Deleting {stack.description}{extra}"
@@ -397,13 +393,13 @@ class PlainView:
             case "no-changes":
                 return f"No changes to {stack.description}{extra}"
             case "waiting":
-                return f"Waiting: {_one_line(event.message) or 'another operation is in progress'}"
+                return f"Waiting: {one_line(event.message) or 'another operation is in progress'}"
         elapsed = format_elapsed(stack.elapsed(self._tracker.clock()))
         return f"{stack.description}: {stack.status} in {elapsed}{extra}"
 
     @staticmethod
-    def _resource_line(stack: _StackState, stack_event: StackEvent) -> str:
-        reason = _one_line(stack_event.reason)
+    def _resource_line(stack: StackState, stack_event: StackEvent) -> str:
+        reason = one_line(stack_event.reason)
         if stack_event.logical_id == stack.stack_name and stack_event.resource_type == STACK_TYPE:
             line = f"{stack.stack_name}  {stack_event.status}"
         else:
@@ -411,7 +407,7 @@ class PlainView:
             line = f"{stack.stack_name}  {row.logical_id}  {row.resource_type}  {row.status}"
             if row.frozen_elapsed is not None:
                 line += f" ({format_elapsed(row.frozen_elapsed)})"
-        if reason and _is_failure(stack_event.status):
+        if reason and is_failure_status(stack_event.status):
             line += f"  {reason}"
         return line
 
@@ -441,295 +437,3 @@ class QuietView:
 
     def paused(self) -> AbstractContextManager[None]:
         return nullcontext()
-
-
-# --- live tables --------------------------------------------------------------------------
-
-
-def _status_style(status: str) -> str:
-    if _is_failure(status) or status in TERMINAL_FAILED:
-        return "bold red"
-    if is_in_progress(status) or status in {"PLANNING", "WAITING", "DELETING"}:
-        return "yellow"
-    if status.endswith("_COMPLETE") or status in {"NO CHANGES", "CHANGES READY"}:
-        return "green"
-    return "dim"
-
-
-def _planned(row: _ResourceState, *, finished: bool, succeeded: bool) -> str:
-    """The status shown for a change that has had no event yet: pending while the stack runs;
-    after a failure, not started (CloudFormation stopped before it); after a success, done with
-    no event of its own (an endpoint such as the sandbox reports stack events only)."""
-    replace = " (replace)" if row.replacement == "True" else ""
-    if not finished:
-        state = "pending"
-    elif succeeded:
-        state = "done, no resource events"
-    else:
-        state = "not started"
-    return f"{state}: {row.action or '?'}{replace}"
-
-
-class LiveView:
-    """A table per stack, redrawn about four times a second; the last drawing stays on screen."""
-
-    def __init__(
-        self,
-        console: Console,
-        *,
-        clock: Clock = time.monotonic,
-        refresh_per_second: float = REFRESH_PER_SECOND,
-    ) -> None:
-        self.console = console
-        self._lock = threading.RLock()
-        self._tracker = _DeployTracker(clock)
-        self._refresh_per_second = refresh_per_second
-        self._live: Live | None = None
-
-    def __enter__(self) -> Self:
-        from rich.live import Live
-
-        self._live = Live(
-            console=self.console,
-            get_renderable=self.renderable,
-            refresh_per_second=self._refresh_per_second,
-            transient=False,
-            # Data on a redirected stdout must never land in the terminal; stderr writes from
-            # elsewhere are shown above the table.
-            redirect_stdout=False,
-            redirect_stderr=self.console.file is sys.stderr,
-        )
-        self._live.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-
-    def on_event(self, event: DeployEvent) -> None:
-        # Never print while holding the lock: Live's refresh thread takes its own lock, then
-        # ours (in `renderable`). The table itself is redrawn by that thread.
-        if event.kind == "warning":
-            self.console.print(f"Warning: {event.message}", markup=False, highlight=False)
-            return
-        with self._lock:
-            self._tracker.apply(event)
-        if event.kind == "changes":
-            self.console.print(self._change_set(event))
-
-    def note(self, message: str) -> None:
-        from rich.text import Text
-
-        self.console.print(Text(message))
-
-    def result(self, ok: bool, exit_code: int, resources: Sequence[Mapping[str, Any]]) -> None:
-        """Nothing to add: the final table stays on screen."""
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Stop redrawing (a prompt would be overwritten); the table drawn so far stays above
-        the question, and a fresh one is drawn below it afterwards."""
-        if self._live is None:
-            yield
-            return
-        self.__exit__()
-        try:
-            yield
-        finally:
-            self.__enter__()
-
-    def renderable(self) -> RenderableType:
-        from rich.console import Group
-
-        with self._lock:
-            now = self._tracker.clock()
-            return Group(*(self._stack_table(s, now) for s in self._tracker.stacks.values()))
-
-    def _stack_title(self, stack: _StackState, now: float) -> Text:
-        from rich.text import Text
-
-        title = Text.assemble(
-            (stack.description, "bold"),
-            f" ({stack.stack_name})  ",
-            (stack.status, _status_style(stack.status)),
-            f"  {format_elapsed(stack.elapsed(now))}",
-        )
-        if stack.message:
-            title.append(f"  {_one_line(stack.message)}", style="dim")
-        return title
-
-    def _stack_table(self, stack: _StackState, now: float) -> RenderableType:
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
-
-        title = self._stack_title(stack, now)
-        if not stack.resources:
-            return title
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-        for column in ("RESOURCE", "TYPE", "STATUS", "TIME", "REASON"):
-            table.add_column(column, overflow="fold")
-        for row in stack.resources.values():
-            finished = stack.finished is not None
-            succeeded = (
-                finished and not _is_failure(stack.status) and stack.status not in TERMINAL_FAILED
-            )
-            status = row.status or _planned(row, finished=finished, succeeded=succeeded)
-            elapsed = row.elapsed(now)
-            reason = _one_line(row.reason) if _is_failure(row.status) else ""
-            table.add_row(
-                row.logical_id,
-                row.resource_type,
-                Text(status, style=_status_style(row.status)),
-                "" if elapsed is None else format_elapsed(elapsed),
-                Text(reason, style="red"),
-            )
-        return table
-
-    @staticmethod
-    def _change_set(event: DeployEvent) -> RenderableType:
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
-
-        title = Text(f"Changes to {event.description} ({event.stack_name}):", style="bold")
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-        for column in CHANGE_SET_COLUMNS:
-            table.add_column(column, overflow="fold")
-        styles = {"Add": "green", "Modify": "yellow", "Remove": "red"}
-        for action, logical_id, resource_type, replacement in change_set_rows(event.changes):
-            table.add_row(
-                Text(action, style=styles.get(action, "")),
-                logical_id,
-                resource_type,
-                Text(replacement, style="bold red" if replacement == "True" else ""),
-            )
-        return table
-
-
-# --- NDJSON -------------------------------------------------------------------------------
-
-
-def _resource_record(event: StackEvent) -> dict[str, Any]:
-    return {
-        "logical_id": event.logical_id,
-        "type": event.resource_type,
-        "status": event.status,
-        "reason": event.reason,
-        "timestamp": event.timestamp.isoformat(),
-        "physical_id": event.physical_id,
-    }
-
-
-def event_record(event: DeployEvent) -> dict[str, Any]:
-    """The JSON object for one event (schema "1"): `type` is the event kind; a resource's own
-    fields sit under `resource` so its `type` cannot clash with the event's."""
-    record: dict[str, Any] = {
-        "type": event.kind,
-        "stack": event.stack_name,
-        "description": event.description,
-    }
-    if event.kind == "changes":
-        record["changes"] = [
-            {
-                "action": c.action,
-                "logical_id": c.logical_id,
-                "type": c.resource_type,
-                "replacement": c.replacement,
-            }
-            for c in event.changes
-        ]
-    if event.event is not None:
-        record["resource"] = _resource_record(event.event)
-    if event.status is not None:
-        record["status"] = event.status
-    if event.kind == "failed":
-        record["failures"] = [_resource_record(f) for f in event.failures]
-    if event.message is not None:
-        record["message"] = event.message
-    return record
-
-
-def _exit_of(exc: BaseException) -> tuple[int, str]:
-    """The exit code and message an exception ends the command with."""
-    if isinstance(exc, PcliError):
-        return int(exc.exit_code), exc.message
-    if isinstance(exc, KeyboardInterrupt):
-        return int(ExitCode.INTERRUPTED), "interrupted"
-    if isinstance(exc, SystemExit):
-        return (exc.code if isinstance(exc.code, int) else int(bool(exc.code))), ""
-    code = getattr(exc, "exit_code", None)  # typer.Exit (click's Exit)
-    if isinstance(code, int):
-        return code, ""
-    return int(ExitCode.ERROR), str(exc) or type(exc).__name__
-
-
-class NdjsonView:
-    """One JSON object per line: a version line, the events, notes, then a result line.
-
-    When the block ends with an exception and no result was written, the result line says
-    `ok: false` with the exception's exit code and message, so a reader always gets one.
-    """
-
-    def __init__(self, *, command: str, stream: TextIO | None = None) -> None:
-        self._command = command
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._started = False
-        self._finished = False
-
-    def __enter__(self) -> Self:
-        self._write({})
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is not None and not self._finished:
-            code, message = _exit_of(exc)
-            error = {"error": message} if message else {}
-            self._write_result({"ok": code == 0, "exit_code": code, "resources": [], **error})
-
-    def on_event(self, event: DeployEvent) -> None:
-        self._write(event_record(event))
-
-    def paused(self) -> AbstractContextManager[None]:
-        """NDJSON never redraws, and questions go to stderr: nothing to hold."""
-        return nullcontext()
-
-    def note(self, message: str) -> None:
-        self._write({"type": "note", "message": message})
-
-    def result(self, ok: bool, exit_code: int, resources: Sequence[Mapping[str, Any]]) -> None:
-        self._write_result(
-            {"ok": ok, "exit_code": int(exit_code), "resources": [dict(r) for r in resources]}
-        )
-
-    def _write_result(self, fields: dict[str, Any]) -> None:
-        self._write({"type": "result", **fields})
-        self._finished = True
-
-    def _write(self, record: dict[str, Any]) -> None:
-        """Write `record` (after the version line, written once, first)."""
-        with self._lock:
-            stream = self._stream if self._stream is not None else sys.stdout
-            lines = []
-            if not self._started:
-                self._started = True
-                lines.append(self._version_record())
-            if record:
-                lines.append(record)
-            stream.write("".join(json.dumps(line, default=str) + "\n" for line in lines))
-            stream.flush()
-
-    def _version_record(self) -> dict[str, Any]:
-        return {
-            "type": "version",
-            "schema": output.JSON_SCHEMA_VERSION,
-            "pcli": __version__,
-            "command": self._command,
-        }
