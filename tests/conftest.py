@@ -14,6 +14,25 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(autouse=True)
+def no_sandbox_left_running() -> Iterator[None]:
+    """A test that starts a sandbox in-process stops it too: one still running afterwards is
+    killed and fails the test that left it."""
+    from protoncli.sandbox import manager
+
+    before = set(manager._children)  # the processes this process started
+    yield
+    leaked = [
+        process
+        for pid, process in list(manager._children.items())
+        if pid not in before and process.poll() is None
+    ]
+    for process in leaked:
+        process.kill()
+        process.wait()
+    assert not leaked, f"sandbox processes left running: {[p.pid for p in leaked]}"
+
+
+@pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clear AWS_* and PCLI_* variables, point PCLI_HOME at a fresh folder, fix the terminal."""
     for key in list(os.environ):
