@@ -134,7 +134,8 @@ class Deployer:
         if not approved:
             self._abandon(change_set_id, name, change_set_type)
             raise PcliError(
-                f"stack {name} ({description}) not deployed: declined", hint="nothing was changed"
+                f"stack {name} ({description}) not deployed: declined",
+                hint="nothing was changed in AWS",
             )
         stack_id = info.stack_id if info is not None and info.status != REVIEW else None
         stack_id = stack_id or self._cf.stack_id_for(change_set_id) or self._stack_id(name)
