@@ -438,7 +438,7 @@ def test_live_view_after_a_success_without_resource_events_does_not_say_not_star
     Console(file=drawing, width=100).print(view.renderable())
     lines = [" ".join(line.split()) for line in drawing.getvalue().splitlines()]
 
-    assert "Vpc AWS::EC2::VPC done, no resource events: Add" in lines
+    assert "Vpc AWS::EC2::VPC done (no event)" in lines
     assert not [line for line in lines if "not started" in line]
 
 

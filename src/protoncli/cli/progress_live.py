@@ -54,7 +54,7 @@ def _planned(row: ResourceState, *, finished: bool, succeeded: bool) -> str:
     if not finished:
         state = "pending"
     elif succeeded:
-        state = "done, no resource events"
+        return "done (no event)"
     else:
         state = "not started"
     return f"{state}: {row.action or '?'}{replace}"
@@ -118,11 +118,13 @@ class LiveView:
 
     @contextmanager
     def paused(self) -> Iterator[None]:
-        """Stop redrawing (a prompt would be overwritten); the table drawn so far stays above
-        the question, and a fresh one is drawn below it afterwards."""
+        """Stop redrawing (a prompt would be overwritten) and take the live tables off the
+        screen while a question is asked: the change set printed above stays, so the question
+        follows what it is about; the tables are drawn again below the answer."""
         if self._live is None:
             yield
             return
+        self._live.transient = True
         self.__exit__()
         try:
             yield
