@@ -296,6 +296,7 @@ def pcli_engine_side(setup: Setup) -> Side:
     from protoncli.blueprints.registry import Registry
     from protoncli.config import registry_path
     from protoncli.deploy.environments import deploy_environment
+    from protoncli.deploy.model import DeployHooks
     from protoncli.deploy.project import AwsSettings, Project
     from protoncli.workspace.model import find_workspace
 
@@ -307,7 +308,7 @@ def pcli_engine_side(setup: Setup) -> Side:
             AwsSettings(endpoint_url=setup.proxy_url),
         )
         deploy_environment(
-            project, env_name("ip", k), confirm=lambda _changes: True, on_event=lambda _e: None
+            project, env_name("ip", k), DeployHooks(lambda _e: None, lambda _changes: True)
         )
 
     return Side("pcli engine (in-process)", run)

@@ -16,7 +16,7 @@ from protoncli.errors import DeployError, ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.cli.progress import ProgressView
-    from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackInfo
+    from protoncli.deploy.model import Change, DeployHooks, DeployResult, StackInfo
     from protoncli.deploy.project import CancelOutcome, Project, StackTarget
 
 YES_OPTION = typer.Option(
@@ -44,11 +44,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Callbacks:
-    """What a deploying action is given: where events go, how it asks, how it tells."""
+    """What a deploying action is given: the deployment's hooks (where events go, how it asks),
+    and how it tells."""
 
-    on_event: Callable[[DeployEvent], None]
-    confirm: Callable[[tuple[Change, ...]], bool]
-    recreate: Callable[[StackInfo], bool]
+    hooks: DeployHooks
     note: Callable[[str], None]
     paused: Callable[[], AbstractContextManager[None]]  # hold the view while asking
 
@@ -232,7 +231,10 @@ def run_deploy(
                 return ask_recreate(info)
 
         try:
-            return action(Callbacks(view.on_event, confirm, recreate, view.note, view.paused))
+            from protoncli.deploy.model import DeployHooks
+
+            hooks = DeployHooks(view.on_event, confirm, recreate)
+            return action(Callbacks(hooks, view.note, view.paused))
         except PcliError as error:
             refusal = ask_changes if isinstance(ask_changes, _Refusal) else None
             if refusal is not None and refusal.used and not isinstance(error, DeployError):

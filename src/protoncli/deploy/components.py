@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Kind
-from protoncli.deploy.environments import Confirm, OnEvent, read_environment
-from protoncli.deploy.model import DeployResult, StackRequest
+from protoncli.deploy.environments import read_environment
+from protoncli.deploy.model import Change, DeployHooks, DeployResult, OnEvent, StackRequest
 from protoncli.deploy.project import Project, missing
 from protoncli.deploy.rendering import (
     deployment_id,
@@ -127,29 +127,13 @@ def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
     return region, request, record.service, record.instance
 
 
-def deploy_component(
-    project: Project,
-    name: str,
-    *,
-    confirm: Confirm,
-    on_event: OnEvent,
-    recreate: Callable[[Any], bool] = lambda _info: False,
-) -> list[DeployResult]:
+def deploy_component(project: Project, name: str, hooks: DeployHooks) -> list[DeployResult]:
     """Deploy the component, then redeploy its instance so it sees the component's outputs."""
     from protoncli.deploy.services import deploy_service
 
     region, request, service, instance = _request(project, name)
-    result = project.deployer(region).deploy(
-        request, confirm=confirm, on_event=on_event, recreate=recreate
-    )
-    redeployed = deploy_service(
-        project,
-        service,
-        instances=[instance],
-        confirm=confirm,
-        on_event=on_event,
-        recreate=recreate,
-    )
+    result = project.deployer(region).deploy(request, hooks)
+    redeployed = deploy_service(project, service, hooks, instances=[instance])
     return [result, *redeployed]
 
 
@@ -159,7 +143,7 @@ def delete_component(
     *,
     on_event: OnEvent,
     redeploy: bool = True,
-    confirm: Confirm = lambda _changes: True,
+    confirm: Callable[[tuple[Change, ...]], bool] = lambda _changes: True,
 ) -> list[DeployResult]:
     """Delete the component's stack and folder; then redeploy its instance without it.
 
@@ -175,11 +159,6 @@ def delete_component(
     shutil.rmtree(project.workspace.component_dir(name))
     if not redeploy:
         return [result]
-    redeployed = deploy_service(
-        project,
-        record.service,
-        instances=[record.instance],
-        confirm=confirm,
-        on_event=on_event,
-    )
+    hooks = DeployHooks(on_event, confirm)  # a stack in ROLLBACK_COMPLETE is not replaced
+    redeployed = deploy_service(project, record.service, hooks, instances=[record.instance])
     return [result, *redeployed]

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from protoncli.deploy.model import (
     TERMINAL_FAILED,
-    Change,
     DeployEvent,
+    DeployHooks,
     DeployResult,
+    OnEvent,
     StackEvent,
     StackInfo,
     StackRequest,
@@ -55,17 +56,11 @@ FAILED_HINTS = {
     "again",
 }
 
-Events = Callable[[DeployEvent], None]
-
 DELETING = "DELETING"  # the `status` of the start event of a deletion
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _never(_info: StackInfo) -> bool:
-    return False
 
 
 class StackFailedError(DeployError):
@@ -96,19 +91,13 @@ class Deployer:
         self._clock = clock
         self._max_wait = max_wait_seconds
 
-    def deploy(
-        self,
-        request: StackRequest,
-        *,
-        confirm: Callable[[tuple[Change, ...]], bool],
-        on_event: Events,
-        recreate: Callable[[StackInfo], bool] = _never,
-    ) -> DeployResult:
+    def deploy(self, request: StackRequest, hooks: DeployHooks) -> DeployResult:
         """Create or update the stack through a change set; the result, or StackFailedError."""
         name, description = request.stack_name, request.description
+        on_event = hooks.on_event
         on_event(DeployEvent("start", name, description))
         info = self._wait_for_other_operation(name, description, on_event)
-        info = self._clear_failed_create(info, description, on_event, recreate)
+        info = self._clear_failed_create(info, description, on_event, hooks.recreate)
         change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
         change_set_id = self._cf.create_change_set(
             request, change_set_type=change_set_type, template_url=self._template_url(request)
@@ -118,7 +107,7 @@ class Deployer:
             status, reason, changes = self._cf.wait_change_set(change_set_id)
             if status == "CREATE_COMPLETE":
                 on_event(DeployEvent("changes", name, description, changes=changes))
-                approved = confirm(changes)
+                approved = hooks.confirm(changes)
         except BaseException:  # nothing runs yet: leave no change set (or empty stack) behind
             with suppress(PcliError):
                 self._abandon(change_set_id, name, change_set_type)
@@ -144,7 +133,7 @@ class Deployer:
         final, events = self._follow(stack_id, name, description, since, on_event)
         return self._finish(final, events, name, description, on_event, changed=True)
 
-    def delete(self, stack_name: str, description: str, *, on_event: Events) -> DeployResult:
+    def delete(self, stack_name: str, description: str, *, on_event: OnEvent) -> DeployResult:
         """Delete the stack and wait until it is gone; a missing stack is already deleted."""
         on_event(DeployEvent("start", stack_name, description, status=DELETING))
         info = self._wait_for_other_operation(stack_name, description, on_event)
@@ -155,7 +144,7 @@ class Deployer:
             return DeployResult(stack_name, description, "DELETE_COMPLETE", changed=False)
         return self._delete_and_wait(info, description, on_event)
 
-    def watch(self, stack_name: str, description: str, *, on_event: Events) -> DeployResult:
+    def watch(self, stack_name: str, description: str, *, on_event: OnEvent) -> DeployResult:
         """Follow the stack's current (or last) operation to its end and report it."""
         info = self._cf.describe(stack_name)
         if info is None:
@@ -173,7 +162,7 @@ class Deployer:
         self._cf.cancel_update(stack_name)
 
     def _wait_for_other_operation(
-        self, name: str, description: str, on_event: Events
+        self, name: str, description: str, on_event: OnEvent
     ) -> StackInfo | None:
         """The stack as it stands once no other operation runs on it (None: it does not exist)."""
         info = self._cf.describe(name)
@@ -187,7 +176,7 @@ class Deployer:
         self,
         info: StackInfo | None,
         description: str,
-        on_event: Events,
+        on_event: OnEvent,
         recreate: Callable[[StackInfo], bool],
     ) -> StackInfo | None:
         """Refuse stacks that cannot be deployed; replace a failed first creation if allowed."""
@@ -209,14 +198,16 @@ class Deployer:
         self._delete_and_wait(info, description, on_event)
         return None
 
-    def _delete_and_wait(self, info: StackInfo, description: str, on_event: Events) -> DeployResult:
+    def _delete_and_wait(
+        self, info: StackInfo, description: str, on_event: OnEvent
+    ) -> DeployResult:
         since = self._clock()
         self._cf.delete_stack(info.stack_id)
         final, events = self._follow(info.stack_id, info.name, description, since, on_event)
         return self._finish(final, events, info.name, description, on_event, changed=True)
 
     def _follow(
-        self, stack_id: str, name: str, description: str, since: datetime, on_event: Events
+        self, stack_id: str, name: str, description: str, since: datetime, on_event: OnEvent
     ) -> tuple[StackInfo | None, list[StackEvent]]:
         """Poll the stack until no operation runs on it, reporting each new event once."""
         seen: set[str] = set()
@@ -253,7 +244,7 @@ class Deployer:
         events: list[StackEvent],
         name: str,
         description: str,
-        on_event: Events,
+        on_event: OnEvent,
         *,
         changed: bool,
     ) -> DeployResult:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.model import Bundle
-from protoncli.deploy.model import Change, DeployEvent, DeployResult, StackRequest
+from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
@@ -30,9 +30,6 @@ from protoncli.specs.model import EnvironmentSpec
 if TYPE_CHECKING:
     from protoncli.deploy.interview import Interview
     from protoncli.prompting import Prompter
-
-Confirm = Callable[[tuple[Change, ...]], bool]
-OnEvent = Callable[[DeployEvent], None]
 
 
 @dataclass(frozen=True)
@@ -213,20 +210,14 @@ def _request(
     return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
 
 
-def deploy_environment(
-    project: Project,
-    name: str,
-    *,
-    confirm: Confirm,
-    on_event: OnEvent,
-    recreate: Callable[[Any], bool] = lambda _info: False,
-) -> DeployResult:
+def deploy_environment(project: Project, name: str, hooks: DeployHooks) -> DeployResult:
     record = read_environment(project, name)
     request, _, warnings = _request(project, record)
     for warning in warnings:
-        on_event(DeployEvent("warning", request.stack_name, request.description, message=warning))
-    deployer = project.deployer(record.region)
-    return deployer.deploy(request, confirm=confirm, on_event=on_event, recreate=recreate)
+        hooks.on_event(
+            DeployEvent("warning", request.stack_name, request.description, message=warning)
+        )
+    return project.deployer(record.region).deploy(request, hooks)
 
 
 def environment_targets(project: Project, name: str) -> list[StackTarget]:

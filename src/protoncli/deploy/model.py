@@ -6,7 +6,7 @@ them as a live view (terminal), plain lines (CI, pipes) or NDJSON (`--json`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -122,3 +122,22 @@ class DeployResult:
     @property
     def ok(self) -> bool:
         return self.status == "NO_CHANGES" or self.status in TERMINAL_OK
+
+
+OnEvent = Callable[[DeployEvent], None]
+
+
+def never_recreate(_info: StackInfo) -> bool:
+    """The default answer to replacing a stack a failed creation left in ROLLBACK_COMPLETE."""
+    return False
+
+
+@dataclass(frozen=True)
+class DeployHooks:
+    """How a deployment talks to whoever runs it: where its events go, how a change set is
+    confirmed, and whether a stack that a failed creation left in ROLLBACK_COMPLETE may be
+    deleted and created again."""
+
+    on_event: OnEvent
+    confirm: Callable[[tuple[Change, ...]], bool]
+    recreate: Callable[[StackInfo], bool] = never_recreate

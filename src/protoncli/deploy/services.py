@@ -13,14 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.model import Bundle
-from protoncli.deploy.environments import (
-    Confirm,
-    OnEvent,
-    environment_stack,
-    read_environment,
-)
+from protoncli.deploy.environments import environment_stack, read_environment
 from protoncli.deploy.interview import runs_compatible
-from protoncli.deploy.model import DeployEvent, DeployResult, StackRequest
+from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
@@ -214,28 +209,21 @@ def _requests(
 
 
 def deploy_service(
-    project: Project,
-    name: str,
-    *,
-    instances: Sequence[str] = (),
-    confirm: Confirm,
-    on_event: OnEvent,
-    recreate: Callable[[Any], bool] = lambda _info: False,
+    project: Project, name: str, hooks: DeployHooks, *, instances: Sequence[str] = ()
 ) -> list[DeployResult]:
     """Deploy the chosen instances (all by default) in parallel, then the pipeline."""
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
     requests, has_pipeline, warnings = _requests(project, record, with_pipeline=False)
     for warning in warnings:
-        on_event(DeployEvent("warning", "", f"service {name}", message=warning))
-    confirm_once = _serialised(confirm)
-    recreate_once = _serialised(recreate)
+        hooks.on_event(DeployEvent("warning", "", f"service {name}", message=warning))
+    one_at_a_time = replace(
+        hooks, confirm=_serialised(hooks.confirm), recreate=_serialised(hooks.recreate)
+    )
 
     def deploy_one(instance: str) -> DeployResult:
         region, request = requests[f"instance:{instance}"]
-        return project.deployer(region).deploy(
-            request, confirm=confirm_once, on_event=on_event, recreate=recreate_once
-        )
+        return project.deployer(region).deploy(request, one_at_a_time)
 
     workers = max(1, min(project.concurrency, len(chosen)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
@@ -244,13 +232,9 @@ def deploy_service(
         requests, _, pipeline_warnings = _requests(project, record, with_pipeline=True)
         for warning in pipeline_warnings:
             if warning not in warnings:
-                on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))
+                hooks.on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))
         region, request = requests["pipeline"]
-        results.append(
-            project.deployer(region).deploy(
-                request, confirm=confirm_once, on_event=on_event, recreate=recreate_once
-            )
-        )
+        results.append(project.deployer(region).deploy(request, one_at_a_time))
     return results
 
 

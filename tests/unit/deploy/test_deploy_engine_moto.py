@@ -12,7 +12,7 @@ from protoncli.aws.s3 import ArtifactStore
 from protoncli.aws.session import SessionFactory
 from protoncli.aws.target import AwsTarget
 from protoncli.deploy.engine import TEMPLATE_BODY_LIMIT, Deployer
-from protoncli.deploy.model import Change, StackRequest
+from protoncli.deploy.model import Change, DeployHooks, StackRequest
 from protoncli.errors import DeployError, ExitCode, PcliError
 
 NAME = "pcli-acme-env-dev"
@@ -65,7 +65,7 @@ def _deploy(aws, body, *, answer=True):
     def on_event(event):
         aws.log.append((event.kind, event))
 
-    return aws.deployer.deploy(_request(body), confirm=confirm, on_event=on_event)
+    return aws.deployer.deploy(_request(body), DeployHooks(on_event, confirm))
 
 
 def _ignore(_event):
@@ -146,7 +146,7 @@ def test_ctrl_c_at_the_confirmation_leaves_nothing_behind(aws):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        aws.deployer.deploy(_request(TOPIC), confirm=interrupted, on_event=_ignore)
+        aws.deployer.deploy(_request(TOPIC), DeployHooks(_ignore, interrupted))
     assert aws.client.describe_stacks()["Stacks"] == []
 
 
@@ -210,7 +210,7 @@ def test_a_large_template_goes_through_the_artifact_bucket(aws):
 def test_a_large_template_without_an_artifact_bucket_is_refused(aws):
     deployer = Deployer(CloudFormationGateway(aws.client), None)
     with pytest.raises(PcliError) as caught:
-        deployer.deploy(_request(_big_template()), confirm=_yes, on_event=_ignore)
+        deployer.deploy(_request(_big_template()), DeployHooks(_ignore, _yes))
     assert f"over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte limit" in caught.value.message
     assert aws.client.describe_stacks()["Stacks"] == []
 
@@ -220,5 +220,5 @@ def test_a_confirmation_that_fails_leaves_no_change_set_or_empty_stack(aws):
         raise RuntimeError("the prompt broke")
 
     with pytest.raises(RuntimeError, match="the prompt broke"):
-        aws.deployer.deploy(_request(TOPIC), confirm=broken, on_event=_ignore)
+        aws.deployer.deploy(_request(TOPIC), DeployHooks(_ignore, broken))
     assert aws.client.describe_stacks()["Stacks"] == []

@@ -13,7 +13,7 @@ from protoncli.aws.cloudformation import CloudFormationGateway
 from protoncli.aws.session import SessionFactory
 from protoncli.aws.target import AwsTarget
 from protoncli.deploy.engine import Deployer
-from protoncli.deploy.model import Change, StackRequest
+from protoncli.deploy.model import Change, DeployHooks, StackRequest
 from protoncli.errors import DeployError, ExitCode, NotFoundError, PcliError
 
 NAME = "pcli-acme-env-dev"
@@ -160,7 +160,7 @@ class Run:
     def deploy(self, **options):
         request = StackRequest(NAME, TEMPLATE, {"pcli:workspace": "acme"}, DESCRIPTION)
         options.setdefault("confirm", self.confirm)
-        return self.deployer.deploy(request, on_event=self.on_event, **options)
+        return self.deployer.deploy(request, DeployHooks(on_event=self.on_event, **options))
 
     def kinds(self):
         return [event.kind for event in self.reported]

@@ -74,13 +74,7 @@ def create(
         if no_deploy:
             callbacks.note(f"Deploy it with: pcli component deploy {name}")
             return []
-        return deploy_component(
-            project,
-            name,
-            confirm=callbacks.confirm,
-            on_event=callbacks.on_event,
-            recreate=callbacks.recreate,
-        )
+        return deploy_component(project, name, callbacks.hooks)
 
     run_deploy(
         ctx,
@@ -115,13 +109,7 @@ def deploy(
         command="component deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: deploy_component(
-            project,
-            name,
-            confirm=callbacks.confirm,
-            on_event=callbacks.on_event,
-            recreate=callbacks.recreate,
-        ),
+        action=lambda callbacks: deploy_component(project, name, callbacks.hooks),
         rerun=f"pcli component deploy {name} --yes",
     )
 
@@ -153,6 +141,6 @@ def delete(
         what=f"component {name}",
         check=lambda: require_component(project, name),
         action=lambda callbacks: delete_component(
-            project, name, on_event=callbacks.on_event, confirm=callbacks.confirm
+            project, name, on_event=callbacks.hooks.on_event, confirm=callbacks.hooks.confirm
         ),
     )

@@ -118,15 +118,7 @@ def create(
         if no_deploy:
             callbacks.note(f"Deploy it with: pcli env deploy {record.name}")
             return []
-        return [
-            deploy_environment(
-                project,
-                record.name,
-                confirm=callbacks.confirm,
-                on_event=callbacks.on_event,
-                recreate=callbacks.recreate,
-            )
-        ]
+        return [deploy_environment(project, record.name, callbacks.hooks)]
 
     chosen = created.name if created is not None else name
     run_deploy(
@@ -178,15 +170,7 @@ def deploy(
         command="env deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: [
-            deploy_environment(
-                project,
-                name,
-                confirm=callbacks.confirm,
-                on_event=callbacks.on_event,
-                recreate=callbacks.recreate,
-            )
-        ],
+        action=lambda callbacks: [deploy_environment(project, name, callbacks.hooks)],
         rerun=f"pcli env deploy {name} --yes",
     )
 
@@ -317,5 +301,7 @@ def delete(
         yes=yes,
         what=f"environment {name}",
         check=lambda: check_deletable(project, name),
-        action=lambda callbacks: [delete_environment(project, name, on_event=callbacks.on_event)],
+        action=lambda callbacks: [
+            delete_environment(project, name, on_event=callbacks.hooks.on_event)
+        ],
     )

@@ -148,13 +148,7 @@ def create(
         if no_deploy:
             callbacks.note(f"Deploy it with: pcli svc deploy {record.name}")
             return []
-        return deploy_service(
-            project,
-            record.name,
-            confirm=callbacks.confirm,
-            on_event=callbacks.on_event,
-            recreate=callbacks.recreate,
-        )
+        return deploy_service(project, record.name, callbacks.hooks)
 
     chosen = created.name if created is not None else name
     run_deploy(
@@ -214,14 +208,7 @@ def deploy(
         command="svc deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: deploy_service(
-            project,
-            name,
-            instances=instance,
-            confirm=callbacks.confirm,
-            on_event=callbacks.on_event,
-            recreate=callbacks.recreate,
-        ),
+        action=lambda callbacks: deploy_service(project, name, callbacks.hooks, instances=instance),
         rerun=f"pcli svc deploy {name}{chosen} --yes",
     )
 
@@ -355,5 +342,5 @@ def delete(
         yes=yes,
         what=f"service {name}",
         check=lambda: read_service(project, name),
-        action=lambda callbacks: delete_service(project, name, on_event=callbacks.on_event),
+        action=lambda callbacks: delete_service(project, name, on_event=callbacks.hooks.on_event),
     )
