@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import typer
 
 from protoncli.cli import output
-from protoncli.cli.state import interactive
+from protoncli.cli.state import app_state, interactive
 from protoncli.errors import ExitCode
 from protoncli.prompting import UNSET, InterviewInterrupted, Prompter, Question, shown_value
 
@@ -192,16 +192,23 @@ def _same(left: Any, right: Any) -> bool:
     return type(left) is type(right) and left == right
 
 
-def terminal_prompter(ctx: typer.Context, *, yes: bool) -> Prompter | None:
-    """A prompter when pcli may ask (a terminal, no CI, no --no-input), else None."""
-    return QuestionaryPrompter(assume_yes=yes) if interactive(ctx) else None
-
-
-def interviewed(prompter: Prompter, create: Callable[[Prompter], T]) -> T:
-    """Run `create` with the prompter; Ctrl-C during its questions ends the command (130)
-    saying where the answers given so far are kept."""
+def create_asking(
+    ctx: typer.Context,
+    create: Callable[[Prompter], T],
+    *,
+    yes: bool,
+    no_input: bool,
+) -> T | None:
+    """Run `create` with questions when pcli may ask (a terminal, no CI, no --no-input, the
+    command's own --no-input included); None when it may not, and the caller creates without
+    asking. Ctrl-C during the questions ends the command (130) saying where the answers given
+    so far are kept."""
+    if no_input:
+        app_state(ctx).give_flag("no_input", value=True)
+    if not interactive(ctx):
+        return None
     try:
-        return create(prompter)
+        return create(QuestionaryPrompter(assume_yes=yes))
     except InterviewInterrupted as stop:
         if stop.kept:
             output.note(

@@ -26,7 +26,6 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
-from protoncli.cli.state import app_state
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
@@ -83,7 +82,7 @@ def create(
 
       pcli env create   (in a terminal: asks for everything)
     """
-    from protoncli.cli.prompts import interviewed, terminal_prompter
+    from protoncli.cli.prompts import create_asking
     from protoncli.deploy.environments import (
         EnvironmentRecord,
         create_environment,
@@ -104,10 +103,7 @@ def create(
             prompter=prompter,
         )
 
-    if no_input:
-        app_state(ctx).give_flag("no_input", value=True)
-    prompter = terminal_prompter(ctx, yes=yes)
-    created = interviewed(prompter, create_with) if prompter is not None else None
+    created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         record = created if created is not None else create_with(None)

@@ -28,7 +28,6 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
-from protoncli.cli.state import app_state
 from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -113,7 +112,7 @@ def create(
 
       pcli svc create   (in a terminal: asks for everything)
     """
-    from protoncli.cli.prompts import interviewed, terminal_prompter
+    from protoncli.cli.prompts import create_asking
     from protoncli.deploy.service_create import create_service
     from protoncli.deploy.services import ServiceRecord, deploy_service
 
@@ -134,10 +133,7 @@ def create(
             prompter=prompter,
         )
 
-    if no_input:
-        app_state(ctx).give_flag("no_input", value=True)
-    prompter = terminal_prompter(ctx, yes=yes)
-    created = interviewed(prompter, create_with) if prompter is not None else None
+    created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         record = created if created is not None else create_with(None)
