@@ -178,11 +178,13 @@ def _in_view(
     *,
     command: str,
     json_: bool,
-    body: Callable[[ProgressView], T],
-    records: Callable[[T], list[dict[str, Any]]],
-) -> T:
-    """Run `body` under a progress view; the NDJSON result line says how it ended; a failed
-    deployment and Ctrl-C become their exit codes (other errors are reported by the app)."""
+    body: Callable[[ProgressView], Sequence[T]],
+    record: Callable[[T], dict[str, Any]],
+    summary: Callable[[T], str],
+) -> Sequence[T]:
+    """Run `body` under a progress view; the NDJSON result line (`record` of each item) says how
+    it ended, or in words a `summary` line per item; a failed deployment and Ctrl-C become their
+    exit codes (other errors are reported by the app)."""
     from protoncli.cli.progress import make_view
 
     view: ProgressView = make_view(
@@ -199,13 +201,16 @@ def _in_view(
             except KeyboardInterrupt:
                 view.result(False, int(ExitCode.INTERRUPTED), [])
                 raise
-            view.result(True, 0, records(outcome))
+            view.result(True, 0, [record(item) for item in outcome])
     except KeyboardInterrupt:
         sys.stderr.write(
             "\nInterrupted. A deployment already started goes on in AWS; run the same command "
             "again to resume watching it.\n"
         )
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    if not json_:
+        for item in outcome:
+            output.outcome(summary(item))
     return outcome
 
 
@@ -241,16 +246,7 @@ def run_deploy(
                 raise refusal.error() from None
             raise
 
-    results = _in_view(
-        command=command,
-        json_=json_,
-        body=body,
-        records=lambda done: [_record(r) for r in done],
-    )
-    if not json_:
-        for result in results:
-            output.outcome(_summary(result))
-    return results
+    return _in_view(command=command, json_=json_, body=body, record=_record, summary=_summary)
 
 
 def _cancel_summary(outcome: CancelOutcome) -> str:
@@ -293,7 +289,7 @@ def run_cancel(
     yes: bool,
     targets: Callable[[Project], list[StackTarget]],
     rerun: str,
-) -> list[CancelOutcome]:
+) -> Sequence[CancelOutcome]:
     """`--cancel`: cancel the update in progress on the command's stacks, then watch it end."""
     from protoncli.deploy.project import cancel_updates
 
@@ -308,16 +304,9 @@ def run_cancel(
 
         return cancel_updates(project, targets(project), confirm=confirm, on_event=view.on_event)
 
-    outcomes = _in_view(
-        command=command,
-        json_=json_,
-        body=body,
-        records=lambda done: [_cancel_record(o) for o in done],
+    return _in_view(
+        command=command, json_=json_, body=body, record=_cancel_record, summary=_cancel_summary
     )
-    if not json_:
-        for outcome in outcomes:
-            output.outcome(_cancel_summary(outcome))
-    return outcomes
 
 
 def parse_params(values: Sequence[str], flag: str = "--param") -> dict[str, str]:
