@@ -22,7 +22,7 @@ Output values are stringified, as Proton's outputs are strings: numbers as writt
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -135,17 +135,26 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _environments(reader: _Reader, top: Mapping[str, Any], default_account: str) -> dict[str, Any]:
-    environments = reader.mapping(top, "environments", "environments")
-    result: dict[str, EnvironmentFacts] = {}
-    for name, value in environments.items():
-        dotted = f"environments.{name}"
+def _named_entries(
+    reader: _Reader, top: Mapping[str, Any], key: str, known: tuple[str, ...]
+) -> Iterator[tuple[str, Mapping[str, Any], str]]:
+    """(name, entry, dotted path) of each entry of the `key` mapping (an empty entry is {});
+    an entry that is not a mapping is an error, unknown keys in one a warning."""
+    entries = reader.mapping(top, key, key)
+    for name, value in entries.items():
+        dotted = f"{key}.{name}"
         entry = {} if value is None else value
         if not isinstance(entry, Mapping):
-            raise reader.fail(environments, name, f"'{dotted}' must be a mapping")
-        reader.warn_unknown(entry, ENVIRONMENT_KEYS, dotted)
+            raise reader.fail(entries, name, f"'{dotted}' must be a mapping")
+        reader.warn_unknown(entry, known, dotted)
+        yield str(name), entry, dotted
+
+
+def _environments(reader: _Reader, top: Mapping[str, Any], default_account: str) -> dict[str, Any]:
+    result: dict[str, EnvironmentFacts] = {}
+    for name, entry, dotted in _named_entries(reader, top, "environments", ENVIRONMENT_KEYS):
         account = reader.account(entry, "account_id", f"{dotted}.account_id")
-        result[str(name)] = EnvironmentFacts(
+        result[name] = EnvironmentFacts(
             account_id=account or default_account,
             outputs=reader.outputs(entry, "outputs", f"{dotted}.outputs"),
         )
@@ -153,21 +162,15 @@ def _environments(reader: _Reader, top: Mapping[str, Any], default_account: str)
 
 
 def _instances(reader: _Reader, top: Mapping[str, Any]) -> dict[str, InstanceFacts]:
-    instances = reader.mapping(top, "instances", "instances")
     result: dict[str, InstanceFacts] = {}
-    for name, value in instances.items():
-        dotted = f"instances.{name}"
-        entry = {} if value is None else value
-        if not isinstance(entry, Mapping):
-            raise reader.fail(instances, name, f"'{dotted}' must be a mapping")
-        reader.warn_unknown(entry, INSTANCE_KEYS, dotted)
+    for name, entry, dotted in _named_entries(reader, top, "instances", INSTANCE_KEYS):
         component_outputs = None
         if "component_outputs" in entry:
             component_outputs = reader.outputs(
                 entry, "component_outputs", f"{dotted}.component_outputs"
             )
         component_name = reader.string(entry, "component_name", f"{dotted}.component_name")
-        result[str(name)] = InstanceFacts(
+        result[name] = InstanceFacts(
             outputs=reader.outputs(entry, "outputs", f"{dotted}.outputs"),
             component_outputs=component_outputs,
             component_name=component_name or "default",
