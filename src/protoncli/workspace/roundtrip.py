@@ -192,24 +192,25 @@ def _children(node: Any) -> list[tuple[Any, Any]]:
     return []
 
 
+def _wrap_non_text(node: Any, wrap: Callable[[str], Any]) -> None:
+    """Replace, at any depth, each plain `str` that YAML 1.1 reads as non-text by `wrap(it)`."""
+    for key, value in _children(node):
+        if type(value) is str and not reads_as_text(value):
+            node[key] = wrap(value)
+        else:
+            _wrap_non_text(value, wrap)
+
+
 def _keep_plain_values(node: Any) -> None:
     """Mark plain scalars that YAML 1.1 reads as non-text, so they are written back plain."""
     from ruamel.yaml.scalarstring import PlainScalarString
 
-    for key, value in _children(node):
-        if type(value) is str and not reads_as_text(value):
-            node[key] = PlainScalarString(value)
-        else:
-            _keep_plain_values(value)
+    _wrap_non_text(node, PlainScalarString)
 
 
 def _quote_ambiguous(node: Any) -> None:
     """Quote new text values that YAML 1.1 would read as something else (`on`, `1:20`)."""
-    for key, value in _children(node):
-        if type(value) is str and not reads_as_text(value):
-            node[key] = double_quoted(value)
-        else:
-            _quote_ambiguous(value)
+    _wrap_non_text(node, double_quoted)
 
 
 def _prepare_new(value: Any) -> Any:
