@@ -162,13 +162,9 @@ class LiveView:
         table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         for column in ("RESOURCE", "TYPE", "STATUS", "TIME", "REASON"):
             table.add_column(column, overflow="fold")
+        finished = stack.finished is not None
+        succeeded = finished and not is_failure_status(stack.status)  # covers TERMINAL_FAILED
         for row in stack.resources.values():
-            finished = stack.finished is not None
-            succeeded = (
-                finished
-                and not is_failure_status(stack.status)
-                and stack.status not in TERMINAL_FAILED
-            )
             status = row.status or _planned(row, finished=finished, succeeded=succeeded)
             elapsed = row.elapsed(now)
             reason = one_line(row.reason) if is_failure_status(row.status) else ""
