@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -44,3 +45,42 @@ def touch_template() -> Callable[[Path, str], None]:
         template.write_text(template.read_text() + f"# {comment}\n")
 
     return touch
+
+
+@pytest.fixture
+def write_files(tmp_path: Path) -> Callable[[Path | str, dict[str, str]], Path]:
+    """`write_files(root, {relative path: text})` writes a bundle's files under `root` (taken
+    from tmp_path when relative); returns the root."""
+
+    def write(folder: Path | str, files: dict[str, str]) -> Path:
+        root = tmp_path / folder
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return root
+
+    return write
+
+
+@pytest.fixture
+def cli(pcli: Callable[..., Result], tmp_path: Path, moto_url: str) -> Callable[..., Result]:
+    """`pcli --registry <tmp> --workspace <tmp>/ws ...` in a fresh workspace named demo, with
+    AWS on the moto server; `cli.workspace` is the workspace folder."""
+    workspace = tmp_path / "ws"
+    created = pcli("init", str(workspace), "--name", "demo")
+    assert created.exit_code == 0, created.output
+
+    def run(*args: str) -> Result:
+        return pcli("--workspace", str(workspace), *args)
+
+    run.workspace = workspace  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.fixture
+def cloudformation(moto_url: str) -> Any:
+    """A boto3 CloudFormation client on the moto server."""
+    import boto3
+
+    return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")

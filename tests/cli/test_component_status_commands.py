@@ -11,7 +11,6 @@ import json
 import re
 from collections import Counter
 
-import boto3
 import pytest
 
 from protoncli.aws.session import SessionFactory
@@ -91,33 +90,6 @@ Resources:
 }
 WEB_DEV = "pcli-demo-svc-web-web-dev"
 QUEUE = "pcli-demo-comp-queue"
-
-
-def write_files(root, files):
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
-@pytest.fixture
-def cli(pcli, tmp_path, moto_url):
-    """`pcli --registry <tmp> --workspace <tmp>/ws ...` in a fresh workspace named demo."""
-    workspace = tmp_path / "ws"
-    created = pcli("init", str(workspace), "--name", "demo")
-    assert created.exit_code == 0, created.output
-
-    def run(*args):
-        return pcli("--workspace", str(workspace), *args)
-
-    run.workspace = workspace
-    return run
-
-
-@pytest.fixture
-def cloudformation(moto_url):
-    return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
 
 
 def ok(result):
@@ -268,7 +240,7 @@ def describe_stacks_calls(monkeypatch):
 
 
 @pytest.fixture
-def fleet(cli, tmp_path, starters_dir):
+def fleet(cli, tmp_path, starters_dir, write_files):
     """Environments one (us-east-1), two (eu-west-1) and three (not deployed); service api with
     an instance in one and two and a pipeline; component jobs on api/api-a."""
     for name, files in (("tiny-env", TINY_ENV), ("tiny-svc", TINY_SVC)):

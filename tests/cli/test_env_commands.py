@@ -90,30 +90,8 @@ PCLI_TAGS = {
 }
 
 
-def write_files(root, files):
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
 @pytest.fixture
-def cli(pcli, tmp_path, moto_url):
-    """`pcli --registry <tmp> --workspace <tmp>/ws ...` in a fresh workspace named demo."""
-    workspace = tmp_path / "ws"
-    created = pcli("init", str(workspace), "--name", "demo")
-    assert created.exit_code == 0, created.output
-
-    def run(*args):
-        return pcli("--workspace", str(workspace), *args)
-
-    run.workspace = workspace
-    return run
-
-
-@pytest.fixture
-def tiny_env(cli, tmp_path):
+def tiny_env(cli, tmp_path, write_files):
     """A one-topic environment blueprint (tiny-env) with two required inputs, published."""
     bundle = write_files(
         tmp_path / "tiny-env",
@@ -126,11 +104,6 @@ def tiny_env(cli, tmp_path):
     published = cli("blueprint", "publish", str(bundle), "--name", "tiny-env")
     assert published.exit_code == 0, published.output
     return "tiny-env"
-
-
-@pytest.fixture
-def cloudformation(moto_url):
-    return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
 
 
 def create_small(cli, *extra):
@@ -434,7 +407,9 @@ def test_env_list_show_and_outputs_in_words_and_json(cli, tiny_env, cloudformati
 # --- delete -------------------------------------------------------------------------------------
 
 
-def test_env_delete_is_refused_while_a_service_instance_lives_in_it(cli, tiny_env, tmp_path):
+def test_env_delete_is_refused_while_a_service_instance_lives_in_it(
+    cli, tiny_env, tmp_path, write_files
+):
     create_small(cli, "--yes")
     service = write_files(
         tmp_path / "tiny-svc",
@@ -635,13 +610,13 @@ def test_env_delete_json_reports_a_refusal_in_its_result_line(cli, tiny_env):
 
 
 def test_env_deploy_sends_a_large_template_through_the_artifact_bucket_only(
-    cli, tiny_env, tmp_path, cloudformation, moto_url
+    cli, tiny_env, cloudformation, moto_url, write_files
 ):
     padding = "".join(f"  # padding line {n:05d} keeps this template over the inline limit\n"
                       for n in range(800))  # fmt: skip
     template = TINY_ENV_TEMPLATE + padding
     bundle = write_files(
-        tmp_path / "big-env",
+        "big-env",
         {
             "schema/schema.yaml": TINY_ENV_SCHEMA,
             "infrastructure/manifest.yaml": MANIFEST,

@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import replace
 
-import boto3
 import pytest
 
 from protoncli.aws.cloudformation import CloudFormationGateway
@@ -107,35 +106,8 @@ Outputs:
 }
 
 
-def write_files(root, files):
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
 @pytest.fixture
-def cli(pcli, tmp_path, moto_url):
-    """`pcli --registry <tmp> --workspace <tmp>/ws ...` in a fresh workspace named demo."""
-    workspace = tmp_path / "ws"
-    created = pcli("init", str(workspace), "--name", "demo")
-    assert created.exit_code == 0, created.output
-
-    def run(*args):
-        return pcli("--workspace", str(workspace), *args)
-
-    run.workspace = workspace
-    return run
-
-
-@pytest.fixture
-def cloudformation(moto_url):
-    return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
-
-
-@pytest.fixture
-def tiny(cli, tmp_path):
+def tiny(cli, tmp_path, write_files):
     """tiny-env (a topic) and tiny-svc (a queue per instance, a pipeline listing them)."""
     for name, files in (("tiny-env", TINY_ENV), ("tiny-svc", TINY_SVC)):
         bundle = write_files(tmp_path / name, files)
