@@ -95,8 +95,7 @@ def scaffold(
     target = target.expanduser()
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: is a file; give a folder to scaffold into")
-    complete = {name: _with_defaults(bundle, inputs) for name, inputs in instances.items()}
-    rendered = render_skeleton(skeleton, _namespace(service, complete))
+    rendered = render_for_service(bundle, service, instances)
     previous = _read_record(target, service)
     plan = _plan(target, rendered, previous)
     result = ScaffoldResult(
@@ -119,8 +118,17 @@ def scaffold(
         )
     for path, data in {**plan.created, **plan.updated}.items():
         atomic_write(target / path, data)
-    _write_record(target, service, blueprint, version, rendered)
+    write_record(target, service, blueprint, version, rendered)
     return result
+
+
+def render_for_service(
+    bundle: Bundle, service: str, instances: Mapping[str, Mapping[str, Any]]
+) -> dict[str, bytes]:
+    """`bundle`'s skeleton rendered for `service` ({relative path: bytes}); `instances` as for
+    `scaffold`, the inputs they leave out taking the bundle's schema defaults."""
+    complete = {name: _with_defaults(bundle, inputs) for name, inputs in instances.items()}
+    return render_skeleton(bundle.skeleton_files(), _namespace(service, complete))
 
 
 def _with_defaults(bundle: Bundle, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +216,7 @@ def _checked_path(rendered: str, label: str) -> str:
     return str(PurePosixPath(rendered))
 
 
-def _digest(data: bytes) -> str:
+def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -227,7 +235,7 @@ def _plan(target: Path, rendered: Mapping[str, bytes], previous: Mapping[str, st
             current = destination.read_bytes()
             if current == data:
                 plan.unchanged.append(path)
-            elif previous.get(path) == _digest(current):
+            elif previous.get(path) == file_digest(current):
                 plan.updated[path] = data
             elif path in previous:
                 plan.refused.append((path, "changed since pcli wrote it"))
@@ -240,6 +248,43 @@ def _blocked_by_file(target: Path, path: str) -> bool:
     """Whether a file sits where one of `path`'s folders would have to be."""
     parent = PurePosixPath(path).parent
     return any((target / folder).is_file() for folder in (parent, *parent.parents))
+
+
+@dataclass(frozen=True)
+class ScaffoldRecord:
+    """What a folder's `.pcli-scaffold.json` says: the blueprint version and the service it was
+    scaffolded for, and the digest of each file of that version's render, by relative path."""
+
+    target: Path
+    blueprint: str
+    version: str
+    service: str
+    files: Mapping[str, str]
+
+
+def read_record(target: Path) -> ScaffoldRecord:
+    """The record of a folder pcli scaffolded; `UsageError` when it has none or a broken one."""
+    path = target / RECORD_FILE
+    if not path.is_file():
+        raise UsageError(
+            f"{target}: no {RECORD_FILE} here, so pcli did not scaffold this folder",
+            hint="give the folder named by --scaffold when the service was created",
+        )
+    record = parse_json(read_text(path, UsageError), str(path), UsageError)
+    fields = [record.get(key) if isinstance(record, dict) else None for key in _RECORD_KEYS]
+    files = record.get("files") if isinstance(record, dict) else None
+    if not all(isinstance(value, str) and value for value in fields) or not (
+        isinstance(files, dict) and all(isinstance(v, str) for v in files.values())
+    ):
+        raise UsageError(
+            f"{path}: not a pcli scaffold record",
+            hint="it needs blueprint, version, service and files; pcli writes it, do not edit it",
+        )
+    blueprint, version, service = (str(value) for value in fields)
+    return ScaffoldRecord(target, blueprint, version, service, dict(files))
+
+
+_RECORD_KEYS = ("blueprint", "version", "service")
 
 
 def _read_record(target: Path, service: str) -> dict[str, str]:
@@ -263,14 +308,15 @@ def _read_record(target: Path, service: str) -> dict[str, str]:
     return {str(key): value for key, value in files.items()}
 
 
-def _write_record(
+def write_record(
     target: Path, service: str, blueprint: str, version: str, rendered: Mapping[str, bytes]
 ) -> None:
+    """Record `blueprint`@`version` and the digest of each file of its render in `target`."""
     record = {
         "blueprint": blueprint,
         "version": version,
         "service": service,
-        "files": {path: _digest(data) for path, data in sorted(rendered.items())},
+        "files": {path: file_digest(data) for path, data in sorted(rendered.items())},
     }
     text = json.dumps(record, indent=2) + "\n"
     path = target / RECORD_FILE
