@@ -137,3 +137,28 @@ def test_only_the_aws_package_imports_boto3():
         )
     )
     assert sources == []
+
+
+def test_schema_and_specs_never_import_deploy_and_the_registry_never_imports_starters(
+    tmp_path: Path,
+):
+    """Secret-reference rules live beside the schema; seeding is the caller's business."""
+    rules = ["schema.model", "schema.parse", "schema.secrets", "schema.validate"]
+    modules = [f"protoncli.{name}" for name in [*rules, "specs.io", "specs.model", "specs.resolve"]]
+    loaded = _imported_after("\n".join(f"import {m}" for m in modules))
+    assert sorted(name for name in loaded if name.startswith("protoncli.deploy")) == []
+
+    # The registry read and written in every way a command does: still no starters module.
+    code = (
+        "from pathlib import Path\n"
+        "from protoncli.blueprints.registry import Registry\n"
+        f"registry = Registry(Path({str(tmp_path / 'registry')!r}))\n"
+        "registry.blueprints(); registry.names()\n"
+        "try:\n"
+        "    registry.resolve('vpc-ecs-env')\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+    loaded = _imported_after(code)
+    assert "protoncli.blueprints.registry" in loaded
+    assert "protoncli.blueprints.starters" not in loaded

@@ -88,13 +88,8 @@ class PublishResult:
 class Registry:
     """A registry directory. Reads need no lock; every write locks the blueprint's folder."""
 
-    def __init__(
-        self, root: Path, *, seed_starters: bool = True, starters: Path | None = None
-    ) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser()
-        self._seed_starters = seed_starters
-        self._starters = starters
-        self._seeded = False
 
     @classmethod
     def default(cls) -> Registry:
@@ -162,7 +157,6 @@ class Registry:
 
     def promote(self, name: str, version: str) -> VersionInfo:
         """Make a DRAFT version PUBLISHED. A version already published is returned unchanged."""
-        self._ensure_seeded()
         check_name(name, "blueprint")
         with exclusive_lock(self.root / name / LOCK_FILE):
             existing = self._existing(name)
@@ -183,7 +177,6 @@ class Registry:
 
     def blueprints(self) -> list[BlueprintInfo]:
         """Every blueprint, sorted by name."""
-        self._ensure_seeded()
         result: list[BlueprintInfo] = []
         for name in self.names():
             versions = self._scan(name)
@@ -203,12 +196,10 @@ class Registry:
 
     def versions(self, name: str) -> list[VersionInfo]:
         """Every version of a blueprint, oldest first (numerically: 1.9 before 1.10)."""
-        self._ensure_seeded()
         return _with_recommended(self._existing(name))
 
     def get(self, name: str, version: str | None = None) -> VersionInfo:
         """One version; `None` means the recommended (highest published) version."""
-        self._ensure_seeded()
         existing = self._existing(name)
         if version is None:
             return _recommended_of(name, existing)
@@ -225,7 +216,6 @@ class Registry:
         if not separator:
             return self.get(name)
         if MAJOR_ONLY.match(version):
-            self._ensure_seeded()
             existing = self._existing(name)
             return _recommended_of(name, existing, major=int(version))
         return self.get(name, version)
@@ -240,13 +230,6 @@ class Registry:
 
     def _version_dir(self, info: VersionInfo) -> Path:
         return self.root / info.name / info.version
-
-    def _ensure_seeded(self) -> None:
-        if self._seed_starters and not self._seeded:
-            from protoncli.blueprints.starters import ensure_seeded
-
-            ensure_seeded(self, self._starters)
-            self._seeded = True
 
     def _scan(self, name: str) -> list[VersionInfo]:
         """The versions of `name` in numeric order; empty when there are none."""

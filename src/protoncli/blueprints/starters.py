@@ -1,8 +1,12 @@
 """The starter blueprints shipped with pcli, and seeding them into a registry.
 
 Starters live in template-sync layout (`<name>/v1/`). A registry shows them out of the box: the
-first read of a registry publishes every starter it does not have by name (PUBLISHED, since
-starters are ready to use) and never touches a blueprint of the same name that a user published.
+commands that read a registry open it with `open_registry`, which first publishes every starter
+the registry does not have by name (PUBLISHED, since starters are ready to use) and never touches
+a blueprint of the same name that a user published. The registry itself knows nothing of
+starters; publishing and template sync open it without seeding, so a user's own blueprint of a
+starter's name published first stays the only one.
+
 
 `<registry>/.starters.json` records what was seeded (name → action, version, digest), so later
 reads cost one small file read and a listing of the starters folder. A starter is seeded once:
@@ -93,6 +97,13 @@ def _seed_one(registry: Registry, name: str, folders: list[TemplateFolder]) -> S
     except PcliError as exc:
         return SeedEntry(name, "failed", reason=exc.message)
     return SeedEntry(name, "seeded", version=version, digest=digest)
+
+
+def open_registry(root: Path, source: Path | None = None) -> Registry:
+    """The registry at `root`, with the starters (of `source`, default the shipped ones) seeded."""
+    registry = Registry(root)
+    ensure_seeded(registry, source)
+    return registry
 
 
 def ensure_seeded(registry: Registry, source: Path | None = None) -> list[SeedEntry]:

@@ -59,7 +59,7 @@ def open_project(ctx: typer.Context) -> Project:
     """Workspace, registry and AWS settings, from the settings every command resolves
     (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
     from protoncli.aws.session import SessionFactory
-    from protoncli.blueprints.registry import Registry
+    from protoncli.blueprints.starters import open_registry
     from protoncli.deploy.project import AwsSettings, Project
     from protoncli.workspace.model import find_workspace
 
@@ -71,7 +71,7 @@ def open_project(ctx: typer.Context) -> Project:
 
         endpoint = require_running()
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
-    return Project(workspace, Registry(state.registry), SessionFactory(), aws)
+    return Project(workspace, open_registry(state.registry), SessionFactory(), aws)
 
 
 def _ask(question: str) -> bool:

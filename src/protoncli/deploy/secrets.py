@@ -13,7 +13,8 @@ ever see the reference. A value that already is a dynamic reference (`secretsman
 Owners name what an input belongs to: `env/<environment>`, `svc/<service>/<instance>` or
 `svc/<service>/pipeline`.
 
-This module stays light (no botocore import): the validator uses its reference patterns.
+What a reference looks like, and which values count as plain, are rules of the schema
+(schema/secrets.py); this module only acts on them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from protoncli.errors import InputError
-from protoncli.specs.model import CURRENT_VAL
+from protoncli.schema.secrets import (
+    REFERENCE_FORMS,
+    SECRET_NAME_CHARS,
+    holds_plain_secret,
+    reference_problem,
+)
 
 if TYPE_CHECKING:
     from protoncli.deploy.project import Project
@@ -31,58 +37,14 @@ if TYPE_CHECKING:
 
 NAME_PREFIX = "pcli"
 MAX_SECRET_NAME = 512  # Secrets Manager's limit on a secret's name
-REFERENCE_START = "{{resolve:"
-SECRETS_DOC = "docs/reference/secrets.md"
-
-_NAME_CHARS = r"[A-Za-z0-9/_+=.@-]+"  # what Secrets Manager allows in a name
-_SECRET_ARN = rf"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:{_NAME_CHARS}"
-_SEGMENT = r"[^:{}\s]*"  # json-key, version-stage, version-id: anything but ':' and braces
-
-# {{resolve:secretsmanager:secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]}}
-# where secret-id is a name or an ARN (CloudFormation's own syntax, nothing pcli adds).
-SECRET_REFERENCE = re.compile(
-    rf"\{{\{{resolve:secretsmanager:(?P<secret_id>{_SECRET_ARN}|{_NAME_CHARS})"
-    rf"(?::SecretString(?::(?P<json_key>{_SEGMENT})"
-    rf"(?::(?P<version_stage>{_SEGMENT})(?::(?P<version_id>{_SEGMENT}))?)?)?)?\}}\}}"
-)
-# {{resolve:ssm-secure:parameter-name[:version]}}
-SSM_SECURE_REFERENCE = re.compile(
-    r"\{\{resolve:ssm-secure:(?P<parameter>[A-Za-z0-9_.\-/]+)(?::(?P<version>\d+))?\}\}"
-)
-REFERENCE_FORMS = (
-    "{{resolve:secretsmanager:SECRET-ID:SecretString}} or {{resolve:ssm-secure:PARAMETER}}"
-)
 
 _OWNER_KINDS = {"env": "environment", "svc": "service-instance"}
-
-
-def looks_like_reference(value: Any) -> bool:
-    """True for text written as a dynamic reference (`{{resolve:...`), well formed or not."""
-    return isinstance(value, str) and value.strip().startswith(REFERENCE_START)
-
-
-def is_dynamic_reference(value: Any) -> bool:
-    """True for a whole, well-formed `secretsmanager` or `ssm-secure` dynamic reference."""
-    if not isinstance(value, str):
-        return False
-    found = SECRET_REFERENCE.fullmatch(value)
-    if found is not None:
-        # CloudFormation takes a version stage or a version id, never both.
-        return not (found.group("version_stage") and found.group("version_id"))
-    return SSM_SECURE_REFERENCE.fullmatch(value) is not None
-
-
-def reference_problem(value: Any) -> str | None:
-    """What is wrong with a value written as a dynamic reference (never the value itself)."""
-    if not looks_like_reference(value) or is_dynamic_reference(value):
-        return None
-    return f"the value is not a valid dynamic reference; write {REFERENCE_FORMS}"
 
 
 def secret_name(workspace: str, owner: str, input_name: str) -> str:
     """`pcli/<workspace>/<owner>/<input>`: the secret that holds one input's value."""
     name = f"{NAME_PREFIX}/{workspace}/{owner}/{input_name}"
-    if not re.fullmatch(_NAME_CHARS, name) or len(name) > MAX_SECRET_NAME:
+    if not re.fullmatch(SECRET_NAME_CHARS, name) or len(name) > MAX_SECRET_NAME:
         raise InputError(
             f"secret input '{input_name}' of {owner}: '{name}' cannot be a Secrets Manager "
             f"secret name (letters, digits and /_+=.@- only, at most {MAX_SECRET_NAME} "
@@ -123,14 +85,6 @@ def _owner_parts(owner: str) -> tuple[str, list[str]]:
     if word == "svc" and names[1] == "pipeline":
         return "pipeline", names[:1]
     return _OWNER_KINDS[word], names
-
-
-def holds_plain_secret(value: Any) -> bool:
-    """True for a value of a secret input that would be written as it is: text or a number
-    (not a reference, not `${Proton::CURRENT_VAL}`, not empty)."""
-    if value is None or value in ("", CURRENT_VAL):
-        return False
-    return not looks_like_reference(value)
 
 
 def protect_secret_inputs(

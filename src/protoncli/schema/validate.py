@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from protoncli.deploy.secrets import looks_like_reference, reference_problem
 from protoncli.schema.model import InputDef, InputType
+from protoncli.schema.secrets import looks_like_reference, reference_problem
 from protoncli.schema.verdicts import known_valid, remember_valid, verdict_key
 
 if TYPE_CHECKING:

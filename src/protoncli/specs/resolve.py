@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from protoncli.deploy.secrets import SECRETS_DOC, holds_plain_secret
 from protoncli.errors import InputError, did_you_mean
 from protoncli.schema.model import InputDef, InputType, Schema
+from protoncli.schema.secrets import SECRETS_DOC, holds_plain_secret
 from protoncli.schema.validate import OTHER, UNRESOLVED, Problem, validate_inputs
 from protoncli.specs.model import CURRENT_VAL, EnvironmentSpec, ServiceSpec
 

@@ -145,7 +145,7 @@ def publish(registry, tmp_path, name, schema, *, folder="infrastructure", extra=
 @pytest.fixture
 def project(tmp_path):
     workspace = init_workspace(tmp_path / "ws", name="demo", region="us-east-1", registry=None)
-    registry = Registry(tmp_path / "reg", seed_starters=False)
+    registry = Registry(tmp_path / "reg")
     publish(registry, tmp_path, "team-env", TEAM_SCHEMA)
     publish(registry, tmp_path, "other-env", OTHER_SCHEMA)
     return Project(workspace, registry, SessionFactory())

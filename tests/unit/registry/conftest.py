@@ -166,4 +166,4 @@ def bundles(tmp_path: Path) -> BundleFactory:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
-    return Registry(tmp_path / "registry", seed_starters=False)
+    return Registry(tmp_path / "registry")

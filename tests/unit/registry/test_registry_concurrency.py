@@ -16,7 +16,7 @@ from pathlib import Path
 
 from protoncli.blueprints.registry import Registry
 
-registry = Registry(Path(sys.argv[1]), seed_starters=False)
+registry = Registry(Path(sys.argv[1]))
 start = Path(sys.argv[2])
 deadline = time.monotonic() + 60
 while not start.exists() and time.monotonic() < deadline:

@@ -6,7 +6,7 @@ import json
 import shutil
 
 from protoncli.blueprints.registry import Registry, VersionStatus
-from protoncli.blueprints.starters import seed, starter_names, starters_root
+from protoncli.blueprints.starters import open_registry, seed, starter_names, starters_root
 
 
 def _starters(bundles):
@@ -16,7 +16,7 @@ def _starters(bundles):
 
 
 def test_a_fresh_registry_shows_the_starters_as_published_1_0(tmp_path, bundles):
-    registry = Registry(tmp_path / "registry", starters=_starters(bundles))
+    registry = open_registry(tmp_path / "registry", _starters(bundles))
 
     listed = registry.blueprints()
 
@@ -28,28 +28,28 @@ def test_a_fresh_registry_shows_the_starters_as_published_1_0(tmp_path, bundles)
     assert marker["starters"]["vpc-env"]["digest"] == registry.get("vpc-env").digest
 
 
-def test_resolve_alone_seeds_the_starters(tmp_path, bundles):
-    registry = Registry(tmp_path / "registry", starters=_starters(bundles))
+def test_an_opened_registry_resolves_a_starter(tmp_path, bundles):
+    registry = open_registry(tmp_path / "registry", _starters(bundles))
 
     assert registry.resolve("vpc-env").version == "1.0"
 
 
 def test_starters_are_seeded_once(tmp_path, bundles):
     starters = _starters(bundles)
-    Registry(tmp_path / "registry", starters=starters).blueprints()
+    open_registry(tmp_path / "registry", starters).blueprints()
     shutil.rmtree(tmp_path / "registry" / "vpc-env")
 
-    listed = Registry(tmp_path / "registry", starters=starters).blueprints()
+    listed = open_registry(tmp_path / "registry", starters).blueprints()
 
     assert [b.name for b in listed] == ["web-svc"]
 
 
 def test_a_users_blueprint_of_a_starter_name_is_kept(tmp_path, bundles):
     starters = _starters(bundles)
-    user = Registry(tmp_path / "registry", seed_starters=False)
+    user = Registry(tmp_path / "registry")
     own = user.publish(bundles.service("mine/web-svc", description="our own"), draft=True)
 
-    listed = Registry(tmp_path / "registry", starters=starters).blueprints()
+    listed = open_registry(tmp_path / "registry", starters).blueprints()
 
     assert [(b.name, b.latest, b.recommended) for b in listed] == [
         ("vpc-env", "1.0", "1.0"),
@@ -62,10 +62,10 @@ def test_a_users_blueprint_of_a_starter_name_is_kept(tmp_path, bundles):
 
 def test_a_starter_added_later_is_seeded_on_the_next_read(tmp_path, bundles):
     starters = _starters(bundles)
-    Registry(tmp_path / "registry", starters=starters).blueprints()
+    open_registry(tmp_path / "registry", starters).blueprints()
     bundles.environment("starters/tf-env/v1")
 
-    listed = Registry(tmp_path / "registry", starters=starters).blueprints()
+    listed = open_registry(tmp_path / "registry", starters).blueprints()
 
     assert [b.name for b in listed] == ["tf-env", "vpc-env", "web-svc"]
 
@@ -74,7 +74,7 @@ def test_a_broken_starter_does_not_stop_the_others(tmp_path, bundles):
     starters = _starters(bundles)
     (starters / "broken" / "v1").mkdir(parents=True)
     (starters / "broken" / "v1" / "README.md").write_text("no bundle here\n")
-    registry = Registry(tmp_path / "registry", starters=starters)
+    registry = open_registry(tmp_path / "registry", starters)
 
     listed = registry.blueprints()
 
@@ -86,7 +86,7 @@ def test_a_broken_starter_does_not_stop_the_others(tmp_path, bundles):
 
 def test_seed_reports_what_it_did(tmp_path, bundles):
     starters = _starters(bundles)
-    registry = Registry(tmp_path / "registry", seed_starters=False)
+    registry = Registry(tmp_path / "registry")
     registry.publish(bundles.environment("mine/vpc-env", description="ours"))
 
     entries = seed(registry, starters)
@@ -98,10 +98,12 @@ def test_seed_reports_what_it_did(tmp_path, bundles):
     assert registry.blueprints()[0].name == "vpc-env"
 
 
-def test_seeding_can_be_turned_off(tmp_path, bundles):
-    registry = Registry(tmp_path / "registry", seed_starters=False, starters=_starters(bundles))
+def test_a_registry_opened_without_starters_never_seeds(tmp_path, bundles):
+    _starters(bundles)
+    registry = Registry(tmp_path / "registry")
 
     assert registry.blueprints() == []
+    assert registry.names() == []
     assert not (tmp_path / "registry" / ".starters.json").exists()
 
 
@@ -110,7 +112,7 @@ def test_the_repository_starters_are_found_and_seed_cleanly(tmp_path, starters_d
     names = starter_names()
     assert names, f"no starter blueprints under {starters_dir}"
 
-    registry = Registry(tmp_path / "registry")
+    registry = open_registry(tmp_path / "registry")
     listed = {b.name: b for b in registry.blueprints()}
 
     marker = json.loads((registry.root / ".starters.json").read_text())

@@ -11,7 +11,6 @@ from protoncli.aws.target import AwsTarget
 from protoncli.blueprints.registry import Registry
 from protoncli.deploy.project import AwsSettings, Project
 from protoncli.deploy.secrets import (
-    is_dynamic_reference,
     protect_secret_inputs,
     secret_name,
     secret_reference,
@@ -19,6 +18,7 @@ from protoncli.deploy.secrets import (
 )
 from protoncli.errors import AwsError, InputError
 from protoncli.schema.parse import parse_schema
+from protoncli.schema.secrets import is_dynamic_reference
 from protoncli.specs.model import EnvironmentSpec
 from protoncli.specs.resolve import resolve_environment_spec
 from protoncli.workspace.model import Workspace

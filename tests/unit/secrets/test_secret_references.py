@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from protoncli.cli.app import app
-from protoncli.deploy.secrets import is_dynamic_reference
 from protoncli.errors import InputError
 from protoncli.schema.parse import parse_schema
+from protoncli.schema.secrets import is_dynamic_reference
 from protoncli.schema.validate import validate_inputs, value_problems
 from protoncli.specs.io import load_spec
 from protoncli.specs.resolve import apply_params, resolve_environment_spec, resolve_service_spec

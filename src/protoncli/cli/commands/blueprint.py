@@ -33,11 +33,18 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instea
 BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME\\[@VERSION] from the registry."
 
 
-def _registry(ctx: typer.Context) -> Registry:
+def _registry(ctx: typer.Context, *, seeded: bool = True) -> Registry:
+    """The registry of the settings; with `seeded`, the starter blueprints are added to it
+    first (what every command that reads it wants; publish and sync only add to it)."""
     from protoncli.blueprints.registry import Registry
     from protoncli.config import registry_path
 
-    return Registry(registry_path(app_state(ctx).registry))
+    root = registry_path(app_state(ctx).registry)
+    if not seeded:
+        return Registry(root)
+    from protoncli.blueprints.starters import open_registry
+
+    return open_registry(root)
 
 
 def _looks_like_path(ref: str) -> bool:
@@ -222,7 +229,7 @@ def publish(
 
       pcli blueprint publish env.tar.gz --major --draft
     """
-    registry = _registry(ctx)
+    registry = _registry(ctx, seeded=False)
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
     if output.wants_json(ctx, json_):
@@ -276,7 +283,7 @@ def sync(
     """
     from protoncli.blueprints.sync import sync_directory
 
-    report = sync_directory(_registry(ctx), directory)
+    report = sync_directory(_registry(ctx, seeded=False), directory)
     rows = [
         {
             "name": entry.name,
