@@ -1,8 +1,10 @@
 """CloudFormation templates: Jinja-render the manifest's file, then check the result is a template.
 
 A rendered file counts only when it parses as YAML (CloudFormation's short-form tags accepted;
-JSON templates parse too) into a mapping with `Resources`. Files are written with a final newline
-(Jinja drops the template's own, as Proton's renderer does with `keep_trailing_newline` off).
+JSON templates parse too) into a mapping with `Resources`. Before that, an input value that would
+change the template's YAML structure is refused (injection.py). Files are written with a final
+newline (Jinja drops the template's own, as Proton's renderer does with `keep_trailing_newline`
+off).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from protoncli.blueprints.model import Manifest
-from protoncli.errors import BundleError, RenderError
+from protoncli.errors import BundleError, PcliError, RenderError
+from protoncli.render.injection import check_structure, track_inputs
 from protoncli.render.jinja_env import render_text
 from protoncli.render.namespaces import Namespace
 from protoncli.yamlio import parse_yaml
@@ -65,6 +68,12 @@ def render_cloudformation(manifest: Manifest, namespace: Namespace, folder: str)
             f"{manifest.source}: the manifest's CloudFormation file {name!r} is not in the bundle"
         )
     template = template_path(manifest, name)
-    rendered = render_text(text, template, namespace)
-    check_template(rendered, f"{folder}/{name}" if folder else name, template)
+    out_path = f"{folder}/{name}" if folder else name
+    tracked, landings = track_inputs(namespace)
+    try:
+        marked = render_text(text, template, tracked)
+    except PcliError as error:
+        raise landings.scrub(error) from error
+    rendered = check_structure(marked, landings, out_path, template)
+    check_template(rendered, out_path, template)
     return {name: rendered if rendered.endswith("\n") else rendered + "\n"}

@@ -91,6 +91,8 @@ def _fail_if_undefined(value: Any) -> None:
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return value  # as it is: an input tracked by injection.py stays tracked
     return str(value)
 
 
