@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -378,7 +379,10 @@ def set_user_setting(key: str, text: str) -> tuple[Setting, Any, Path]:
     setting = setting_named(key)
     value = parse_text(setting, text, setting.key)
     path = paths.user_config_file()
-    _edit_user_file(path, lambda document: document.__setitem__(setting.key, value), setting.key)
+    with _user_file_lock(path, f"pcli config set {setting.key}"):
+        _edit_user_file(
+            path, lambda document: document.__setitem__(setting.key, value), setting.key
+        )
     return setting, value, path
 
 
@@ -386,10 +390,19 @@ def unset_user_setting(key: str) -> tuple[Setting, bool, Path]:
     """Remove `key` from the user config file; returns whether it was there."""
     setting = setting_named(key)
     path = paths.user_config_file()
-    if not path.is_file() or setting.key not in _read_mapping(path, "the file"):
-        return setting, False, path
-    _edit_user_file(path, lambda document: document.pop(setting.key), setting.key)
+    with _user_file_lock(path, f"pcli config unset {setting.key}"):
+        if not path.is_file() or setting.key not in _read_mapping(path, "the file"):
+            return setting, False, path
+        _edit_user_file(path, lambda document: document.pop(setting.key), setting.key)
     return setting, True, path
+
+
+def _user_file_lock(path: Path, purpose: str) -> AbstractContextManager[None]:
+    """The lock every read-modify-write of the user config file holds (`.config.yaml.lock`
+    beside it): concurrent `pcli config set` runs apply one after the other, none lost."""
+    from protoncli.locks import file_lock, lock_file_beside
+
+    return file_lock(lock_file_beside(path), purpose)
 
 
 def _edit_user_file(path: Path, change: Callable[[Any], None], key: str) -> None:

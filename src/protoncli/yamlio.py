@@ -141,6 +141,43 @@ def read_text(path: Path, error: type[Exception]) -> str:
 
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write a file so that readers see either the old content or the new, never a mix."""
+    tmp = _written_temporary(path, data)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_create(path: Path, data: str | bytes) -> None:
+    """Create a new file, whole or not at all; `FileExistsError` when `path` already exists.
+
+    The content is written to a temporary file that is then hard-linked to `path`: the link
+    fails if anything is there, so of several processes creating one path at once exactly one
+    succeeds and nothing is overwritten. On a file system without hard links the file is
+    created with O_EXCL instead (still exclusive; a reader may then see it half written).
+    """
+    tmp = _written_temporary(path, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        _create_exclusively(path, tmp.read_bytes())
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _create_exclusively(path: Path, raw: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _written_temporary(path: Path, data: str | bytes) -> Path:
+    """A temporary file beside `path` holding `data`, flushed to disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -149,7 +186,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)

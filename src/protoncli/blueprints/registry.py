@@ -45,10 +45,10 @@ from protoncli.blueprints.versions import (
     BlueprintInfo,
     VersionInfo,
     VersionStatus,
-    exclusive_lock,
     new_version_info,
     now_utc,
     read_version_record,
+    registry_lock,
     version_record,
     write_version,
 )
@@ -132,7 +132,7 @@ class Registry:
         check_name(name, "blueprint")
         digest = bundle_digest(bundle)
         folder = self.root / name
-        with exclusive_lock(folder / LOCK_FILE):
+        with registry_lock(folder / LOCK_FILE, f"publishing blueprint {name}"):
             existing = self._scan(name)
             target = _next_version(existing, major)
             previous = _previous_minor(existing, target)
@@ -158,7 +158,7 @@ class Registry:
     def promote(self, name: str, version: str) -> VersionInfo:
         """Make a DRAFT version PUBLISHED. A version already published is returned unchanged."""
         check_name(name, "blueprint")
-        with exclusive_lock(self.root / name / LOCK_FILE):
+        with registry_lock(self.root / name / LOCK_FILE, f"promoting {name} {version}"):
             existing = self._existing(name)
             info = self._find(name, existing, version)
             if info.is_published:

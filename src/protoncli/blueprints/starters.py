@@ -7,7 +7,6 @@ a blueprint of the same name that a user published. The registry itself knows no
 starters; publishing and template sync open it without seeding, so a user's own blueprint of a
 starter's name published first stays the only one.
 
-
 `<registry>/.starters.json` records what was seeded (name → action, version, digest), so later
 reads cost one small file read and a listing of the starters folder. A starter is seeded once:
 one a user removed from the registry is not brought back. Seeding is retried for a starter that
@@ -27,8 +26,9 @@ from typing import Any
 from protoncli import __version__
 from protoncli.blueprints.registry import Registry
 from protoncli.blueprints.sync import TemplateFolder, find_template_folders
-from protoncli.blueprints.versions import exclusive_lock
+from protoncli.blueprints.versions import registry_lock
 from protoncli.errors import PcliError, RegistryError
+from protoncli.locks import LockError
 from protoncli.yamlio import atomic_write
 
 PACKAGED_FOLDER = "_starters"
@@ -113,7 +113,7 @@ def ensure_seeded(registry: Registry, source: Path | None = None) -> list[SeedEn
     if not pending:
         return []
     try:
-        with exclusive_lock(registry.root / SEED_LOCK):
+        with registry_lock(registry.root / SEED_LOCK, "seeding the starter blueprints"):
             marker = _read_marker(registry.root)
             pending = _pending(marker, names)
             if not pending:
@@ -121,7 +121,7 @@ def ensure_seeded(registry: Registry, source: Path | None = None) -> list[SeedEn
             entries = seed(registry, source, only=pending)
             _write_marker(registry.root, marker, entries)
             return entries
-    except (RegistryError, OSError):
+    except (RegistryError, LockError, OSError):
         # A registry that cannot be written (read-only share) is still readable.
         return []
 

@@ -8,13 +8,12 @@ A version folder appears in one `os.rename` of a fully written temporary folder.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -190,23 +189,17 @@ def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive `flock` on `path` (created with its folders as needed)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
-    except OSError as exc:
-        raise RegistryError(
-            f"{path.parent}: cannot write to the registry: {exc.strerror}",
-            hint="check the registry location (--registry or PCLI_REGISTRY) and its permissions",
-        ) from exc
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+REGISTRY_WRITE_HINT = (
+    "check the registry location (--registry or PCLI_REGISTRY) and its permissions"
+)
+
+
+def registry_lock(path: Path, purpose: str) -> AbstractContextManager[None]:
+    """The lock file `path` of a registry folder, held while `purpose` runs (`locks.file_lock`);
+    a folder that cannot be written is a `RegistryError`."""
+    from protoncli.locks import file_lock
+
+    return file_lock(path, purpose, error=RegistryError, hint=REGISTRY_WRITE_HINT)
 
 
 def write_version(folder: Path, info: VersionInfo, bundle: Bundle) -> None:

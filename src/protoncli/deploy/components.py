@@ -35,47 +35,61 @@ def component_stack(project: Project, name: str) -> str:
 def create_component(
     project: Project, name: str, *, service: str, instance: str, bundle_dir: Path
 ) -> Path:
-    """Copy the component's bundle into components/<name>/ and record where it attaches."""
+    """Copy the component's bundle into components/<name>/ and record where it attaches.
+
+    The service instance is looked up, and the folder written, under the workspace lock: of
+    several creates of one name exactly one writes it, and none attaches to an instance that
+    is being removed or to an environment being deleted.
+    """
     from protoncli.blueprints.bundle import load_bundle
     from protoncli.deploy.services import read_service
+    from protoncli.locks import require_not_deleting, workspace_lock
     from protoncli.workspace.specfiles import write_component
 
     check_name(name, "component")
-    if name in project.workspace.components():
-        raise UsageError(
-            f"component {name!r} already exists: {project.workspace.component_dir(name)}",
-            hint=f"deploy it with `pcli component deploy {name}`",
-        )
+    _check_new_component(project, name)
     bundle = load_bundle(bundle_dir)
     if bundle.kind is not Kind.COMPONENT:
         raise UsageError(
             f"{bundle_dir}: a {bundle.kind} bundle, not a component (manifest.yaml + IaC)"
         )
     require_cloudformation(bundle, str(bundle_dir))
-    record = read_service(project, service)
-    target = record.spec.instance(instance)
-    if target is None:
-        names = ", ".join(i.name for i in record.spec.instances)
-        raise UsageError(
-            f"service {service!r} has no instance {instance!r}", hint=f"its instances: {names}"
-        )
-    for other in project.workspace.components():
-        from protoncli.workspace.specfiles import read_component
-
-        attached = read_component(project.workspace, other)
-        if (attached.service, attached.instance) == (service, instance):
+    with workspace_lock(project.workspace, f"pcli component create {name}"):
+        _check_new_component(project, name)  # another create may have won meanwhile
+        record = read_service(project, service)
+        target = record.spec.instance(instance)
+        if target is None:
+            names = ", ".join(i.name for i in record.spec.instances)
             raise UsageError(
-                f"service instance {service}/{instance} already has component {other!r}",
-                hint="Proton attaches one component per service instance",
+                f"service {service!r} has no instance {instance!r}",
+                hint=f"its instances: {names}",
             )
-    return write_component(
-        project.workspace,
-        name,
-        bundle_dir=bundle_dir,
-        service=service,
-        instance=instance,
-        environment=target.environment,
-    )
+        for other in project.workspace.components():
+            from protoncli.workspace.specfiles import read_component
+
+            attached = read_component(project.workspace, other)
+            if (attached.service, attached.instance) == (service, instance):
+                raise UsageError(
+                    f"service instance {service}/{instance} already has component {other!r}",
+                    hint="Proton attaches one component per service instance",
+                )
+        require_not_deleting(project.workspace, "environment", target.environment)
+        return write_component(
+            project.workspace,
+            name,
+            bundle_dir=bundle_dir,
+            service=service,
+            instance=instance,
+            environment=target.environment,
+        )
+
+
+def _check_new_component(project: Project, name: str) -> None:
+    if name in project.workspace.components():
+        raise UsageError(
+            f"component {name!r} already exists: {project.workspace.component_dir(name)}",
+            hint=f"deploy it with `pcli component deploy {name}`",
+        )
 
 
 def require_component(project: Project, name: str) -> ComponentRecord:

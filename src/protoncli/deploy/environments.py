@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,9 +84,14 @@ def create_environment(
     Whatever is not given (name, blueprint, version, inputs) is asked through `prompter`, then
     the answers are shown for review (see `deploy.interview`). With no prompter, a missing name,
     blueprint or required input is one error that lists them all.
+
+    Questions are asked without any lock; the name is checked again under the workspace lock,
+    which is held until the spec file is written (and its secrets stored): of several creates
+    of one name, exactly one writes it, the others fail with "already exists".
     """
-    from protoncli.deploy.interview import Interview
+    from protoncli.deploy.interview import Interview, check_new_name
     from protoncli.deploy.secrets import protect_secret_inputs
+    from protoncli.locks import workspace_lock
     from protoncli.prompting import summary_rows
     from protoncli.specs.resolve import apply_params
     from protoncli.workspace.specfiles import environment_document, write_new_spec
@@ -118,13 +124,17 @@ def create_environment(
         rows + summary_rows(bundle.schema.main, inputs),
     )
     owner_region = project.region_for(chosen_region)
-    inputs = protect_secret_inputs(project, f"env/{name}", bundle.schema.main, inputs, owner_region)
-    write_new_spec(
-        path,
-        environment_document(
-            blueprint=info.name, version=info.version, region=chosen_region, inputs=inputs
-        ),
-    )
+    with workspace_lock(project.workspace, f"pcli env create {name}"):
+        check_new_name(project, "environment", name)  # another create may have won meanwhile
+        inputs = protect_secret_inputs(
+            project, f"env/{name}", bundle.schema.main, inputs, owner_region
+        )
+        write_new_spec(
+            path,
+            environment_document(
+                blueprint=info.name, version=info.version, region=chosen_region, inputs=inputs
+            ),
+        )
     interview.done()
     return read_environment(project, name)
 
@@ -271,12 +281,27 @@ def check_deletable(project: Project, name: str) -> None:
 
 
 def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> DeployResult:
-    """Delete the environment's stack, then its spec file; refused while anything lives in it."""
-    check_deletable(project, name)
-    record = read_environment(project, name)
-    deployer = project.deployer(record.region)
-    result = deployer.delete(
-        environment_stack(project, name), f"environment {name}", on_event=on_event
-    )
-    record.path.unlink(missing_ok=True)
+    """Delete the environment's stack, then its spec file; refused while anything lives in it.
+
+    Locking: the check that nothing lives in the environment runs under the workspace lock,
+    which also marks the environment as being deleted (`locks.deletion_mark`); the mark, not the
+    workspace lock, is held through the stack deletion (minutes in AWS), so other commands of
+    the workspace go on meanwhile. A create that would put something into this environment
+    checks the mark under the workspace lock and is refused while the deletion runs; once the
+    spec file is gone, it finds no environment. A second delete of it is refused at once.
+    """
+    from protoncli.locks import deletion_mark, workspace_lock
+
+    with ExitStack() as deleting:
+        with workspace_lock(project.workspace, f"pcli env delete {name}"):
+            check_deletable(project, name)
+            record = read_environment(project, name)
+            deleting.enter_context(
+                deletion_mark(project.workspace, "environment", name, f"pcli env delete {name}")
+            )
+        deployer = project.deployer(record.region)
+        result = deployer.delete(
+            environment_stack(project, name), f"environment {name}", on_event=on_event
+        )
+        record.path.unlink(missing_ok=True)
     return result

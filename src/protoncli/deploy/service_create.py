@@ -54,7 +54,13 @@ def create_service(
     one error. Nothing is written when a check fails: with `require_deployed` every environment
     must be deployed, and with `scaffold_into` no file of the folder may be one pcli would
     refuse to overwrite. The skeleton is written after the spec file.
+
+    Questions are asked without any lock. The name, the environments (present, compatible,
+    deployed if required, not being deleted) are checked again under the workspace lock, which
+    is held until the spec file is written.
     """
+    from protoncli.deploy.interview import check_new_name
+    from protoncli.locks import require_not_deleting, workspace_lock
     from protoncli.workspace.specfiles import service_document, write_new_spec
 
     interview = Interview(project, "service", prompter)
@@ -93,16 +99,23 @@ def create_service(
     path = project.workspace.service_spec(name)
     summary = _summary(info, bundle, planned, pipeline)
     interview.review(f"Service {name}, to be written to {path}:", summary)
-    planned, pipeline = _protected(project, name, bundle, planned, pipeline)
-    write_new_spec(
-        path,
-        service_document(
-            blueprint=info.name,
-            version=info.version,
-            instances=[(i.name, i.environment, dict(i.inputs)) for i in planned],
-            pipeline=pipeline,
-        ),
-    )
+    with workspace_lock(project.workspace, f"pcli svc create {name}"):
+        # Checked again under the lock: another create of the name may have won, an environment
+        # may have been deleted (or be being deleted) while the questions were asked.
+        check_new_name(project, "service", name)
+        _check_placement(project, bundle, info.ref, planned, require_deployed=require_deployed)
+        for environment in dict.fromkeys(i.environment for i in planned):
+            require_not_deleting(project.workspace, "environment", environment)
+        planned, pipeline = _protected(project, name, bundle, planned, pipeline)
+        write_new_spec(
+            path,
+            service_document(
+                blueprint=info.name,
+                version=info.version,
+                instances=[(i.name, i.environment, dict(i.inputs)) for i in planned],
+                pipeline=pipeline,
+            ),
+        )
     interview.done()
     written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
     return replace(read_service(project, name), scaffold=written)

@@ -9,6 +9,7 @@ valid spec first: an edit that would break the file raises and leaves the file a
 
 from __future__ import annotations
 
+import errno
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 
 from protoncli.blueprints.limits import check_name
 from protoncli.errors import InputError, NotFoundError, UsageError, did_you_mean
+from protoncli.locks import file_lock, workspace_lock
 from protoncli.specs.io import load_spec_with_warnings, parse_spec_with_warnings
 from protoncli.specs.model import ENVIRONMENT_SPEC, HEADER_KEYS, SERVICE_SPEC, Spec
 from protoncli.workspace.model import (
@@ -26,7 +28,14 @@ from protoncli.workspace.model import (
     Workspace,
     yaml_scalar,
 )
-from protoncli.yamlio import MarkedDict, atomic_write, line_of, parse_yaml, read_text
+from protoncli.yamlio import (
+    MarkedDict,
+    atomic_create,
+    atomic_write,
+    line_of,
+    parse_yaml,
+    read_text,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Reading and building documents
@@ -86,21 +95,33 @@ def instance_entry(name: str, environment: str, inputs: Mapping[str, Any]) -> di
 def write_new_spec(path: Path, document: Mapping[str, Any], *, overwrite: bool = False) -> None:
     """Write a new spec file atomically: header keys first, then `proton`, then the rest.
 
-    Refuses an existing file unless `overwrite`; refuses a document that is not a valid spec.
+    Refuses an existing file unless `overwrite`, also one another process creates at the same
+    moment (the file appears in one exclusive step: of concurrent creates exactly one wins);
+    refuses a document that is not a valid spec.
     """
     from protoncli.workspace.roundtrip import double_quoted, dump_new_yaml
 
     if path.exists() and not overwrite:
-        raise UsageError(
-            f"{path}: already exists", hint="edit it, or choose another name for the new one"
-        )
+        raise _exists(path)
     ordered = {key: document[key] for key in (*HEADER_KEYS, "proton") if key in document}
     ordered.update((key, value) for key, value in document.items() if key not in ordered)
     if isinstance(ordered.get("version"), str):
         ordered["version"] = double_quoted(ordered["version"])  # "1.0", as Proton's docs write it
     text = dump_new_yaml(ordered)
     _check_spec(text, path, changed=False)
-    atomic_write(path, text)
+    if overwrite:
+        atomic_write(path, text)
+        return
+    try:
+        atomic_create(path, text)
+    except FileExistsError:
+        raise _exists(path) from None
+
+
+def _exists(path: Path) -> UsageError:
+    return UsageError(
+        f"{path}: already exists", hint="edit it, or choose another name for the new one"
+    )
 
 
 def update_spec(path: Path, changes: Callable[[Any], None]) -> None:
@@ -111,7 +132,33 @@ def update_spec(path: Path, changes: Callable[[Any], None]) -> None:
     `add_instance`, `remove_instance`). Values in it are as YAML 1.2 reads them (`yes` is text);
     read the spec with `read_spec`. The result is checked and written atomically; nothing is
     written when the text does not change.
+
+    The whole read-modify-write holds the lock of the spec's workspace (`locks.workspace_lock`,
+    or a lock file beside a spec outside any workspace), so edits made at the same time by other
+    processes are applied one after the other, none lost.
     """
+    with file_lock(_lock_for(path), f"editing {path.name}"):
+        _update_spec(path, changes)
+
+
+def _lock_for(spec: Path) -> Path:
+    """The lock that guards a spec file: its workspace's, else one for the file in pcli's state
+    folder (a spec outside a workspace gets no lock file beside it)."""
+    import hashlib
+
+    from protoncli import paths
+    from protoncli.locks import workspace_lock_file
+    from protoncli.workspace.model import WORKSPACE_FILE
+
+    folder = spec.absolute().parent
+    for root in (folder, folder.parent):
+        if (root / WORKSPACE_FILE).is_file():
+            return workspace_lock_file(root)
+    key = hashlib.sha256(str(spec.absolute()).encode("utf-8")).hexdigest()[:16]
+    return paths.state_dir() / "locks" / f"spec-{key}.lock"
+
+
+def _update_spec(path: Path, changes: Callable[[Any], None]) -> None:
     from protoncli.workspace.roundtrip import RoundTripError, edit_yaml_text
 
     source = str(path)
@@ -222,12 +269,6 @@ def write_component(
     from protoncli.blueprints.model import Kind
 
     target = ws.component_dir(name)
-    _check_attachment(ws, name, service, instance, environment)
-    if target.exists() and not replace:
-        raise UsageError(
-            f"component '{name}' already exists: {target}",
-            hint="choose another name, or update the existing component",
-        )
     bundle = load_bundle(bundle_dir)
     if bundle.kind is not Kind.COMPONENT:
         raise UsageError(
@@ -242,8 +283,22 @@ def write_component(
         )
     files = {path: data for path, data in bundle.files.items() if not is_os_noise(path)}
     files[COMPONENT_FILE] = component_file_text(service, instance, environment).encode()
-    _swap_in_folder(target, files)
+    with workspace_lock(ws, f"writing component {name}"):
+        _check_attachment(ws, name, service, instance, environment)
+        if target.exists() and not replace:
+            raise _component_exists(name, target)
+        try:
+            _swap_in_folder(target, files, replace=replace)
+        except FileExistsError:
+            raise _component_exists(name, target) from None
     return target
+
+
+def _component_exists(name: str, target: Path) -> UsageError:
+    return UsageError(
+        f"component '{name}' already exists: {target}",
+        hint="choose another name, or update the existing component",
+    )
 
 
 def _check_attachment(
@@ -264,7 +319,9 @@ def _check_attachment(
             )
 
 
-def _swap_in_folder(target: Path, files: Mapping[str, bytes]) -> None:
+def _swap_in_folder(target: Path, files: Mapping[str, bytes], *, replace: bool) -> None:
+    """Build the folder beside `target`, then rename it into place. Without `replace`, an
+    existing `target` (also one made meanwhile by another process) is `FileExistsError`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     retired: Path | None = None
@@ -273,10 +330,10 @@ def _swap_in_folder(target: Path, files: Mapping[str, bytes]) -> None:
             destination = staging / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(data)
-        if target.exists():
+        if replace and target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             target.replace(retired / target.name)
-        staging.replace(target)
+        _rename_new(staging, target)
     except BaseException:
         if retired is not None and not target.exists():
             (retired / target.name).replace(target)
@@ -285,6 +342,18 @@ def _swap_in_folder(target: Path, files: Mapping[str, bytes]) -> None:
     finally:
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
+
+
+def _rename_new(staging: Path, target: Path) -> None:
+    """Rename a folder to a path that must not exist (or be an empty folder, which goes)."""
+    if target.is_file() or target.is_symlink():
+        raise FileExistsError(target)
+    try:
+        staging.rename(target)  # POSIX: refuses a target folder that is not empty
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise FileExistsError(target) from exc
+        raise
 
 
 def component_file_text(service: str, instance: str, environment: str) -> str:
