@@ -73,7 +73,8 @@ def render_cloudformation(manifest: Manifest, namespace: Namespace, folder: str)
     try:
         marked = render_text(text, template, tracked)
     except PcliError as error:
-        raise landings.scrub(error) from error
+        landings.scrub(error)
+        raise
     rendered = check_structure(marked, landings, out_path, template)
     check_template(rendered, out_path, template)
     return {name: rendered if rendered.endswith("\n") else rendered + "\n"}

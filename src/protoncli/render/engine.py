@@ -45,6 +45,7 @@ from protoncli.render.namespaces import (
     pipeline_namespace,
     service_instance_namespace,
 )
+from protoncli.schema.secrets import SecretMask
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
 
 if TYPE_CHECKING:
@@ -209,8 +210,61 @@ def render_bundle(
 ) -> RenderResult:
     """Render every resource of `bundle` for `spec`; raise a `PcliError` on the first failure.
 
-    `name` is the environment, service or component name, by the bundle's kind.
+    `name` is the environment, service or component name, by the bundle's kind. The plain
+    values of secret inputs (spec, previous spec, defaults) are masked in every error and
+    warning it reports.
     """
+    mask = _secret_mask(bundle, spec, previous)
+    with mask.guard():
+        result = _render_bundle(
+            bundle,
+            spec,
+            name=name,
+            context=context,
+            previous=previous,
+            blueprint_name=blueprint_name,
+            blueprint_version=blueprint_version,
+        )
+    return RenderResult(result.resources, tuple(mask.text(text) for text in result.warnings))
+
+
+def _secret_mask(
+    bundle: Bundle,
+    spec: EnvironmentSpec | ServiceSpec | None,
+    previous: EnvironmentSpec | ServiceSpec | None,
+) -> SecretMask:
+    """What the render must never show: every plain value given to a secret input.
+
+    A component bundle has no schema of its service's inputs, so nothing is known secret there.
+    """
+    schema = bundle.schema
+    mask = SecretMask()
+    if schema is None:
+        return mask
+    for input_type in (schema.main, schema.pipeline):
+        if input_type is not None:
+            defaults = {item.name: item.default for item in input_type.inputs if item.has_default}
+            mask |= SecretMask.for_inputs(input_type, defaults)
+    for given in (spec, previous):
+        if isinstance(given, EnvironmentSpec):
+            mask |= SecretMask.for_inputs(schema.main, given.inputs)
+        elif isinstance(given, ServiceSpec):
+            for instance in given.instances:
+                mask |= SecretMask.for_inputs(schema.main, instance.inputs)
+            mask |= SecretMask.for_inputs(schema.pipeline, given.pipeline or {})
+    return mask
+
+
+def _render_bundle(
+    bundle: Bundle,
+    spec: EnvironmentSpec | ServiceSpec | None,
+    *,
+    name: str,
+    context: RenderContext,
+    previous: EnvironmentSpec | ServiceSpec | None,
+    blueprint_name: str | None,
+    blueprint_version: str | None,
+) -> RenderResult:
     _check_spec_kind(bundle, spec)
     blueprint, major, minor = _blueprint(bundle, spec, blueprint_name, blueprint_version)
     job = _Job(

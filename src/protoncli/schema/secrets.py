@@ -81,7 +81,10 @@ def holds_plain_secret(value: Any) -> bool:
     return not looks_like_reference(value)
 
 
-_MIN_FRAGMENT = 4  # a line of a multi-line value is hidden on its own from this length up
+_MIN_FRAGMENT = 4  # a piece of a value is hidden on its own from this length up
+# What encoders escape (JSON, Jinja's tojson, repr, YAML quoting): the pieces between them stay
+# as written in every encoding, so hiding them hides the value however it was quoted.
+_ESCAPED = re.compile(r"[\"'\\\s<>&]+")
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,11 @@ class SecretMask:
 
     A value is hidden wherever it appears: as written, stripped of surrounding blanks, and
     escaped as Python's `repr` and JSON write it (an error excerpt shows a line of rendered text
-    through `repr`). Each line of a multi-line value is hidden on its own too (an excerpt shows
-    one line), when it holds at least four characters. Booleans are never hidden (they would
-    hide every `True` of a message and tell nothing).
+    through `repr`). The pieces of a value between quotes, backslashes, blanks and `<>&` (what
+    encoders escape) are hidden on their own too, from four characters up, so an excerpt of one
+    line of a multi-line value, or of a value quoted by a filter such as `tojson`, shows
+    nothing of it. A value changed by a filter (`upper`, `b64encode`) is not recognised.
+    Booleans are never hidden (they would hide every `True` of a message and tell nothing).
     """
 
     # Every form to hide, longest first; never shown by repr (a mask may reach a log).
@@ -114,9 +119,9 @@ class SecretMask:
                 continue
             text = str(value)
             forms.update(_forms(text))
-            for line in text.splitlines():
-                if len(line.strip()) >= _MIN_FRAGMENT:
-                    forms.update(_forms(line))
+            for piece in _ESCAPED.split(text):
+                if len(piece.strip()) >= _MIN_FRAGMENT:
+                    forms.update(_forms(piece))
         ordered = sorted((form for form in forms if form.strip()), key=lambda f: (-len(f), f))
         return cls(tuple(ordered))
 
