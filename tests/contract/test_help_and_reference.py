@@ -39,6 +39,7 @@ JSON_SCHEMAS = {
     "pcli svc show": "svc-show",
     "pcli svc outputs": "svc-outputs",
     "pcli svc delete": NDJSON,
+    "pcli svc upgrade-code": "svc-upgrade-code",
     "pcli component create": NDJSON,
     "pcli component deploy": NDJSON,
     "pcli component delete": NDJSON,

@@ -16,7 +16,6 @@ from protoncli.blueprints.model import Bundle
 from protoncli.errors import PcliError, UsageError
 from protoncli.workspace.scaffold import read_record, scaffold
 from protoncli.workspace.scaffold_upgrade import (
-    Action,
     ConflictMode,
     Outcome,
     find_scaffolds,
@@ -307,10 +306,11 @@ def test_an_untouched_file_takes_the_new_inputs_even_when_they_changed(target, o
 
     assert actions(result)["Dockerfile"] == "updated"
     assert "EXPOSE 9090\n" in (target / "Dockerfile").read_text()
-    assert result.warnings == (
+    warning = (
         "app.py: the render of web-svc@1.0 with today's inputs differs from what pcli wrote "
-        "(the inputs changed since?); your changes were merged against it",
+        "(the inputs changed since?); your changes were merged against it"
     )
+    assert result.warnings == (warning,)
 
 
 def test_without_git_a_merge_is_a_clear_error_but_a_replace_still_works(

@@ -340,3 +340,50 @@ def delete(
         check=lambda: read_service(project, name),
         action=lambda callbacks: delete_service(project, name, on_event=callbacks.hooks.on_event),
     )
+
+
+@app.command("upgrade-code")
+def upgrade_code(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(
+        ..., metavar="DIR", help="A folder written by pcli svc create --scaffold DIR."
+    ),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        metavar="VERSION",
+        help="Blueprint version to upgrade to (default: the version the service's spec pins).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    conflicts: str = typer.Option(
+        "refuse",
+        "--conflicts",
+        metavar="refuse|markers",
+        help="On a conflict: write nothing (refuse), or write conflict markers (markers).",
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Upgrade scaffolded code to a blueprint version: a 3-way merge with your changes.
+
+    The folder's .pcli-scaffold.json names the service and the version the code came from.
+    pcli renders that version's skeleton and the new one with the service's inputs and brings
+    each change of the blueprint into your files: files you left alone are replaced, files you
+    changed are merged (git merge-file). A conflict refuses the whole upgrade (nothing is
+    written, exit 1) unless --conflicts markers writes the markers into the files.
+
+    Examples:
+
+      pcli svc upgrade-code web-src --dry-run
+
+      pcli svc upgrade-code web-src --to 1.1 --conflicts markers --json
+    """
+    from protoncli.cli.commands.service_code import upgrade_code_command
+
+    upgrade_code_command(
+        open_project(ctx),
+        folder,
+        version=to,
+        conflicts=conflicts,
+        dry_run=dry_run,
+        as_json=output.wants_json(ctx, json_),
+    )
