@@ -44,6 +44,7 @@ JSON_SCHEMAS = {
     "pcli component deploy": NDJSON,
     "pcli component delete": NDJSON,
     "pcli status": "status",
+    "pcli drift": "drift",
     "pcli sandbox start": "sandbox-start",
     "pcli sandbox stop": "sandbox-stop",
     "pcli sandbox status": "sandbox-status",

@@ -14,8 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from protoncli.aws.errors import aws_errors, error_code, error_message
+from protoncli.deploy.drift import (
+    DRIFTED_RESOURCE_STATUSES,
+    DriftDetection,
+    DriftUnavailableError,
+    ResourceDrift,
+    property_difference,
+)
 from protoncli.deploy.model import Change, StackEvent, StackInfo, StackRequest
 from protoncli.errors import AwsError
 
@@ -69,6 +77,9 @@ class CloudFormationGateway:
             "Tags": [{"Key": key, "Value": value} for key, value in sorted(request.tags.items())],
             "Description": request.description[:1024],
         }
+        if request.deployment_mode and change_set_type == "UPDATE":
+            # A stack being created has nothing to drift from: the mode goes with updates only.
+            arguments["DeploymentMode"] = request.deployment_mode
         if template_url:
             arguments["TemplateURL"] = template_url
         else:
@@ -134,6 +145,51 @@ class CloudFormationGateway:
         template = body.get("TemplateBody", "")
         # botocore decodes JSON templates into dicts; YAML ones stay text.
         return template if isinstance(template, str) else json.dumps(template, indent=2)
+
+    def detect_drift(self, stack_name: str) -> str:
+        """Start drift detection on the stack (DetectStackDrift); the detection id.
+
+        DriftUnavailableError when the endpoint does not implement drift detection (the sandbox
+        answers with an error page)."""
+        with aws_errors("DetectStackDrift", stack_label(stack_name)):
+            try:
+                response = self._client.detect_stack_drift(StackName=stack_name)
+            except (ClientError, ResponseParserError) as error:
+                if lacks_operation(error):
+                    raise DriftUnavailableError(
+                        f"the endpoint cannot detect CloudFormation drift (DetectStackDrift "
+                        f"answered {_answer(error)})"
+                    ) from error
+                raise
+        return str(response["StackDriftDetectionId"])
+
+    def drift_detection(self, detection_id: str) -> DriftDetection:
+        """Where a drift detection stands (DescribeStackDriftDetectionStatus)."""
+        with aws_errors("DescribeStackDriftDetectionStatus", f"drift detection {detection_id}"):
+            raw = self._client.describe_stack_drift_detection_status(
+                StackDriftDetectionId=detection_id
+            )
+        count = raw.get("DriftedStackResourceCount")
+        return DriftDetection(
+            detection_id=str(raw["StackDriftDetectionId"]),
+            status=str(raw["DetectionStatus"]),
+            stack_drift_status=raw.get("StackDriftStatus"),
+            reason=raw.get("DetectionStatusReason") or None,
+            drifted_resources=int(count) if count is not None else None,
+        )
+
+    def resource_drifts(self, stack_name: str) -> list[ResourceDrift]:
+        """The stack's resources that were modified or deleted outside CloudFormation, as the
+        last drift detection found them (DescribeStackResourceDrifts, every page)."""
+        drifts: list[ResourceDrift] = []
+        with aws_errors("DescribeStackResourceDrifts", stack_label(stack_name)):
+            for page in self._pages(
+                self._client.describe_stack_resource_drifts,
+                StackName=stack_name,
+                StackResourceDriftStatusFilters=list(DRIFTED_RESOURCE_STATUSES),
+            ):
+                drifts.extend(resource_drift(raw) for raw in page.get("StackResourceDrifts", []))
+        return drifts
 
     def _settled_change_set(self, change_set_id: str) -> Mapping[str, Any]:
         """The first page of DescribeChangeSet once the change set is no longer being made."""
@@ -230,6 +286,39 @@ def changes_of(page: Mapping[str, Any]) -> list[Change]:
             )
         )
     return changes
+
+
+def resource_drift(raw: Mapping[str, Any]) -> ResourceDrift:
+    """One StackResourceDrift; property values CloudFormation masks (NoEcho) stay masked."""
+    return ResourceDrift(
+        logical_id=str(raw["LogicalResourceId"]),
+        resource_type=str(raw["ResourceType"]),
+        physical_id=raw.get("PhysicalResourceId") or None,
+        status=str(raw["StackResourceDriftStatus"]),
+        differences=tuple(
+            property_difference(
+                path=str(difference["PropertyPath"]),
+                expected=str(difference["ExpectedValue"]),
+                actual=str(difference["ActualValue"]),
+                difference_type=str(difference["DifferenceType"]),
+            )
+            for difference in raw.get("PropertyDifferences", [])
+        ),
+    )
+
+
+def lacks_operation(error: BaseException) -> bool:
+    """True when the endpoint does not implement the operation at all: an HTML error page
+    instead of an AWS response (moto's answer to operations it lacks), or a bare HTTP 5xx."""
+    if isinstance(error, ResponseParserError):
+        return True
+    code = error_code(error) or ""
+    return code.isdigit() and int(code) >= 500  # noqa: PLR2004 - HTTP 5xx: an error page
+
+
+def _answer(error: BaseException) -> str:
+    code = error_code(error)
+    return f"HTTP {code}" if code else "with an error page instead of an AWS response"
 
 
 def new_change_set_name() -> str:

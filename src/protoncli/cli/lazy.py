@@ -48,6 +48,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.status:app",
         "Every environment, service instance, pipeline and component with its stack.",
     ),
+    "drift": LazyCommand(
+        "protoncli.cli.commands.drift:app",
+        "Resources changed outside CloudFormation; templates the spec no longer renders.",
+    ),
     "sandbox": LazyCommand(
         "protoncli.cli.commands.sandbox:app",
         "Run a local AWS endpoint (moto) so pcli works with no AWS account.",

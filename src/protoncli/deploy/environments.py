@@ -220,9 +220,16 @@ def _request(
     return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
 
 
-def deploy_environment(project: Project, name: str, hooks: DeployHooks) -> DeployResult:
+def deploy_environment(
+    project: Project, name: str, hooks: DeployHooks, *, deployment_mode: str | None = None
+) -> DeployResult:
+    """Deploy the environment's spec; `deployment_mode` "REVERT_DRIFT" also puts resources
+    changed outside CloudFormation back to the template."""
+    from dataclasses import replace
+
     record = read_environment(project, name)
     request, _, warnings = _request(project, record)
+    request = replace(request, deployment_mode=deployment_mode)
     for warning in warnings:
         hooks.on_event(
             DeployEvent("warning", request.stack_name, request.description, message=warning)

@@ -46,6 +46,9 @@ class StackRequest:
         "CAPABILITY_NAMED_IAM",
         "CAPABILITY_AUTO_EXPAND",
     )
+    # CreateChangeSet's DeploymentMode for updates: "REVERT_DRIFT" makes a drift-aware change
+    # set that also puts drifted resources back to the template. None: an ordinary change set.
+    deployment_mode: str | None = None
 
 
 @dataclass(frozen=True)

@@ -209,9 +209,15 @@ def _requests(
 
 
 def deploy_service(
-    project: Project, name: str, hooks: DeployHooks, *, instances: Sequence[str] = ()
+    project: Project,
+    name: str,
+    hooks: DeployHooks,
+    *,
+    instances: Sequence[str] = (),
+    deployment_mode: str | None = None,
 ) -> list[DeployResult]:
-    """Deploy the chosen instances (all by default) in parallel, then the pipeline."""
+    """Deploy the chosen instances (all by default) in parallel, then the pipeline;
+    `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates."""
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
     requests, has_pipeline, warnings = _requests(project, record, with_pipeline=False)
@@ -223,6 +229,7 @@ def deploy_service(
 
     def deploy_one(instance: str) -> DeployResult:
         region, request = requests[f"instance:{instance}"]
+        request = replace(request, deployment_mode=deployment_mode)
         return project.deployer(region).deploy(request, one_at_a_time)
 
     workers = max(1, min(project.concurrency, len(chosen)))
@@ -234,6 +241,7 @@ def deploy_service(
             if warning not in warnings:
                 hooks.on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))
         region, request = requests["pipeline"]
+        request = replace(request, deployment_mode=deployment_mode)
         results.append(project.deployer(region).deploy(request, one_at_a_time))
     return results
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.commands.drift import REVERT_DRIFT_OPTION, deployment_mode
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_environment_blueprint_refs,
@@ -136,19 +137,26 @@ def deploy(
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
+    revert_drift: bool = REVERT_DRIFT_OPTION,
 ) -> None:
     """Deploy an environment's spec: change set, confirmation, progress.
 
     An operation already running on the stack is waited for first. With --cancel, the update
-    in progress is cancelled instead (it rolls back) and watched to its end.
+    in progress is cancelled instead (it rolls back) and watched to its end. With
+    --revert-drift, resources changed outside CloudFormation are put back to the template.
 
     Examples:
 
       pcli env deploy dev --yes
 
       pcli env deploy dev --cancel --yes
+
+      pcli env deploy dev --revert-drift
     """
     from protoncli.deploy.environments import deploy_environment, environment_targets
+
+    mode = deployment_mode(revert_drift, cancel=cancel)
+    flag = " --revert-drift" if mode else ""
 
     if cancel:
         run_cancel(
@@ -166,8 +174,10 @@ def deploy(
         command="env deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: [deploy_environment(project, name, callbacks.hooks)],
-        rerun=f"pcli env deploy {name} --yes",
+        action=lambda callbacks: [
+            deploy_environment(project, name, callbacks.hooks, deployment_mode=mode)
+        ],
+        rerun=f"pcli env deploy {name}{flag} --yes",
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.commands.drift import REVERT_DRIFT_OPTION, deployment_mode
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_instances,
@@ -173,11 +174,13 @@ def deploy(
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
+    revert_drift: bool = REVERT_DRIFT_OPTION,
 ) -> None:
     """Deploy a service: its instances in parallel, then its pipeline.
 
     With --cancel, the updates in progress on those stacks are cancelled instead (they roll
-    back) and watched to their end.
+    back) and watched to their end. With --revert-drift, resources changed outside
+    CloudFormation are put back to their templates.
 
     Examples:
 
@@ -187,7 +190,8 @@ def deploy(
     """
     from protoncli.deploy.services import deploy_service, service_targets
 
-    chosen = "".join(f" -i {i}" for i in instance)
+    mode = deployment_mode(revert_drift, cancel=cancel)
+    chosen = "".join(f" -i {i}" for i in instance) + (" --revert-drift" if mode else "")
     if cancel:
         run_cancel(
             ctx,
@@ -204,7 +208,9 @@ def deploy(
         command="svc deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: deploy_service(project, name, callbacks.hooks, instances=instance),
+        action=lambda callbacks: deploy_service(
+            project, name, callbacks.hooks, instances=instance, deployment_mode=mode
+        ),
         rerun=f"pcli svc deploy {name}{chosen} --yes",
     )
 
