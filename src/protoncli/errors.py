@@ -70,6 +70,20 @@ class AwsError(PcliError):
     """An AWS call that failed: credentials, permissions, throttling, validation, endpoint."""
 
 
+class ChangeSetGoneError(AwsError):
+    """A change set that vanished or can no longer be executed: another operation on its stack
+    (another run executed or deleted a change set, or deleted the stack) came first.
+
+    `label` names it ("change set NAME"), `code` is AWS's error code, `reason` AWS's message.
+    """
+
+    def __init__(self, label: str, code: str, reason: str) -> None:
+        super().__init__(f"{label}: {code}: {reason}")
+        self.label = label
+        self.code = code
+        self.reason = reason
+
+
 class DeployError(PcliError):
     """A deployment that failed: the stack rolled back or ended in a failed state."""
 

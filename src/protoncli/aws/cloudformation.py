@@ -10,6 +10,8 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from protoncli.deploy.drift import (
     property_difference,
 )
 from protoncli.deploy.model import Change, StackEvent, StackInfo, StackRequest
-from protoncli.errors import AwsError
+from protoncli.errors import AwsError, ChangeSetGoneError
 
 NO_CHANGES = "NO_CHANGES"
 _NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
@@ -33,6 +35,29 @@ _CHANGE_SET_PENDING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
 _CHANGE_SET_TIMEOUT = 30 * 60.0
+PCLI_CHANGE_SET_PREFIX = "pcli-"
+# A change set that may still run: being made, or made and waiting for someone to execute it.
+_CHANGE_SET_OPEN = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_COMPLETE"})
+_EXECUTION_OPEN = frozenset({"AVAILABLE", "UNAVAILABLE"})  # UNAVAILABLE while being made
+# Answers about a change set another operation took away: deleted (with the empty stack it was
+# for, or by CloudFormation after another change set of the stack ran) or made obsolete.
+_GONE_CODES = frozenset(
+    {
+        "ChangeSetNotFound",
+        "ChangeSetNotFoundException",
+        "InvalidChangeSetStatus",
+        "InvalidChangeSetStatusException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class OpenChangeSet:
+    """A change set of a stack that has not run yet."""
+
+    name: str
+    status: str
+    created: datetime | None
 
 
 class CloudFormationGateway:
@@ -109,8 +134,22 @@ class CloudFormationGateway:
         return status, reason, tuple(changes)
 
     def execute_change_set(self, change_set_id: str) -> None:
-        with aws_errors("ExecuteChangeSet", change_set_label(change_set_id)):
+        """Execute it; `ChangeSetGoneError` when another operation took it away first."""
+        with _change_set_errors("ExecuteChangeSet", change_set_id):
             self._client.execute_change_set(ChangeSetName=change_set_id)
+
+    def open_change_sets(self, stack_name: str) -> list[OpenChangeSet]:
+        """The stack's change sets made by pcli (named `pcli-...`) that have not run yet."""
+        found: list[OpenChangeSet] = []
+        with aws_errors("ListChangeSets", stack_label(stack_name)):
+            try:
+                for page in self._pages(self._client.list_change_sets, StackName=stack_name):
+                    found.extend(_open_pcli_change_sets(page, stack_name))
+            except ClientError as error:
+                if is_missing_stack(error):
+                    return []
+                raise
+        return found
 
     def delete_change_set(self, change_set_id: str) -> None:
         with aws_errors("DeleteChangeSet", change_set_label(change_set_id)):
@@ -195,7 +234,7 @@ class CloudFormationGateway:
         """The first page of DescribeChangeSet once the change set is no longer being made."""
         delay, waited = _FIRST_DELAY, 0.0
         while True:
-            with aws_errors("DescribeChangeSet", change_set_label(change_set_id)):
+            with _change_set_errors("DescribeChangeSet", change_set_id):
                 page: Mapping[str, Any] = self._client.describe_change_set(
                     ChangeSetName=change_set_id
                 )
@@ -215,7 +254,7 @@ class CloudFormationGateway:
         yield changes_of(first)
         token = first.get("NextToken")
         while token:
-            with aws_errors("DescribeChangeSet", change_set_label(str(first["ChangeSetId"]))):
+            with _change_set_errors("DescribeChangeSet", str(first["ChangeSetId"])):
                 page = self._client.describe_change_set(
                     ChangeSetName=first["ChangeSetId"], NextToken=token
                 )
@@ -231,6 +270,37 @@ class CloudFormationGateway:
             token = page.get("NextToken")
             if not token:
                 return
+
+
+@contextmanager
+def _change_set_errors(action: str, change_set_id: str) -> Iterator[None]:
+    """`aws_errors`, with a change set that another operation took away as
+    `ChangeSetGoneError` (the engine turns it into an error about the stack)."""
+    with aws_errors(action, change_set_label(change_set_id)):
+        try:
+            yield
+        except ClientError as error:
+            code = error_code(error) or ""
+            if code in _GONE_CODES:
+                raise ChangeSetGoneError(
+                    change_set_label(change_set_id), code, error_message(error)
+                ) from error
+            raise
+
+
+def _open_pcli_change_sets(page: Mapping[str, Any], stack_name: str) -> list[OpenChangeSet]:
+    found = []
+    for summary in page.get("Summaries", []):
+        name = str(summary.get("ChangeSetName", ""))
+        stack = str(summary.get("StackName", stack_name))
+        if (
+            stack == stack_name
+            and name.startswith(PCLI_CHANGE_SET_PREFIX)
+            and summary.get("Status") in _CHANGE_SET_OPEN
+            and summary.get("ExecutionStatus", "AVAILABLE") in _EXECUTION_OPEN
+        ):
+            found.append(OpenChangeSet(name, str(summary["Status"]), summary.get("CreationTime")))
+    return found
 
 
 def is_missing_stack(error: BaseException) -> bool:
@@ -323,7 +393,7 @@ def _answer(error: BaseException) -> str:
 
 def new_change_set_name() -> str:
     """A unique change set name: pcli-<UTC time>-<random>."""
-    return f"pcli-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return f"{PCLI_CHANGE_SET_PREFIX}{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def stack_label(stack_id_or_name: str) -> str:

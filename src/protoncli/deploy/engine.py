@@ -27,7 +27,7 @@ from protoncli.deploy.model import (
     StackRequest,
     is_in_progress,
 )
-from protoncli.errors import DeployError, NotFoundError, PcliError
+from protoncli.errors import ChangeSetGoneError, DeployError, ExitCode, NotFoundError, PcliError
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
@@ -98,6 +98,8 @@ class Deployer:
         on_event(DeployEvent("start", name, description))
         info = self._wait_for_other_operation(name, description, on_event)
         info = self._clear_failed_create(info, description, on_event, hooks.recreate)
+        if info is not None:
+            self._refuse_open_change_sets(name, description)
         change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
         change_set_id = self._cf.create_change_set(
             request, change_set_type=change_set_type, template_url=self._template_url(request)
@@ -108,6 +110,8 @@ class Deployer:
             if status == "CREATE_COMPLETE":
                 on_event(DeployEvent("changes", name, description, changes=changes))
                 approved = hooks.confirm(changes)
+        except ChangeSetGoneError as gone:  # nothing of this run is left to clean up
+            raise _overtaken(name, description, gone) from None
         except BaseException:  # nothing runs yet: leave no change set (or empty stack) behind
             with suppress(PcliError):
                 self._abandon(change_set_id, name, change_set_type)
@@ -129,9 +133,31 @@ class Deployer:
         stack_id = info.stack_id if info is not None and info.status != REVIEW else None
         stack_id = stack_id or self._cf.stack_id_for(change_set_id) or self._stack_id(name)
         since = self._clock()
-        self._cf.execute_change_set(change_set_id)
+        try:
+            self._cf.execute_change_set(change_set_id)
+        except ChangeSetGoneError as gone:
+            with suppress(PcliError):  # an obsolete change set is still there: drop it
+                self._cf.delete_change_set(change_set_id)
+            raise _overtaken(name, description, gone) from None
         final, events = self._follow(stack_id, name, description, since, on_event)
         return self._finish(final, events, name, description, on_event, changed=True)
+
+    def _refuse_open_change_sets(self, name: str, description: str) -> None:
+        """Refuse to deploy while another pcli run's change set waits on the stack: whichever
+        ran first would make the other's obsolete. Unlike an operation in progress, a change
+        set in review has no end to wait for (someone decides on it)."""
+        waiting = self._cf.open_change_sets(name)
+        if not waiting:
+            return
+        other = waiting[0]
+        created = f", created {other.created:%Y-%m-%d %H:%M:%S} UTC" if other.created else ""
+        raise StackBusyError(
+            f"stack {name} ({description}) has a change set of another pcli run waiting: "
+            f"{other.name} ({other.status}{created}); nothing was changed",
+            hint="let that run finish (or decline it), then deploy again; if no run is going "
+            f"on, delete it: aws cloudformation delete-change-set --stack-name {name} "
+            f"--change-set-name {other.name}",
+        )
 
     def delete(self, stack_name: str, description: str, *, on_event: OnEvent) -> DeployResult:
         """Delete the stack and wait until it is gone; a missing stack is already deleted."""
@@ -290,10 +316,14 @@ class Deployer:
         return info.stack_id
 
     def _abandon(self, change_set_id: str, name: str, change_set_type: str) -> None:
-        """Drop a change set that will not run (and the empty stack a first CREATE made)."""
+        """Drop a change set that will not run (and the empty stack a first CREATE made, unless
+        another run has since created the stack or put a change set of its own on it)."""
         self._cf.delete_change_set(change_set_id)
-        if change_set_type == "CREATE":
-            self._cf.delete_stack(name)
+        if change_set_type != "CREATE":
+            return
+        info = self._cf.describe(name)
+        if info is not None and info.status == REVIEW and not self._cf.open_change_sets(name):
+            self._cf.delete_stack(info.stack_id)
 
     def _change_set_failed(
         self, name: str, description: str, status: str, reason: str | None
@@ -313,6 +343,27 @@ class Deployer:
         if info.status.startswith(("UPDATE_", "IMPORT_")):
             return info.last_updated or info.created or self._clock()
         return self._clock()  # a deletion's start is not reported: follow it from now on
+
+
+class StackBusyError(DeployError):
+    """Another operation on the stack came first, or waits on it: nothing was deployed."""
+
+    exit_code = ExitCode.ERROR
+
+
+def _overtaken(name: str, description: str, gone: ChangeSetGoneError) -> StackBusyError:
+    """The error of a run whose change set another operation took away."""
+    what = (
+        "no longer exists"
+        if "NotFound" in gone.code
+        else f"can no longer be executed ({gone.reason})"
+    )
+    return StackBusyError(
+        f"stack {name} ({description}): this run's {gone.label} "
+        f"{what}: another operation (another pcli run, most likely) deployed or deleted the "
+        "stack meanwhile; nothing was changed by this run",
+        hint="look at the stack now (pcli status), then deploy again if it still needs it",
+    )
 
 
 def _running(status: str) -> bool:

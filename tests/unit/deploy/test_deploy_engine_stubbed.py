@@ -12,7 +12,7 @@ from botocore.stub import ANY, Stubber
 from protoncli.aws.cloudformation import CloudFormationGateway
 from protoncli.aws.session import SessionFactory
 from protoncli.aws.target import AwsTarget
-from protoncli.deploy.engine import Deployer
+from protoncli.deploy.engine import Deployer, StackBusyError
 from protoncli.deploy.model import Change, DeployHooks, StackRequest
 from protoncli.errors import DeployError, ExitCode, NotFoundError, PcliError
 
@@ -128,6 +128,38 @@ class Script:
 
     def call(self, operation, **expected):
         self.stubber.add_response(operation, {}, expected)
+
+    def waiting_change_sets(self, *names, other_stack=None):
+        """ListChangeSets: change sets of the stack that have not run (names), one of another
+        stack (which pcli must ignore), and one that ran."""
+        summaries = [
+            {
+                "StackName": NAME,
+                "ChangeSetName": name,
+                "Status": "CREATE_COMPLETE",
+                "ExecutionStatus": "AVAILABLE",
+                "CreationTime": T0 - timedelta(minutes=3),
+            }
+            for name in names
+        ]
+        summaries.append(
+            {
+                "StackName": NAME,
+                "ChangeSetName": "pcli-20261128115000-done",
+                "Status": "CREATE_COMPLETE",
+                "ExecutionStatus": "EXECUTE_COMPLETE",
+            }
+        )
+        if other_stack:
+            summaries.append(
+                {
+                    "StackName": other_stack,
+                    "ChangeSetName": "pcli-20261128115500-other",
+                    "Status": "CREATE_COMPLETE",
+                    "ExecutionStatus": "AVAILABLE",
+                }
+            )
+        self.stubber.add_response("list_change_sets", {"Summaries": summaries}, {"StackName": NAME})
 
 
 def _any():
@@ -268,6 +300,7 @@ def test_a_failed_create_reports_the_failing_resources(client, script):
 
 def test_an_update_rollback_is_a_failed_deployment(client, script):
     script.stack("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
+    script.waiting_change_sets()
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "True")])
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
@@ -298,6 +331,7 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
     script.event(0, NAME, "UPDATE_COMPLETE")
     script.poll("UPDATE_COMPLETE", updated=started)
     script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"})
+    script.waiting_change_sets()
     script.no_changes()
 
     run = Run(client)
@@ -317,6 +351,7 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
 
 def test_an_interrupted_wait_is_resumed_by_watch(client, script):
     script.stack("UPDATE_COMPLETE")
+    script.waiting_change_sets()
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
@@ -441,9 +476,12 @@ def test_a_failed_first_create_is_left_alone_without_confirmation(client, script
 
 def test_a_stack_waiting_for_review_gets_a_create_change_set(client, script):
     script.stack("REVIEW_IN_PROGRESS")
+    script.waiting_change_sets()
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
     script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
-    script.call("delete_stack", StackName=NAME)
+    script.stack("REVIEW_IN_PROGRESS")
+    script.waiting_change_sets()
+    script.call("delete_stack", StackName=STACK_ID)
     run = Run(client)
     with pytest.raises(PcliError, match="not deployed: declined"):
         run.deploy(confirm=_refuse)
@@ -471,7 +509,9 @@ def test_a_failed_change_set_changes_nothing_and_says_why(client, script):
         {"ChangeSetName": CHANGE_SET_ID},
     )
     script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
-    script.call("delete_stack", StackName=NAME)
+    script.stack("REVIEW_IN_PROGRESS")  # the empty stack the CREATE change set made
+    script.waiting_change_sets()
+    script.call("delete_stack", StackName=STACK_ID)
     run = Run(client)
     with pytest.raises(DeployError) as caught:
         run.deploy()
@@ -541,3 +581,111 @@ def test_later_polls_read_only_recent_pages_yet_catch_late_events(client, script
         ("Queue", "UPDATE_IN_PROGRESS"),
         (NAME, "UPDATE_COMPLETE"),
     ]
+
+
+# --- other runs on the same stack ---------------------------------------------------------------
+
+OTHER_RUN = "pcli-20261128115700-4f2a9c1e"
+
+
+def test_a_change_set_of_another_run_waiting_on_the_stack_is_refused(client, script):
+    script.stack("UPDATE_COMPLETE")
+    script.waiting_change_sets(OTHER_RUN, other_stack="pcli-acme-env-prod")
+    run = Run(client)
+
+    with pytest.raises(StackBusyError) as caught:
+        run.deploy()
+
+    assert caught.value.message == (
+        f"stack {NAME} ({DESCRIPTION}) has a change set of another pcli run waiting: "
+        f"{OTHER_RUN} (CREATE_COMPLETE, created 2026-11-28 11:57:00 UTC); nothing was changed"
+    )
+    assert caught.value.hint.endswith(
+        f"aws cloudformation delete-change-set --stack-name {NAME} --change-set-name {OTHER_RUN}"
+    )
+    assert caught.value.exit_code == ExitCode.ERROR
+    assert run.confirmed == []
+
+
+def test_change_sets_of_other_stacks_and_ones_that_ran_do_not_stop_a_deploy(client, script):
+    script.stack("UPDATE_COMPLETE")
+    script.waiting_change_sets(other_stack="pcli-acme-env-prod")
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    run = Run(client)
+    with pytest.raises(PcliError, match="not deployed: declined"):
+        run.deploy(confirm=_refuse)
+    assert run.kinds() == ["start", "changes"]
+
+
+def _update_reviewed(script):
+    script.stack("UPDATE_COMPLETE")
+    script.waiting_change_sets()
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
+
+
+OVERTAKEN = (
+    f"stack {NAME} ({DESCRIPTION}): this run's change set pcli-1 no longer exists: another "
+    "operation (another pcli run, most likely) deployed or deleted the stack meanwhile; "
+    "nothing was changed by this run"
+)
+
+
+def test_a_change_set_that_vanished_before_execution_is_a_clear_error(client, script):
+    """Another run executed its change set first: CloudFormation deleted this one."""
+    _update_reviewed(script)
+    gone = "ChangeSet [pcli-1] does not exist"
+    script.stubber.add_client_error("execute_change_set", "ChangeSetNotFound", gone, 404)
+    script.stubber.add_client_error("delete_change_set", "ChangeSetNotFound", gone, 404)
+    run = Run(client)
+
+    with pytest.raises(StackBusyError) as caught:
+        run.deploy()
+
+    assert caught.value.message == OVERTAKEN
+    assert caught.value.hint == (
+        "look at the stack now (pcli status), then deploy again if it still needs it"
+    )
+    assert "ChangeSetNotFound" not in caught.value.message
+
+
+def test_a_change_set_made_obsolete_by_another_run_is_dropped_and_reported(client, script):
+    _update_reviewed(script)
+    obsolete = "ChangeSet [pcli-1] cannot be executed in its current status of [OBSOLETE]"
+    script.stubber.add_client_error("execute_change_set", "InvalidChangeSetStatus", obsolete, 400)
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    run = Run(client)
+
+    with pytest.raises(StackBusyError) as caught:
+        run.deploy()
+
+    assert caught.value.message == (
+        f"stack {NAME} ({DESCRIPTION}): this run's change set pcli-1 can no longer be executed "
+        f"({obsolete}): another operation (another pcli run, most likely) deployed or deleted "
+        "the stack meanwhile; nothing was changed by this run"
+    )
+
+
+def test_a_change_set_that_vanished_while_being_made_is_a_clear_error(client, script):
+    """Another run declined its CREATE and deleted the empty stack, this run's change set
+    with it: nothing of this run is left to clean up."""
+    script.stack("REVIEW_IN_PROGRESS")
+    script.waiting_change_sets()
+    script.stubber.add_response(
+        "create_change_set", {"Id": CHANGE_SET_ID}, {"ChangeSetType": "CREATE", **_any()}
+    )
+    script.stubber.add_client_error(
+        "describe_change_set", "ChangeSetNotFound", "ChangeSet [pcli-1] does not exist", 404
+    )
+    with pytest.raises(StackBusyError) as caught:
+        Run(client).deploy()
+    assert caught.value.message == OVERTAKEN
+
+
+def test_declining_a_create_leaves_a_stack_another_run_created_meanwhile(client, script):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.stack("CREATE_COMPLETE")  # another run executed its own CREATE change set
+    with pytest.raises(PcliError, match="not deployed: declined"):
+        Run(client).deploy(confirm=_refuse)
