@@ -258,21 +258,31 @@ def fleet(cli, tmp_path, starters_dir, write_files):
 def test_status_lists_every_resource_with_blueprint_version_status_and_time(cli, fleet):
     result = ok(cli("status"))
 
-    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
-    assert rows[0] == ["KIND", "NAME", "ENVIRONMENT", "BLUEPRINT", "STATUS", "LAST", "DEPLOYED"]
-    assert [row[:5] for row in rows[2:]] == [
+    lines = result.stdout.splitlines()
+    rows = [line.split() for line in lines if line.strip()]
+    assert rows[0] == ["KIND", "NAME", "ENV", "BLUEPRINT", "STACK", "DEPLOYED", "STATE"]
+    kinds = {"environment", "instance", "pipeline", "component"}
+    items = [row for row in rows[2:] if row[0] in kinds]
+    assert [row[:5] for row in items] == [
         ["environment", "one", "one", "tiny-env@1.0", "CREATE_COMPLETE"],
         ["environment", "three", "three", "tiny-env@1.0", "NOT_DEPLOYED"],
         ["environment", "two", "two", "tiny-env@1.0", "CREATE_COMPLETE"],
-        ["service-instance", "api/api-a", "one", "tiny-svc@1.0", "CREATE_COMPLETE"],
-        ["service-instance", "api/api-b", "two", "tiny-svc@1.0", "CREATE_COMPLETE"],
-        ["pipeline", "api", "-", "tiny-svc@1.0", "CREATE_COMPLETE"],
+        ["instance", "api/api-a", "one", "tiny-svc@1.0", "UPDATE_COMPLETE"],
+        ["instance", "api/api-b", "two", "tiny-svc@1.0", "CREATE_COMPLETE"],
+        ["pipeline", "api", "-", "tiny-svc@1.0", "UPDATE_COMPLETE"],
         ["component", "jobs", "one", "-", "CREATE_COMPLETE"],
     ]
-    deployed = [row for row in rows[2:] if row[4] != "NOT_DEPLOYED"]
+    assert [row[-1] for row in items] == ["up-to-date", "up-to-date,"] + ["up-to-date"] * 4 + ["-"]
+    three = lines.index(next(line for line in lines if " three " in line))
+    assert "pending" in lines[three] + lines[three + 1]
+    assert items[1][5] == "-"
+    deployed = [row for row in items if row[4] != "NOT_DEPLOYED"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", row[5]) for row in deployed)
-    assert all(re.fullmatch(r"\d\d:\d\d:\d\d", row[6]) for row in deployed)
-    assert rows[3][5:] == ["-"]
+    assert all(re.fullmatch(r"\d\d:\d\d", row[6]) for row in deployed)
+    assert lines[-1] == (
+        "7 item(s): 6 up to date, 0 behind minor, 0 behind major, 0 failed, 1 pending, "
+        "0 orphaned"
+    )
 
 
 def test_status_json_is_one_document_of_every_resource(cli, fleet):
@@ -296,6 +306,25 @@ def test_status_json_is_one_document_of_every_resource(cli, fleet):
     assert (jobs["stack_name"], jobs["deployed_version"]) == ("pcli-demo-comp-jobs", None)
     three = resources[("environment", "three")]
     assert (three["stack_status"], three["last_deployed"]) == ("NOT_DEPLOYED", None)
+    assert (three["declared"], three["deployed"], three["pending"], three["orphaned"]) == (
+        True,
+        False,
+        True,
+        False,
+    )
+    assert three["pending_reasons"] == ["not deployed"]
+    assert all(not r["pending"] for r in document["resources"] if r["deployed"])
+    assert (two["version_status"], two["recommended_version"]) == ("up-to-date", "1.0")
+    assert (jobs["blueprint"], jobs["version"], jobs["version_status"]) == (None, None, None)
+    assert document["summary"] == {
+        "total": 7,
+        "up_to_date": 6,
+        "behind_minor": 0,
+        "behind_major": 0,
+        "failed": 0,
+        "pending": 1,
+        "orphaned": 0,
+    }
 
 
 def test_status_reads_stacks_with_one_describe_stacks_call_per_region(
@@ -306,14 +335,15 @@ def test_status_reads_stacks_with_one_describe_stacks_call_per_region(
     assert Counter(describe_stacks_calls) == {"us-east-1": 1, "eu-west-1": 1}
 
 
-def test_status_of_an_empty_workspace_calls_nothing_and_says_how_to_start(
+def test_status_of_an_empty_workspace_looks_for_orphans_once_and_says_how_to_start(
     cli, describe_stacks_calls
 ):
     result = ok(cli("status"))
 
     assert result.stdout == ""
     assert result.stderr == (
-        "Nothing declared in this workspace yet. Start with: pcli env create NAME -b BLUEPRINT\n"
+        "Nothing declared or deployed here. Start with: pcli env create NAME -b BLUEPRINT\n"
     )
-    assert describe_stacks_calls == []
-    assert json.loads(ok(cli("status", "--json")).stdout) == {"workspace": "demo", "resources": []}
+    assert describe_stacks_calls == ["us-east-1"]  # stacks may outlive every spec
+    document = json.loads(ok(cli("status", "--json")).stdout)
+    assert (document["resources"], document["summary"]["total"]) == ([], 0)

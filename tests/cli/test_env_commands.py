@@ -86,6 +86,8 @@ PCLI_TAGS = {
     "pcli:blueprint",
     "pcli:version",
     "pcli:spec-digest",
+    "pcli:inputs-digest",
+    "pcli:bundle-digest",
     "pcli:deployment-id",
 }
 
@@ -359,10 +361,11 @@ def test_env_list_show_and_outputs_in_words_and_json(cli, tiny_env, cloudformati
     listed = cli("env", "list")
     assert listed.exit_code == 0, listed.output
     rows = [line.split() for line in listed.stdout.splitlines() if line.strip()]
-    assert rows[0] == ["KIND", "NAME", "ENVIRONMENT", "BLUEPRINT", "STATUS", "LAST", "DEPLOYED"]
-    assert rows[2][:5] == ["environment", "later", "later", "tiny-env@1.0", "NOT_DEPLOYED"]
-    assert rows[3][:5] == ["environment", "small", "small", "tiny-env@1.0", "CREATE_COMPLETE"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d", rows[3][5])
+    assert rows[0] == ["KIND", "NAME", "ENV", "BLUEPRINT", "STACK", "DEPLOYED", "STATE"]
+    items = [row for row in rows[2:] if row[0] == "environment"]
+    assert items[0][:5] == ["environment", "later", "later", "tiny-env@1.0", "NOT_DEPLOYED"]
+    assert items[1][:5] == ["environment", "small", "small", "tiny-env@1.0", "CREATE_COMPLETE"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", items[1][5])
 
     listed_json = json.loads(cli("env", "list", "--json").stdout)["environments"]
     assert [(e["name"], e["stack_status"]) for e in listed_json] == [
@@ -375,9 +378,10 @@ def test_env_list_show_and_outputs_in_words_and_json(cli, tiny_env, cloudformati
 
     shown = cli("env", "show", "small")
     assert shown.exit_code == 0, shown.output
-    assert shown.stdout.splitlines()[:5] == [
+    assert shown.stdout.splitlines()[:6] == [
         "Environment:   small",
         "Blueprint:     tiny-env@1.0",
+        "Versions:      up-to-date (recommended 1.0)",
         "Region:        us-east-1",
         f"Spec:          {cli.workspace / 'environments' / 'small.yaml'}",
         f"Stack:         {STACK} (CREATE_COMPLETE)",
@@ -430,8 +434,9 @@ def test_env_delete_is_refused_while_a_service_instance_lives_in_it(
         assert result.exit_code == 2
         assert result.stderr == (
             "Error: environment 'small' still hosts 1 resource(s); nothing was deleted\n"
-            "  service instance api/api-a\n"
-            "Hint: delete those first (pcli svc delete / pcli component delete)\n"
+            "  service instance api/api-a (declared, not deployed)\n"
+            "Hint: delete those first (pcli svc delete / pcli component delete; orphans: "
+            "pcli apply --prune)\n"
         )
     assert (cli.workspace / "environments" / "small.yaml").is_file()
 

@@ -30,11 +30,14 @@ CORE_MODULES = [
     "protoncli.specs.resolve",
     "protoncli.render.engine",
     "protoncli.deploy.engine",
-    "protoncli.deploy.naming",
+    "protoncli.state.naming",
+    "protoncli.state.identity",
+    "protoncli.state.declared",
+    "protoncli.state.deployed",
+    "protoncli.state.fleet",
     "protoncli.deploy.environments",
     "protoncli.deploy.services",
     "protoncli.deploy.components",
-    "protoncli.deploy.status",
     "protoncli.workspace.model",
     "protoncli.workspace.specfiles",
     "protoncli.workspace.scaffold",
@@ -51,6 +54,26 @@ def _imported_after(code: str) -> set[str]:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+# What the state model may import from deploy/: the composition root and the engine's data.
+STATE_MAY_IMPORT_FROM_DEPLOY = {
+    "protoncli.deploy",
+    "protoncli.deploy.project",
+    "protoncli.deploy.model",
+}
+
+
+def test_the_state_model_imports_no_acting_part_of_deploy():
+    """state/ describes; deploy/ acts on what it describes (deploy imports state, never the
+    other way round beyond the project and the data classes)."""
+    loaded = _imported_after("import protoncli.state.fleet")
+    acting = sorted(
+        name
+        for name in loaded
+        if name.startswith("protoncli.deploy") and name not in STATE_MAY_IMPORT_FROM_DEPLOY
+    )
+    assert acting == []
 
 
 def test_core_modules_never_import_cli_libraries():

@@ -115,6 +115,15 @@ def tiny(cli, tmp_path, write_files):
         assert published.exit_code == 0, published.output
 
 
+DIGESTS_AND_IDS = (
+    "spec-digest",
+    "inputs-digest",
+    "bundle-digest",
+    "context-digest",
+    "deployment-id",
+)
+
+
 def ok(result):
     assert result.exit_code == 0, result.output
     return result
@@ -223,7 +232,7 @@ def test_svc_create_deploys_instances_in_parallel_with_environment_outputs_then_
         assert "Port: 8080" in template
         tags = {t["Key"]: t["Value"] for t in found[stack]["Tags"]}
         assert {
-            k: v for k, v in tags.items() if k not in ("pcli:spec-digest", "pcli:deployment-id")
+            k: v for k, v in tags.items() if k.partition(":")[2] not in DIGESTS_AND_IDS
         } == {
             "pcli:workspace": "demo",
             "pcli:kind": "service-instance",
@@ -348,8 +357,8 @@ def test_svc_list_show_and_outputs_in_words_and_json(cli, api, cloudformation):
     listed = ok(cli("svc", "list"))
     rows = [line.split() for line in listed.stdout.splitlines() if line.strip()]
     assert [row[:5] for row in rows[2:]] == [
-        ["service-instance", "api/api-a", "one", "tiny-svc@1.0", "CREATE_COMPLETE"],
-        ["service-instance", "api/api-b", "two", "tiny-svc@1.0", "CREATE_COMPLETE"],
+        ["instance", "api/api-a", "one", "tiny-svc@1.0", "CREATE_COMPLETE"],
+        ["instance", "api/api-b", "two", "tiny-svc@1.0", "CREATE_COMPLETE"],
         ["pipeline", "api", "-", "tiny-svc@1.0", "CREATE_COMPLETE"],
     ]
     services = json.loads(ok(cli("svc", "list", "--json")).stdout)["services"]

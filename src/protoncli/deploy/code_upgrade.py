@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protoncli.deploy.services import read_service
 from protoncli.errors import NotFoundError, UsageError
+from protoncli.state.declared import read_service
 from protoncli.workspace.scaffold_upgrade import (
     ConflictMode,
     ScaffoldUpgrade,

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Kind
-from protoncli.deploy.environments import read_environment
 from protoncli.deploy.model import Change, DeployHooks, DeployResult, OnEvent, StackRequest
 from protoncli.deploy.project import Project, missing
 from protoncli.deploy.rendering import (
@@ -21,15 +20,17 @@ from protoncli.deploy.rendering import (
 )
 from protoncli.errors import UsageError
 from protoncli.render.model import ComponentTarget, RenderContext
+from protoncli.state.declared import read_environment, read_service
+from protoncli.state.identity import Identity
 
 if TYPE_CHECKING:
     from protoncli.workspace.specfiles import ComponentRecord
 
 
 def component_stack(project: Project, name: str) -> str:
-    from protoncli.deploy.naming import stack_name
-
-    return stack_name(project.workspace.name, "comp", name)
+    return Identity.of_component(name, service=None, instance=None, environment=None).stack_name(
+        project.workspace.name
+    )
 
 
 def create_component(
@@ -42,7 +43,6 @@ def create_component(
     is being removed or to an environment being deleted.
     """
     from protoncli.blueprints.bundle import load_bundle
-    from protoncli.deploy.services import read_service
     from protoncli.locks import require_not_deleting, workspace_lock
     from protoncli.workspace.specfiles import write_component
 
@@ -105,8 +105,9 @@ def require_component(project: Project, name: str) -> ComponentRecord:
 
 def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
     from protoncli.blueprints.bundle import load_bundle
-    from protoncli.deploy.naming import stack_tags
-    from protoncli.deploy.services import environment_facts, read_service
+    from protoncli.deploy.services import environment_facts
+    from protoncli.state.declared import component_item
+    from protoncli.state.digests import context_digest
 
     record = require_component(project, name)
     bundle = load_bundle(record.bundle_dir)
@@ -125,16 +126,15 @@ def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
     template = template_of(resource)
     stack = component_stack(project, name)
     digest = spec_digest(resource.inputs, template)
-    tags = stack_tags(
-        workspace=project.workspace.name,
-        kind="component",
-        environment=record.environment,
-        service=record.service,
-        instance=record.instance,
-        component=name,
-        blueprint=name,
-        version="1.0",
+    identity = Identity.of_component(
+        name, service=record.service, instance=record.instance, environment=record.environment
+    )
+    declared = component_item(project, record, {service.name: service}, {}, region)
+    tags = identity.tags(
+        project.workspace.name,
         spec_digest=digest,
+        inputs_digest=declared.inputs_digest,
+        context_digest=context_digest({record.environment: dict(facts.outputs)}),
         deployment_id=deployment_id(stack, digest),
     )
     request = StackRequest(stack, template, tags, f"component {name}")

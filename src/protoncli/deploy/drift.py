@@ -17,17 +17,17 @@ from __future__ import annotations
 import difflib
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from protoncli.errors import AwsError, NotFoundError, PcliError
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
-    from protoncli.deploy.model import StackInfo
     from protoncli.deploy.project import Project
+    from protoncli.state.fleet import FleetItem
 
 NOT_DEPLOYED = "NOT_DEPLOYED"
 UNAVAILABLE = "UNAVAILABLE"  # drift_status where the endpoint cannot detect drift
@@ -211,14 +211,17 @@ def collect_drift(
 
 
 def select_targets(project: Project, names: Sequence[str]) -> list[DriftTarget]:
-    """The stacks `pcli drift NAME...` checks, from the workspace's declarations.
+    """The stacks `pcli drift NAME...` checks, from the state model (`state.fleet`).
 
     A name is an environment, a service (its instances and its pipeline), SERVICE/INSTANCE or
-    a component. With no names: every declared stack that is deployed. A named stack that is
-    not deployed is kept (reported as NOT_DEPLOYED); a pipeline is only there when deployed.
-    Stacks are read in bulk: one paginated DescribeStacks per region.
+    a component. With no names: every declared item that is deployed. A named item that is not
+    deployed is kept (reported as NOT_DEPLOYED); a pipeline is only there when deployed.
+    Orphans are not checked: nothing declares a template to compare them with.
     """
-    declared = _declared(project)
+    from protoncli.state.fleet import read_fleet
+
+    fleet = read_fleet(project)
+    declared = [(_names_of(item), item) for item in fleet.items if item.is_declared]
     known = {name for matches, _ in declared for name in matches}
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -228,57 +231,31 @@ def select_targets(project: Project, names: Sequence[str]) -> list[DriftTarget]:
             f"this workspace (known: {listing})",
             hint="pcli status lists what the workspace declares",
         )
-    chosen = [target for matches, target in declared if not names or matches & set(names)]
-    stacks = _stacks_by_region(project, {target.region for target in chosen})
     targets = []
-    for target in chosen:
-        info = stacks.get((target.region, target.stack_name))
-        found = replace(target, stack_status=info.status if info else NOT_DEPLOYED)
-        if found.deployed or (names and found.kind != "pipeline"):
-            targets.append(found)
+    for matches, item in declared:
+        if names and not matches & set(names):
+            continue
+        target = DriftTarget(
+            item.kind,
+            item.name,
+            item.stack_name,
+            item.region,
+            item.identity.description,
+            item.stack_status,
+        )
+        if target.deployed or (names and target.kind != "pipeline"):
+            targets.append(target)
     return targets
 
 
-def _declared(project: Project) -> list[tuple[frozenset[str], DriftTarget]]:
-    """Every stack the workspace declares (status not read yet), with the names that pick it."""
-    from protoncli.deploy.components import component_stack
-    from protoncli.deploy.environments import environment_stack, read_environment
-    from protoncli.deploy.services import instance_stack, pipeline_stack, read_service
-    from protoncli.workspace.specfiles import read_component
-
-    workspace, home = project.workspace, project.management_region()
-    regions = {env: read_environment(project, env).region for env in workspace.environments()}
-
-    def target(kind: str, name: str, stack: str, region: str, what: str) -> DriftTarget:
-        return DriftTarget(kind, name, stack, region, f"{what} {name}", NOT_DEPLOYED)
-
-    declared: list[tuple[frozenset[str], DriftTarget]] = []
-    for env, region in regions.items():
-        found = target("environment", env, environment_stack(project, env), region, "environment")
-        declared.append((frozenset({env}), found))
-    for service in workspace.services():
-        for instance in read_service(project, service).spec.instances:
-            label = f"{service}/{instance.name}"
-            stack = instance_stack(project, service, instance.name)
-            region = regions.get(instance.environment, home)
-            found = target("service-instance", label, stack, region, "service instance")
-            declared.append((frozenset({service, label}), found))
-        found = target("pipeline", service, pipeline_stack(project, service), home, "pipeline of")
-        declared.append((frozenset({service}), found))
-    for component in workspace.components():
-        region = regions.get(read_component(workspace, component).environment, home)
-        stack = component_stack(project, component)
-        found = target("component", component, stack, region, "component")
-        declared.append((frozenset({component}), found))
-    return declared
-
-
-def _stacks_by_region(project: Project, regions: Iterable[str]) -> dict[tuple[str, str], StackInfo]:
-    return {
-        (region, info.name): info
-        for region in sorted(regions)
-        for info in project.cloudformation(region).describe_all()
-    }
+def _names_of(item: FleetItem) -> frozenset[str]:
+    """The names on the command line that pick an item."""
+    identity = item.identity
+    if identity.kind == "service-instance":
+        return frozenset({identity.service or "", identity.name})
+    if identity.kind == "pipeline":
+        return frozenset({identity.service or ""})
+    return frozenset({identity.name})
 
 
 def detect_cloudformation_drift(
@@ -395,10 +372,11 @@ class _Renders:
 
     def template(self, target: DriftTarget) -> str:
         from protoncli.deploy import components, environments
+        from protoncli.state.declared import read_environment
 
         project = self._project
         if target.kind == "environment":
-            record = environments.read_environment(project, target.name)
+            record = read_environment(project, target.name)
             return environments._request(project, record)[0].template_body  # noqa: SLF001 - the deploy's own request builder
         if target.kind == "component":
             return components._request(project, target.name)[1].template_body  # noqa: SLF001 - the deploy's own request builder
@@ -411,9 +389,10 @@ class _Renders:
 
     def _service(self, name: str) -> dict[str, str]:
         from protoncli.deploy import services
+        from protoncli.state.declared import read_service
 
         if name not in self._services:
-            record = services.read_service(self._project, name)
+            record = read_service(self._project, name)
             requests, _, _ = services._requests(self._project, record, with_pipeline=True)  # noqa: SLF001 - the deploy's own request builder
             self._services[name] = {key: req.template_body for key, (_, req) in requests.items()}
         return self._services[name]

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
-from protoncli.deploy.project import (
-    Project,
-    StackTarget,
-    missing,
-    missing_required,
-    require_spec_header,
-)
+from protoncli.deploy.project import Project, StackTarget, missing_required
 from protoncli.deploy.rendering import (
     deployment_id,
     render_for_deploy,
@@ -27,45 +19,16 @@ from protoncli.deploy.rendering import (
 from protoncli.errors import InputError, UsageError
 from protoncli.render.model import EnvironmentFacts, RenderContext
 from protoncli.specs.model import EnvironmentSpec
+from protoncli.state.declared import EnvironmentRecord, read_environment
+from protoncli.state.identity import Identity
 
 if TYPE_CHECKING:
     from protoncli.deploy.interview import Interview
     from protoncli.prompting import Prompter
 
 
-@dataclass(frozen=True)
-class EnvironmentRecord:
-    """An environment as the workspace declares it."""
-
-    name: str
-    path: Path
-    spec: EnvironmentSpec
-    blueprint: str
-    version: str
-    region: str
-    warnings: tuple[str, ...] = ()
-
-
 def environment_stack(project: Project, name: str) -> str:
-    from protoncli.deploy.naming import stack_name
-
-    return stack_name(project.workspace.name, "env", name)
-
-
-def read_environment(project: Project, name: str) -> EnvironmentRecord:
-    from protoncli.workspace.specfiles import read_spec
-
-    path = project.workspace.environment_spec(name)
-    if not path.is_file():
-        raise missing(
-            "environment", name, project.workspace.environments(), f"pcli env create {name}"
-        )
-    spec, warnings = read_spec(path)
-    if not isinstance(spec, EnvironmentSpec):
-        raise UsageError(f"{path}: expected `proton: EnvironmentSpec`")
-    blueprint, version = require_spec_header(str(path), spec.header)
-    region = project.region_for(spec.header.get("region"))
-    return EnvironmentRecord(name, path, spec, blueprint, version, region, tuple(warnings))
+    return Identity.of_environment(name).stack_name(project.workspace.name)
 
 
 def create_environment(
@@ -180,7 +143,8 @@ def _request(
     project: Project, record: EnvironmentRecord
 ) -> tuple[StackRequest, dict[str, Any], tuple[str, ...]]:
     """The stack request, the resolved inputs, and the warnings of the spec and its rendering."""
-    from protoncli.deploy.naming import stack_tags
+    from protoncli.state.declared import environment_item
+    from protoncli.state.digests import bundle_digest
 
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
     require_cloudformation(bundle, info.ref)
@@ -202,13 +166,13 @@ def _request(
     template = template_of(resource)
     stack = environment_stack(project, record.name)
     digest = spec_digest(resource.inputs, template)
-    tags = stack_tags(
-        workspace=project.workspace.name,
-        kind="environment",
-        environment=record.name,
+    tags = Identity.of_environment(record.name).tags(
+        project.workspace.name,
         blueprint=info.name,
         version=info.version,
         spec_digest=digest,
+        inputs_digest=environment_item(project, record).inputs_digest,
+        bundle_digest=bundle_digest(info.digest),
         deployment_id=deployment_id(stack, digest),
     )
     request = StackRequest(
@@ -257,33 +221,39 @@ def environment_outputs(project: Project, name: str) -> dict[str, str]:
 
 
 def dependents(project: Project, name: str) -> list[str]:
-    """Service instances and components of the workspace that live in environment `name`."""
-    from protoncli.deploy.services import read_service
-    from protoncli.workspace.specfiles import read_component
+    """What of the workspace lives in environment `name`, in words: every deployed stack of
+    the workspace there, declared or orphaned (as AWS says, by the stacks' tags), and every
+    service instance or component the workspace declares there but has not deployed."""
+    from protoncli.state.fleet import read_fleet
 
-    found: list[str] = []
-    for service in project.workspace.services():
-        record = read_service(project, service)
-        found += [
-            f"service instance {service}/{i.name}"
-            for i in record.spec.instances
-            if i.environment == name
-        ]
-    for component in project.workspace.components():
-        if read_component(project.workspace, component).environment == name:
-            found.append(f"component {component}")
+    fleet = read_fleet(project)
+    found = [
+        f"{item.identity.description} (stack {item.stack_name}, {item.stack_status}"
+        + (", orphaned: no spec declares it)" if item.orphaned else ")")
+        for item in fleet.living_in(name)
+    ]
+    deployed = {item.identity.key for item in fleet.living_in(name)}
+    found += [
+        f"{item.identity.description} (declared, not deployed)"
+        for item in fleet.items
+        if item.environment == name
+        and item.kind != "environment"
+        and item.is_declared
+        and item.identity.key not in deployed
+    ]
     return found
 
 
 def check_deletable(project: Project, name: str) -> None:
-    """Refuse to delete an environment while service instances or components live in it."""
+    """Refuse to delete an environment while anything of the workspace lives in it."""
     read_environment(project, name)
     living = dependents(project, name)
     if living:
         raise UsageError(
             f"environment {name!r} still hosts {len(living)} resource(s); nothing was deleted",
             details=living,
-            hint="delete those first (pcli svc delete / pcli component delete)",
+            hint="delete those first (pcli svc delete / pcli component delete; orphans: "
+            "pcli apply --prune)",
         )
 
 

@@ -33,8 +33,8 @@ from protoncli.prompting import (
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
     from protoncli.blueprints.registry import VersionInfo
-    from protoncli.deploy.environments import EnvironmentRecord
     from protoncli.schema.model import InputDef, InputType
+    from protoncli.state.declared import EnvironmentRecord
     from protoncli.workspace.drafts import Draft
 
 COMMANDS = {"environment": "pcli env create", "service": "pcli svc create"}
@@ -88,7 +88,7 @@ def runs_compatible(bundle: Bundle, environment: EnvironmentRecord) -> bool:
 
 def compatible_environments(project: Project, bundle: Bundle) -> list[EnvironmentRecord]:
     """The workspace's environments a service of `bundle` may have instances in."""
-    from protoncli.deploy.environments import read_environment
+    from protoncli.state.declared import read_environment
 
     found = []
     for name in project.workspace.environments():

@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.limits import check_name
 from protoncli.blueprints.model import Bundle
-from protoncli.deploy.environments import read_environment
 from protoncli.deploy.interview import Interview
 from protoncli.deploy.project import Project, missing_required
-from protoncli.deploy.services import (
-    ServiceRecord,
-    check_compatible,
-    environment_facts,
-    read_service,
-)
+from protoncli.deploy.services import check_compatible, environment_facts
 from protoncli.errors import InputError, UsageError
 from protoncli.specs.model import InstanceSpec, ServiceSpec
+from protoncli.state.declared import ServiceRecord, read_environment, read_service
 
 if TYPE_CHECKING:
     from protoncli.blueprints.registry import VersionInfo

@@ -8,19 +8,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 from protoncli.blueprints.model import Bundle
-from protoncli.deploy.environments import environment_stack, read_environment
+from protoncli.deploy.environments import environment_stack
 from protoncli.deploy.interview import runs_compatible
 from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
 from protoncli.deploy.project import (
     Project,
     StackTarget,
-    missing,
-    require_spec_header,
 )
 from protoncli.deploy.rendering import (
     deployment_id,
@@ -31,46 +28,18 @@ from protoncli.deploy.rendering import (
 )
 from protoncli.errors import NotFoundError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
-from protoncli.specs.model import InstanceSpec, ServiceSpec
-
-if TYPE_CHECKING:
-    from protoncli.workspace.scaffold import ScaffoldResult
-
-
-@dataclass(frozen=True)
-class ServiceRecord:
-    name: str
-    path: Path
-    spec: ServiceSpec
-    blueprint: str
-    version: str
-    warnings: tuple[str, ...] = ()
-    scaffold: ScaffoldResult | None = None  # what `create_service(scaffold_into=...)` wrote
+from protoncli.specs.model import InstanceSpec
+from protoncli.state.declared import ServiceRecord, read_environment, read_service
+from protoncli.state.deployed import usable_outputs
+from protoncli.state.identity import Identity
 
 
 def instance_stack(project: Project, service: str, instance: str) -> str:
-    from protoncli.deploy.naming import stack_name
-
-    return stack_name(project.workspace.name, "svc", service, instance)
+    return Identity.of_instance(service, instance, None).stack_name(project.workspace.name)
 
 
 def pipeline_stack(project: Project, service: str) -> str:
-    from protoncli.deploy.naming import stack_name
-
-    return stack_name(project.workspace.name, "pipeline", service)
-
-
-def read_service(project: Project, name: str) -> ServiceRecord:
-    from protoncli.workspace.specfiles import read_spec
-
-    path = project.workspace.service_spec(name)
-    if not path.is_file():
-        raise missing("service", name, project.workspace.services(), f"pcli svc create {name}")
-    spec, warnings = read_spec(path)
-    if not isinstance(spec, ServiceSpec):
-        raise UsageError(f"{path}: expected `proton: ServiceSpec`")
-    blueprint, version = require_spec_header(str(path), spec.header)
-    return ServiceRecord(name, path, spec, blueprint, version, tuple(warnings))
+    return Identity.of_pipeline(service).stack_name(project.workspace.name)
 
 
 def check_compatible(project: Project, bundle: Bundle, blueprint: str, environment: str) -> None:
@@ -87,10 +56,7 @@ def check_compatible(project: Project, bundle: Bundle, blueprint: str, environme
 
 
 def _outputs(project: Project, region: str, stack: str) -> dict[str, str] | None:
-    info = project.cloudformation(region).describe(stack)
-    if info is None or info.status.startswith("DELETE") or info.status == "REVIEW_IN_PROGRESS":
-        return None
-    return dict(info.outputs)
+    return usable_outputs(project.cloudformation(region).describe(stack))
 
 
 def environment_facts(project: Project, environment: str) -> tuple[str, EnvironmentFacts]:
@@ -116,30 +82,37 @@ def _component_of(project: Project, service: str, instance: str) -> str | None:
 
 def _context(
     project: Project, record: ServiceRecord, *, with_instance_outputs: bool
-) -> tuple[RenderContext, dict[str, str]]:
-    """Live facts for rendering: environment outputs, component outputs, instance outputs."""
+) -> tuple[RenderContext, dict[str, str], dict[str, str]]:
+    """Live facts for rendering: environment outputs, component outputs, instance outputs;
+    the region of each instance; the context digest of each resource ("instance:<name>",
+    "pipeline", as `state.digests.context_digest` computes them from the same outputs)."""
     from protoncli.deploy.components import component_stack
+    from protoncli.state.digests import context_digest
 
     environments: dict[str, EnvironmentFacts] = {}
     regions: dict[str, str] = {}
     instances: dict[str, InstanceFacts] = {}
+    component_outputs: dict[str, dict[str, str] | None] = {}
+    own_outputs: dict[str, dict[str, str] | None] = {}
     for instance in record.spec.instances:
         env = instance.environment
         if env not in environments:
             regions[env], environments[env] = environment_facts(project, env)
         region = regions[env]
         component = _component_of(project, record.name, instance.name)
-        component_outputs = None
+        found = None
         if component is not None:
-            component_outputs = _outputs(project, region, component_stack(project, component))
+            found = _outputs(project, region, component_stack(project, component))
+        component_outputs[instance.name] = found
         own = (
             _outputs(project, region, instance_stack(project, record.name, instance.name))
             if with_instance_outputs
             else None
         )
+        own_outputs[instance.name] = own
         instances[instance.name] = InstanceFacts(
             outputs=own or {},
-            component_outputs=component_outputs,
+            component_outputs=found,
             component_name=component or "default",
         )
     # The service's own identifiers and its pipeline belong to the management region (the
@@ -151,7 +124,31 @@ def _context(
         region=home,
         account_id=project.account_id(home),
     )
-    return context, {i.name: regions[i.environment] for i in record.spec.instances}
+    env_outputs = {name: dict(facts.outputs) for name, facts in environments.items()}
+    digests = {
+        f"instance:{i.name}": context_digest(
+            {i.environment: env_outputs[i.environment]}, {i.name: component_outputs[i.name]}
+        )
+        for i in record.spec.instances
+    }
+    digests["pipeline"] = context_digest(env_outputs, component_outputs, own_outputs)
+    regions_of = {i.name: regions[i.environment] for i in record.spec.instances}
+    return context, regions_of, digests
+
+
+def _declared_digests(
+    project: Project, record: ServiceRecord, has_pipeline: bool
+) -> dict[str, str]:
+    """The inputs digest of each resource of the service, as the state model computes it."""
+    from protoncli.state.declared import service_items
+
+    items = service_items(project, record, {}, project.management_region(), has_pipeline)
+    return {
+        (
+            "pipeline" if item.identity.kind == "pipeline" else f"instance:{item.identity.instance}"
+        ): item.inputs_digest
+        for item in items
+    }
 
 
 def _requests(
@@ -164,11 +161,12 @@ def _requests(
     instances that are not deployed yet. With it, every resource, rendered with the deployed
     instances' outputs.
     """
-    from protoncli.deploy.naming import stack_tags
+    from protoncli.state.digests import bundle_digest
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
     require_cloudformation(bundle, info.ref)
-    context, regions = _context(project, record, with_instance_outputs=with_pipeline)
+    context, regions, contexts = _context(project, record, with_instance_outputs=with_pipeline)
+    inputs_digests = _declared_digests(project, record, bundle.has_pipeline)
     result = render_for_deploy(
         bundle if with_pipeline else replace(bundle, pipeline=None),
         record.spec,
@@ -181,30 +179,24 @@ def _requests(
     for resource in result.resources:
         template = template_of(resource)
         if resource.kind == "pipeline":
-            key, stack, region = "pipeline", pipeline_stack(project, record.name), context.region
-            names: dict[str, str | None] = {}
+            key, region = "pipeline", context.region
+            identity = Identity.of_pipeline(record.name)
         else:
-            key = f"instance:{resource.name}"
-            stack = instance_stack(project, record.name, resource.name)
-            region = regions[resource.name]
-            names = {"environment": resource.environment, "instance": resource.name}
+            key, region = f"instance:{resource.name}", regions[resource.name]
+            identity = Identity.of_instance(record.name, resource.name, resource.environment)
+        stack = identity.stack_name(project.workspace.name)
         digest = spec_digest(resource.inputs, template)
-        tags = stack_tags(
-            workspace=project.workspace.name,
-            kind=resource.kind,
-            service=record.name,
+        tags = identity.tags(
+            project.workspace.name,
             blueprint=info.name,
             version=info.version,
             spec_digest=digest,
+            inputs_digest=inputs_digests[key],
+            bundle_digest=bundle_digest(info.digest),
+            context_digest=contexts[key],
             deployment_id=deployment_id(stack, digest),
-            **names,
         )
-        description = (
-            f"pipeline of {record.name}"
-            if resource.kind == "pipeline"
-            else f"service instance {record.name}/{resource.name}"
-        )
-        requests[key] = (region, StackRequest(stack, template, tags, description))
+        requests[key] = (region, StackRequest(stack, template, tags, identity.description))
     return requests, bundle.has_pipeline, tuple(dict.fromkeys(record.warnings + result.warnings))
 
 

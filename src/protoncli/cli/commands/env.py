@@ -30,7 +30,6 @@ from protoncli.cli.deploying import (
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
-    from protoncli.deploy.project import Project
     from protoncli.prompting import Prompter
 
 app = typer.Typer(
@@ -84,11 +83,8 @@ def create(
       pcli env create   (in a terminal: asks for everything)
     """
     from protoncli.cli.prompts import create_asking
-    from protoncli.deploy.environments import (
-        EnvironmentRecord,
-        create_environment,
-        deploy_environment,
-    )
+    from protoncli.deploy.environments import create_environment, deploy_environment
+    from protoncli.state.declared import EnvironmentRecord
 
     project = open_project(ctx)
 
@@ -192,10 +188,20 @@ def list_environments(
 
       pcli env list --json
     """
-    from protoncli.cli.commands.status import print_rows, status_rows
+    from protoncli.cli.commands.status import (
+        fail_on_problems,
+        item_row,
+        print_problems,
+        print_rows,
+        read_fleet,
+    )
 
-    rows = [r for r in status_rows(open_project(ctx)) if r["kind"] == "environment"]
+    fleet = read_fleet(open_project(ctx))
+    rows = [item_row(item) for item in fleet.of_kind("environment")]
     print_rows(rows, json_=output.wants_json(ctx, json_), key="environments")
+    if not output.wants_json(ctx, json_):
+        print_problems(fleet)
+    fail_on_problems(fleet)
 
 
 @app.command()
@@ -206,23 +212,28 @@ def show(
     ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Show an environment: its spec, blueprint, stack status and outputs.
+    """Show an environment: spec, blueprint, versions, stack, outputs, what it hosts.
 
     Example:
 
       pcli env show dev
     """
-    from protoncli.cli.commands.status import status_rows
-    from protoncli.deploy.environments import read_environment
+    from protoncli.cli.commands.status import item_row, read_fleet
+    from protoncli.state.declared import read_environment
+    from protoncli.state.identity import Identity
 
     project = open_project(ctx)
     record = read_environment(project, name)
-    row = next(r for r in status_rows(project) if r["kind"] == "environment" and r["name"] == name)
-    outputs = _outputs_or_empty(project, name, row["stack_status"])
+    fleet = read_fleet(project)
+    item = fleet.find(Identity.of_environment(name))
+    assert item is not None  # noqa: S101 - a declared environment is always in the fleet
+    row = item_row(item)
+    outputs = item.outputs or {}
     document = row | {
         "spec": str(record.path),
         "inputs": dict(record.spec.inputs),
         "outputs": outputs,
+        "hosts": [item_row(hosted) for hosted in fleet.living_in(name)],
     }
     if output.wants_json(ctx, json_):
         output.print_json(document)
@@ -231,22 +242,23 @@ def show(
         [
             ("Environment", name),
             ("Blueprint", f"{record.blueprint}@{record.version}"),
+            ("Versions", _standing(row)),
             ("Region", record.region),
             ("Spec", record.path),
             ("Stack", f"{row['stack_name']} ({row['stack_status']})"),
+            ("Pending", "; ".join(row["pending_reasons"]) or "no"),
             ("Last deployed", row["last_deployed"] or "-"),
+            ("Hosts", ", ".join(h["name"] for h in document["hosts"]) or "-"),
         ]
     )
     _print_outputs(outputs)
 
 
-def _outputs_or_empty(project: Project, name: str, stack_status: str) -> dict[str, str]:
-    from protoncli.deploy.environments import environment_outputs
-    from protoncli.deploy.project import NOT_DEPLOYED
-
-    if stack_status == NOT_DEPLOYED:
-        return {}
-    return environment_outputs(project, name)
+def _standing(row: dict[str, object]) -> str:
+    status = row["version_status"]
+    if status is None:
+        return "-"
+    return f"{status} (recommended {row['recommended_version']})"
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:

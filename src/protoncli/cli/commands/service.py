@@ -115,7 +115,8 @@ def create(
     """
     from protoncli.cli.prompts import create_asking
     from protoncli.deploy.service_create import create_service
-    from protoncli.deploy.services import ServiceRecord, deploy_service
+    from protoncli.deploy.services import deploy_service
+    from protoncli.state.declared import ServiceRecord
 
     project = open_project(ctx)
 
@@ -226,12 +227,22 @@ def list_services(
 
       pcli svc list
     """
-    from protoncli.cli.commands.status import print_rows, status_rows
+    from protoncli.cli.commands.status import (
+        fail_on_problems,
+        item_row,
+        print_problems,
+        print_rows,
+        read_fleet,
+    )
 
-    rows = [
-        r for r in status_rows(open_project(ctx)) if r["kind"] in ("service-instance", "pipeline")
-    ]
+    fleet = read_fleet(open_project(ctx))
+    items = fleet.of_kind("service-instance") + fleet.of_kind("pipeline")
+    items.sort(key=lambda item: (item.identity.service or "", item.kind == "pipeline", item.name))
+    rows = [item_row(item) for item in items]
     print_rows(rows, json_=output.wants_json(ctx, json_), key="services")
+    if not output.wants_json(ctx, json_):
+        print_problems(fleet)
+    fail_on_problems(fleet)
 
 
 @app.command()
@@ -248,18 +259,18 @@ def show(
 
       pcli svc show web
     """
-    from protoncli.cli.commands.status import print_rows, status_rows
-    from protoncli.deploy.services import read_service, service_outputs
+    from protoncli.cli.commands.status import item_row, print_rows, read_fleet
+    from protoncli.state.declared import read_service
 
     project = open_project(ctx)
     record = read_service(project, name)
-    rows = [
-        r
-        for r in status_rows(project)
-        if (r["kind"] == "service-instance" and r["name"].startswith(f"{name}/"))
-        or (r["kind"] == "pipeline" and r["name"] == name)
-    ]
-    outputs = service_outputs(project, name)
+    items = read_fleet(project).of_service(name)
+    rows = [item_row(item) for item in items]
+    outputs = {
+        ("pipeline" if item.kind == "pipeline" else item.identity.instance or ""): found
+        for item in items
+        if (found := item.outputs) is not None
+    }
     if output.wants_json(ctx, json_):
         output.print_json(
             {
@@ -334,7 +345,8 @@ def delete(
       pcli svc delete web --yes
     """
     from protoncli.cli.deploying import run_delete
-    from protoncli.deploy.services import delete_service, read_service
+    from protoncli.deploy.services import delete_service
+    from protoncli.state.declared import read_service
 
     project = open_project(ctx)
     run_delete(

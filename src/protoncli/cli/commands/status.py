@@ -1,80 +1,243 @@
-"""`pcli status`: every resource of the workspace and its stack, in one bulk read per region."""
+"""`pcli status`: the fleet dashboard — every item declared or deployed, joined by identity."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.completion import complete_blueprint_names, complete_environments
 
 if TYPE_CHECKING:
     from protoncli.deploy.project import Project
+    from protoncli.state.fleet import Fleet, FleetItem
 
 app = typer.Typer(
-    help="Show every environment, service instance, pipeline and component with its stack.",
+    help="Show the fleet: every item declared or deployed, versions behind, pending, orphaned.",
     add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
 
-def status_rows(project: Project) -> list[dict[str, Any]]:
-    from protoncli.deploy.status import collect_status
+def read_fleet(project: Project) -> Fleet:
+    from protoncli.state.fleet import read_fleet as read
 
-    report = collect_status(project)
-    rows = []
-    for row in report.rows:
-        record = asdict(row)
-        record["last_deployed"] = row.last_deployed.isoformat() if row.last_deployed else None
-        rows.append(record)
-    return rows
+    return read(project)
 
 
-def print_rows(rows: list[dict[str, Any]], *, json_: bool, key: str = "resources") -> None:
+def item_row(item: FleetItem) -> dict[str, Any]:
+    """One item as `status --json` (and the lists) show it; see status-row.schema.json."""
+    last = item.last_deployed
+    return {
+        "kind": item.kind,
+        "name": item.name,
+        "environment": item.environment,
+        "blueprint": item.blueprint,
+        "version": item.version,
+        "deployed_version": item.deployed_version,
+        "stack_name": item.stack_name,
+        "region": item.region,
+        "stack_status": item.stack_status,
+        "last_deployed": last.isoformat() if last else None,
+        "declared": item.is_declared,
+        "deployed": item.is_deployed,
+        "pending": item.pending,
+        "pending_reasons": list(item.reasons),
+        "orphaned": item.orphaned,
+        "version_status": item.versions.status,
+        "recommended_version": item.versions.recommended,
+    }
+
+
+def summary_document(fleet: Fleet, items: Iterable[FleetItem]) -> dict[str, int]:
+    summary = fleet.summary(items)
+    return {
+        "total": summary.total,
+        "up_to_date": summary.up_to_date,
+        "behind_minor": summary.behind_minor,
+        "behind_major": summary.behind_major,
+        "failed": summary.failed,
+        "pending": summary.pending,
+        "orphaned": summary.orphaned,
+    }
+
+
+def _blueprint_cell(row: dict[str, Any]) -> str:
+    if row["blueprint"] is None:
+        return "-"
+    return f"{row['blueprint']}@{row['version']}"
+
+
+KIND_WORDS = {"service-instance": "instance"}  # the table's short word; JSON keeps the kind
+
+
+def _state_cell(row: dict[str, Any]) -> str:
+    """Where the version stands and the item's marks: `up-to-date`, `behind-minor 1.2`,
+    `runs 1.0, pending`, `orphaned`, ..."""
+    parts = []
+    deployed = row["deployed_version"]
+    if deployed is not None and row["version"] not in (None, deployed):
+        parts.append(f"runs {deployed}")
+    status = row["version_status"]
+    if status in ("behind-minor", "behind-major"):
+        parts.append(f"{status} {row['recommended_version']}")
+    elif status is not None:
+        parts.append(status)
+    parts += [mark for mark in ("pending", "orphaned") if row[mark]]
+    return ", ".join(parts) or "-"
+
+
+def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resources") -> None:
     if json_:
-        output.print_json({key: rows})
+        output.print_json({key: list(rows)})
         return
     if not rows:
         output.note(
-            "Nothing declared in this workspace yet. Start with: pcli env create NAME -b BLUEPRINT"
+            "Nothing declared or deployed here. Start with: pcli env create NAME -b BLUEPRINT"
         )
         return
     output.table(
-        ["KIND", "NAME", "ENVIRONMENT", "BLUEPRINT", "STATUS", "LAST DEPLOYED"],
+        ["KIND", "NAME", "ENV", "BLUEPRINT", "STACK", "DEPLOYED", "STATE"],
         [
             (
-                r["kind"],
+                KIND_WORDS.get(r["kind"], r["kind"]),
                 r["name"],
                 r["environment"] or "-",
-                f"{r['blueprint']}@{r['version']}" if r["version"] != "-" else "-",
+                _blueprint_cell(r),
                 r["stack_status"],
-                (r["last_deployed"] or "-")[:19].replace("T", " "),
+                (r["last_deployed"] or "-")[:16].replace("T", " "),
+                _state_cell(r),
             )
             for r in rows
         ],
+        wrap=("NAME", "STATE"),
     )
+
+
+def print_problems(fleet: Fleet) -> None:
+    """Warn about every file the fleet could not read (the command then exits 1)."""
+    for problem in fleet.declared.problems:
+        output.warn(f"could not read {problem.path}: {problem.message}")
+
+
+def fail_on_problems(fleet: Fleet) -> None:
+    from protoncli.errors import PcliError
+
+    count = len(fleet.declared.problems)
+    if count:
+        raise PcliError(
+            f"{count} file(s) of the workspace could not be read; the report above leaves them out",
+            hint="fix the files named above, then run the command again",
+        )
+
+
+def choose(
+    fleet: Fleet,
+    *,
+    env: str | None = None,
+    blueprint: str | None = None,
+    behind: bool = False,
+    failed: bool = False,
+    pending: bool = False,
+    orphaned: bool = False,
+) -> list[FleetItem]:
+    """The items that pass every filter given (no filter: every item)."""
+    return [
+        item
+        for item in fleet.items
+        if (env is None or item.environment == env)
+        and (blueprint is None or item.blueprint == blueprint)
+        and (not behind or item.behind)
+        and (not failed or item.failed)
+        and (not pending or item.pending)
+        and (not orphaned or item.orphaned)
+    ]
 
 
 @app.command("status")
 def status(
     ctx: typer.Context,
+    env: str | None = typer.Option(
+        None,
+        "--env",
+        "-e",
+        help="Only items in this environment.",
+        autocompletion=complete_environments,
+    ),
+    blueprint: str | None = typer.Option(
+        None,
+        "--blueprint",
+        "-b",
+        help="Only items of this blueprint.",
+        autocompletion=complete_blueprint_names,
+    ),
+    behind: bool = typer.Option(
+        False, "--behind", help="Only items behind the recommended version."
+    ),
+    failed: bool = typer.Option(False, "--failed", help="Only items whose stack failed."),
+    pending: bool = typer.Option(
+        False,
+        "--pending",
+        help="Only items whose stack differs from the workspace (apply would act).",
+    ),
+    orphaned: bool = typer.Option(
+        False, "--orphaned", help="Only stacks of the workspace that no spec declares any more."
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
-    """Show every environment, service instance, pipeline and component of the workspace.
+    """Show every item of the workspace, declared or deployed, with its versions and stack.
 
-    Reads stacks in bulk: one paginated DescribeStacks per region, never one call per stack.
+    An item is an environment, a service instance, a pipeline or a component. Each shows its
+    blueprint version (and whether it is behind the registry's recommended minor or major
+    version), its stack status, and marks: `pending` when its stack is not what the workspace
+    declares (`pcli plan` says why), `orphaned` when a stack of the workspace is no longer
+    declared. Counts follow the table. Stacks are read in bulk: one paginated DescribeStacks
+    per region the workspace uses. Filters combine (all must hold).
+
+    Exit codes: 0, or 1 when a spec file could not be read (the rest is still shown).
 
     Examples:
 
       pcli status
 
-      pcli --sandbox status --json
+      pcli status --env prod --behind
+
+      pcli status --orphaned --json
     """
     from protoncli.cli.deploying import open_project
 
-    project = open_project(ctx)
-    rows = status_rows(project)
+    fleet = read_fleet(open_project(ctx))
+    items = choose(
+        fleet,
+        env=env,
+        blueprint=blueprint,
+        behind=behind,
+        failed=failed,
+        pending=pending,
+        orphaned=orphaned,
+    )
+    rows = [item_row(item) for item in items]
     if output.wants_json(ctx, json_):
-        output.print_json({"workspace": project.workspace.name, "resources": rows})
-        return
-    print_rows(rows, json_=False)
+        output.print_json(
+            {
+                "workspace": fleet.workspace,
+                "resources": rows,
+                "summary": summary_document(fleet, items),
+                "problems": [
+                    {"path": str(p.path), "message": p.message} for p in fleet.declared.problems
+                ],
+            }
+        )
+    else:
+        print_rows(rows, json_=False)
+        if rows:
+            counts = summary_document(fleet, items)
+            output.line(
+                f"{counts['total']} item(s): {counts['up_to_date']} up to date, "
+                f"{counts['behind_minor']} behind minor, {counts['behind_major']} behind major, "
+                f"{counts['failed']} failed, {counts['pending']} pending, "
+                f"{counts['orphaned']} orphaned"
+            )
+        print_problems(fleet)
+    fail_on_problems(fleet)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from protoncli.deploy.naming import stack_name, stack_tags
+from protoncli.state.naming import stack_name, stack_tags
 
 VALID = re.compile(r"^[A-Za-z][-A-Za-z0-9]*$")
 HASHED = re.compile(r"-[0-9a-f]{8}$")

@@ -1,0 +1,79 @@
+"""What AWS runs for a workspace: every stack tagged `pcli:workspace=<name>`, read in bulk.
+
+One paginated DescribeStacks per account and region (the regions read side by side); stacks of
+other workspaces and stacks without pcli's tags are skipped, never listed or touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from protoncli.deploy.model import StackInfo
+from protoncli.deploy.project import Project
+from protoncli.state.identity import Identity, workspace_of
+
+# A first change set that was never executed leaves an empty stack in REVIEW_IN_PROGRESS; a
+# deleted stack may still be listed for a while. Neither runs anything.
+NOT_RUNNING = frozenset({"REVIEW_IN_PROGRESS", "DELETE_COMPLETE"})
+# Statuses in which a stack's outputs are what its last deployment produced.
+NO_OUTPUTS = frozenset({"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE"})
+
+
+def is_running(status: str) -> bool:
+    """Whether a stack in `status` runs something (or did: a failed stack still exists)."""
+    return status not in NOT_RUNNING
+
+
+def usable_outputs(info: StackInfo | None) -> dict[str, str] | None:
+    """The outputs other items render with; None when the stack has none to give."""
+    if info is None or info.status in NO_OUTPUTS or info.status.startswith("DELETE"):
+        return None
+    return dict(info.outputs)
+
+
+@dataclass(frozen=True)
+class DeployedItem:
+    identity: Identity
+    region: str
+    stack: StackInfo
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        return self.stack.tags
+
+
+@dataclass(frozen=True)
+class Deployed:
+    items: tuple[DeployedItem, ...]
+    calls: Mapping[str, int]  # region -> DescribeStacks pages read
+
+
+def read_deployed(project: Project, regions: Iterable[str]) -> Deployed:
+    """The workspace's running stacks in each region, by their tags."""
+    chosen = sorted(set(regions))
+    workspace = project.workspace.name
+
+    def read(region: str) -> tuple[str, list[DeployedItem], int]:
+        gateway = project.cloudformation(region)
+        found = []
+        for info in gateway.describe_all():
+            if workspace_of(info.tags) != workspace or not is_running(info.status):
+                continue
+            identity = Identity.from_tags(info.tags)
+            if identity is not None:
+                found.append(DeployedItem(identity, region, info))
+        return region, found, gateway.pages_read
+
+    items: list[DeployedItem] = []
+    calls: dict[str, int] = {}
+    if not chosen:
+        return Deployed((), {})
+    with ThreadPoolExecutor(
+        max_workers=min(8, len(chosen)), thread_name_prefix="pcli-read"
+    ) as pool:
+        for region, found, pages in pool.map(read, chosen):
+            items += found
+            calls[region] = pages
+    return Deployed(tuple(items), calls)
