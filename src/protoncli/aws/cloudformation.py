@@ -169,6 +169,17 @@ class CloudFormationGateway:
                     newest_first.append(event)
         return newest_first[::-1]
 
+    def update_tags(self, request: StackRequest) -> None:
+        """Re-tag a stack whose template stays as it is (UpdateStack with the previous
+        template and the request's tags)."""
+        with aws_errors("UpdateStack", stack_label(request.stack_name)):
+            self._client.update_stack(
+                StackName=request.stack_name,
+                UsePreviousTemplate=True,
+                Capabilities=list(request.capabilities),
+                Tags=[{"Key": key, "Value": value} for key, value in sorted(request.tags.items())],
+            )
+
     def delete_stack(self, stack_id_or_name: str) -> None:
         with aws_errors("DeleteStack", stack_label(stack_id_or_name)):
             self._client.delete_stack(StackName=stack_id_or_name)

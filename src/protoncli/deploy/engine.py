@@ -118,6 +118,8 @@ class Deployer:
             raise
         if status == NO_CHANGES:
             self._cf.delete_change_set(change_set_id)
+            if info is not None and _stale_tags(info, request):
+                self._retag(info, request, on_event)
             on_event(DeployEvent("no-changes", name, description))  # the status says it all
             outputs = info.outputs if info is not None else {}
             return DeployResult(name, description, NO_CHANGES, changed=False, outputs=outputs)
@@ -186,6 +188,20 @@ class Deployer:
     def cancel(self, stack_name: str) -> None:
         """Ask CloudFormation to cancel the update in progress (it then rolls back)."""
         self._cf.cancel_update(stack_name)
+
+    def _retag(self, info: StackInfo, request: StackRequest, on_event: OnEvent) -> None:
+        """Bring the stack's pcli:* tags to the request's when its template does not change
+        (a new version with the same template, outputs it renders with that changed without
+        changing it): the state model reads what a stack was deployed from in those tags."""
+        since = self._clock()
+        self._cf.update_tags(request)
+        final, events = self._follow(
+            info.stack_id, request.stack_name, request.description, since, lambda _event: None
+        )
+        if final is None or final.status in TERMINAL_FAILED:
+            self._finish(
+                final, events, request.stack_name, request.description, on_event, changed=True
+            )
 
     def _wait_for_other_operation(
         self, name: str, description: str, on_event: OnEvent
@@ -343,6 +359,13 @@ class Deployer:
         if info.status.startswith(("UPDATE_", "IMPORT_")):
             return info.last_updated or info.created or self._clock()
         return self._clock()  # a deletion's start is not reported: follow it from now on
+
+
+def _stale_tags(info: StackInfo, request: StackRequest) -> bool:
+    """Whether the stack's pcli:* tags differ from the request's."""
+    mine = {key: value for key, value in info.tags.items() if key.startswith("pcli:")}
+    wanted = {key: value for key, value in request.tags.items() if key.startswith("pcli:")}
+    return mine != wanted
 
 
 class StackBusyError(DeployError):
