@@ -24,6 +24,7 @@ CHANGE_SET_ID = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/pcli-1/
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TEMPLATE = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
 STACK_TYPE = "AWS::CloudFormation::Stack"
+TAGS = {"pcli:workspace": "acme"}  # the request's: a no-change deploy has nothing to re-tag
 
 
 class Script:
@@ -33,13 +34,16 @@ class Script:
         self.stubber = stubber
         self.events: list[dict] = []
 
-    def stack(self, status, *, stack_id=STACK_ID, outputs=None, updated=None, reason=None):
+    def stack(
+        self, status, *, stack_id=STACK_ID, outputs=None, updated=None, reason=None, tags=None
+    ):
         stack = {
             "StackName": NAME,
             "StackId": stack_id,
             "StackStatus": status,
             "CreationTime": T0 - timedelta(hours=1),
             "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in (outputs or {}).items()],
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
         }
         if updated:
             stack["LastUpdatedTime"] = updated
@@ -330,7 +334,7 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
     script.event(-1, "Bucket", "UPDATE_COMPLETE")
     script.event(0, NAME, "UPDATE_COMPLETE")
     script.poll("UPDATE_COMPLETE", updated=started)
-    script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"})
+    script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"}, tags=TAGS)
     script.waiting_change_sets()
     script.no_changes()
 
