@@ -74,7 +74,7 @@ def open_project(ctx: typer.Context) -> Project:
     return Project(workspace, open_registry(state.registry), SessionFactory(), aws)
 
 
-def _ask(question: str) -> bool:
+def ask_yes_no(question: str) -> bool:
     """A yes/no question on stderr; Ctrl-C (or Ctrl-D) is an interruption (exit 130)."""
     try:
         return bool(typer.confirm(question, default=False, err=True))
@@ -118,7 +118,7 @@ def confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[tuple[Chan
             from protoncli.cli.progress import change_set_table
 
             change_set_table(changes)
-        return _ask("Deploy these changes?")
+        return ask_yes_no("Deploy these changes?")
 
     return ask
 
@@ -129,7 +129,7 @@ def recreate_confirmer(ctx: typer.Context, yes: bool) -> Callable[[StackInfo], b
         return lambda _info: True
     if not interactive(ctx):
         return lambda _info: False
-    return lambda info: _ask(
+    return lambda info: ask_yes_no(
         f"Stack {info.name} is {info.status} after a failed create. Delete and create it again?"
     )
 
@@ -148,7 +148,7 @@ def cancel_confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[Sta
             )
 
         return refuse
-    return lambda target: _ask(
+    return lambda target: ask_yes_no(
         f"Cancel the update of {target.description} ({target.stack_name})? CloudFormation "
         "rolls it back to its previous state."
     )
@@ -174,7 +174,7 @@ def _record(result: DeployResult) -> dict[str, Any]:
     }
 
 
-def _in_view(
+def in_progress_view(
     *,
     command: str,
     json_: bool,
@@ -246,7 +246,9 @@ def run_deploy(
                 raise refusal.error() from None
             raise
 
-    return _in_view(command=command, json_=json_, body=body, record=_record, summary=_summary)
+    return in_progress_view(
+        command=command, json_=json_, body=body, record=_record, summary=_summary
+    )
 
 
 def _cancel_summary(outcome: CancelOutcome) -> str:
@@ -304,7 +306,7 @@ def run_cancel(
 
         return cancel_updates(project, targets(project), confirm=confirm, on_event=view.on_event)
 
-    return _in_view(
+    return in_progress_view(
         command=command, json_=json_, body=body, record=_cancel_record, summary=_cancel_summary
     )
 
@@ -342,7 +344,7 @@ def confirm_delete(ctx: typer.Context, yes: bool, what: str) -> None:
         raise UsageError(
             f"deleting {what} needs confirmation and {CANNOT_ASK}", hint="rerun with --yes"
         )
-    if not _ask(f"Delete {what} and its AWS resources?"):
+    if not ask_yes_no(f"Delete {what} and its AWS resources?"):
         output.note("Nothing was deleted.")
         raise typer.Exit(int(ExitCode.ERROR))
 

@@ -52,6 +52,14 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.drift:app",
         "Resources changed outside CloudFormation; templates the spec no longer renders.",
     ),
+    "plan": LazyCommand(
+        "protoncli.cli.commands.plan:app",
+        "Show what apply would do: create, update, delete, and why.",
+    ),
+    "apply": LazyCommand(
+        "protoncli.cli.commands.apply:app",
+        "Bring AWS to the workspace, in dependency order, with one confirmation.",
+    ),
     "sandbox": LazyCommand(
         "protoncli.cli.commands.sandbox:app",
         "Run a local AWS endpoint (moto) so pcli works with no AWS account.",

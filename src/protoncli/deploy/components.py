@@ -103,7 +103,7 @@ def require_component(project: Project, name: str) -> ComponentRecord:
     return read_component(project.workspace, name)
 
 
-def _request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
+def component_request(project: Project, name: str) -> tuple[str, StackRequest, str, str]:
     from protoncli.blueprints.bundle import load_bundle
     from protoncli.deploy.services import environment_facts
     from protoncli.state.declared import component_item
@@ -145,7 +145,7 @@ def deploy_component(project: Project, name: str, hooks: DeployHooks) -> list[De
     """Deploy the component, then redeploy its instance so it sees the component's outputs."""
     from protoncli.deploy.services import deploy_service
 
-    region, request, service, instance = _request(project, name)
+    region, request, service, instance = component_request(project, name)
     result = project.deployer(region).deploy(request, hooks)
     redeployed = deploy_service(project, service, hooks, instances=[instance])
     return [result, *redeployed]

@@ -377,9 +377,9 @@ class _Renders:
         project = self._project
         if target.kind == "environment":
             record = read_environment(project, target.name)
-            return environments._request(project, record)[0].template_body  # noqa: SLF001 - the deploy's own request builder
+            return environments.environment_request(project, record)[0].template_body
         if target.kind == "component":
-            return components._request(project, target.name)[1].template_body  # noqa: SLF001 - the deploy's own request builder
+            return components.component_request(project, target.name)[1].template_body
         service, _, instance = target.name.partition("/")
         key = f"instance:{instance}" if target.kind == "service-instance" else "pipeline"
         rendered = self._service(service).get(key)
@@ -393,7 +393,7 @@ class _Renders:
 
         if name not in self._services:
             record = read_service(self._project, name)
-            requests, _, _ = services._requests(self._project, record, with_pipeline=True)  # noqa: SLF001 - the deploy's own request builder
+            requests, _, _ = services.service_requests(self._project, record, with_pipeline=True)
             self._services[name] = {key: req.template_body for key, (_, req) in requests.items()}
         return self._services[name]
 

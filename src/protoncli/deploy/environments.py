@@ -139,7 +139,7 @@ def _checked_inputs(
     return inputs
 
 
-def _request(
+def environment_request(
     project: Project, record: EnvironmentRecord
 ) -> tuple[StackRequest, dict[str, Any], tuple[str, ...]]:
     """The stack request, the resolved inputs, and the warnings of the spec and its rendering."""
@@ -192,7 +192,7 @@ def deploy_environment(
     from dataclasses import replace
 
     record = read_environment(project, name)
-    request, _, warnings = _request(project, record)
+    request, _, warnings = environment_request(project, record)
     request = replace(request, deployment_mode=deployment_mode)
     for warning in warnings:
         hooks.on_event(

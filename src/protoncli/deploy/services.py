@@ -151,7 +151,7 @@ def _declared_digests(
     }
 
 
-def _requests(
+def service_requests(
     project: Project, record: ServiceRecord, *, with_pipeline: bool
 ) -> tuple[dict[str, tuple[str, StackRequest]], bool, tuple[str, ...]]:
     """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region; whether
@@ -212,7 +212,7 @@ def deploy_service(
     `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates."""
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
-    requests, has_pipeline, warnings = _requests(project, record, with_pipeline=False)
+    requests, has_pipeline, warnings = service_requests(project, record, with_pipeline=False)
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {name}", message=warning))
     one_at_a_time = replace(
@@ -228,7 +228,7 @@ def deploy_service(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
         results = list(pool.map(deploy_one, chosen))
     if has_pipeline:
-        requests, _, pipeline_warnings = _requests(project, record, with_pipeline=True)
+        requests, _, pipeline_warnings = service_requests(project, record, with_pipeline=True)
         for warning in pipeline_warnings:
             if warning not in warnings:
                 hooks.on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))

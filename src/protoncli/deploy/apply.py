@@ -1,0 +1,364 @@
+"""`pcli apply`: carry out a plan (`state.plan`) in dependency order, independent items at once.
+
+Phases: environments; components; service instances (each service rendered once, its pending
+instances deployed side by side) then each service's pipeline; then deletions of orphans in the
+reverse order. Within a phase, items run concurrently (bounded by `concurrency`). An item whose
+upstream item failed (its environment, its component, for a pipeline one of its instances) is
+skipped and says why; everything independent goes on. The engine's events go to the hooks as
+for single deploys, so the same three views show an apply.
+
+`preview_changes` makes each planned stack's change set, describes it and deletes it (never
+executes it): `plan --changes`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar
+
+from protoncli.deploy.model import Change, DeployEvent, DeployHooks, DeployResult, StackRequest
+from protoncli.deploy.project import Project
+from protoncli.errors import PcliError
+from protoncli.state.identity import COMPONENT, ENVIRONMENT, KIND_ORDER, PIPELINE, SERVICE_INSTANCE
+from protoncli.state.plan import CREATE, DELETE, UPDATE, Plan, PlannedItem
+
+if TYPE_CHECKING:
+    from protoncli.state.fleet import FleetItem
+
+DONE, NO_CHANGES, FAILED, SKIPPED = "done", "no-changes", "failed", "skipped"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """How one planned item ended."""
+
+    planned: PlannedItem
+    status: str  # done | no-changes | failed | skipped
+    stack_status: str | None = None
+    message: str | None = None  # why it failed or was skipped
+
+    @property
+    def item(self) -> FleetItem:
+        return self.planned.item
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[ItemOutcome, ...]
+
+    @property
+    def failed(self) -> list[ItemOutcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
+    @property
+    def skipped(self) -> list[ItemOutcome]:
+        return [o for o in self.outcomes if o.status == SKIPPED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+class _Ledger:
+    """Outcomes so far, by identity key; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.outcomes: dict[tuple[str, ...], ItemOutcome] = {}
+
+    def put(self, outcome: ItemOutcome) -> None:
+        with self._lock:
+            self.outcomes[outcome.item.identity.key] = outcome
+
+    def failed(self, key: tuple[str, ...]) -> bool:
+        outcome = self.outcomes.get(key)
+        return outcome is not None and outcome.status in (FAILED, SKIPPED)
+
+
+def apply_plan(
+    project: Project, plan: Plan, hooks: DeployHooks, *, concurrency: int | None = None
+) -> ApplyResult:
+    """Carry out every acting item of `plan`; the outcome of each, in plan order."""
+    workers = max(1, concurrency or project.concurrency)
+    project.concurrency = workers
+    ledger = _Ledger()
+    acting = plan.acting()
+    by_kind = {
+        kind: [p for p in acting if p.item.kind == kind and p.action != DELETE]
+        for kind in KIND_ORDER
+    }
+    _run(by_kind[ENVIRONMENT], workers, lambda p: _environment(project, p, hooks, ledger))
+    _run(by_kind[COMPONENT], workers, lambda p: _component(project, p, hooks, ledger))
+    services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
+    _run(
+        list(services.items()),
+        workers,
+        lambda entry: _service(project, entry[0], entry[1], hooks, ledger),
+    )
+    for kind in reversed(KIND_ORDER):
+        deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
+        _run(deletions, workers, lambda p: _delete(project, p, hooks, ledger))
+    return ApplyResult(tuple(ledger.outcomes[p.item.identity.key] for p in acting))
+
+
+def _run(items: Sequence[T], workers: int, work: Callable[[T], None]) -> None:
+    if not items:
+        return
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(items)), thread_name_prefix="pcli-apply"
+    ) as pool:
+        for _ in pool.map(work, items):
+            pass
+
+
+def _services(planned: Iterable[PlannedItem]) -> dict[str, list[PlannedItem]]:
+    found: dict[str, list[PlannedItem]] = {}
+    for item in planned:
+        found.setdefault(item.item.identity.service or "", []).append(item)
+    return found
+
+
+def _outcome(planned: PlannedItem, result: DeployResult) -> ItemOutcome:
+    status = NO_CHANGES if result.status == "NO_CHANGES" else DONE
+    return ItemOutcome(planned, status, result.status)
+
+
+def _failure(planned: PlannedItem, error: PcliError) -> ItemOutcome:
+    result = getattr(error, "result", None)
+    stack_status = getattr(result, "status", None)
+    return ItemOutcome(planned, FAILED, stack_status, error.message)
+
+
+def _skip(planned: PlannedItem, because: str) -> ItemOutcome:
+    return ItemOutcome(planned, SKIPPED, None, f"skipped: {because} failed")
+
+
+def _deploy(
+    project: Project, region: str, request: StackRequest, hooks: DeployHooks
+) -> DeployResult:
+    return project.deployer(region).deploy(request, hooks)
+
+
+def _environment(
+    project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger
+) -> None:
+    from protoncli.deploy.environments import environment_request
+    from protoncli.state.declared import read_environment
+
+    try:
+        record = read_environment(project, planned.item.identity.environment or "")
+        request, _, warnings = environment_request(project, record)
+        _warn(hooks, request, warnings)
+        ledger.put(_outcome(planned, _deploy(project, record.region, request, hooks)))
+    except PcliError as error:
+        ledger.put(_failure(planned, error))
+
+
+def _component(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger) -> None:
+    from protoncli.deploy.components import component_request
+
+    environment = planned.item.environment
+    if environment and ledger.failed((ENVIRONMENT, environment)):
+        ledger.put(_skip(planned, f"environment {environment}"))
+        return
+    try:
+        region, request, _, _ = component_request(project, planned.item.identity.component or "")
+        ledger.put(_outcome(planned, _deploy(project, region, request, hooks)))
+    except PcliError as error:
+        ledger.put(_failure(planned, error))
+
+
+def _service(
+    project: Project, service: str, planned: list[PlannedItem], hooks: DeployHooks, ledger: _Ledger
+) -> None:
+    """The service's pending instances side by side, then its pipeline (rendered with them)."""
+    from protoncli.deploy.services import service_requests
+    from protoncli.state.declared import read_service
+
+    instances = [p for p in planned if p.item.kind == SERVICE_INSTANCE]
+    pipeline = next((p for p in planned if p.item.kind == PIPELINE), None)
+    runnable = []
+    for item in instances:
+        blocker = _blocker(item.item, ledger)
+        if blocker:
+            ledger.put(_skip(item, blocker))
+        else:
+            runnable.append(item)
+    try:
+        record = read_service(project, service)
+        requests, _, warnings = service_requests(project, record, with_pipeline=False)
+    except PcliError as error:
+        for item in [*runnable, *([pipeline] if pipeline else [])]:
+            ledger.put(_failure(item, error))
+        return
+    for warning in warnings:
+        hooks.on_event(DeployEvent("warning", "", f"service {service}", message=warning))
+    one_at_a_time = _serialised(hooks)
+
+    def deploy_instance(item: PlannedItem) -> None:
+        try:
+            region, request = requests[f"instance:{item.item.identity.instance}"]
+            ledger.put(_outcome(item, _deploy(project, region, request, one_at_a_time)))
+        except PcliError as error:
+            ledger.put(_failure(item, error))
+
+    _run(runnable, project.concurrency, deploy_instance)
+    if pipeline is None:
+        return
+    failed = [i.item.identity.description for i in instances if ledger.failed(i.item.identity.key)]
+    if failed:
+        ledger.put(_skip(pipeline, ", ".join(failed)))
+        return
+    try:
+        requests, _, _ = service_requests(project, record, with_pipeline=True)
+        region, request = requests["pipeline"]
+        ledger.put(_outcome(pipeline, _deploy(project, region, request, one_at_a_time)))
+    except (PcliError, KeyError) as error:
+        message = error.message if isinstance(error, PcliError) else "the blueprint has no pipeline"
+        ledger.put(ItemOutcome(pipeline, FAILED, None, message))
+
+
+def _blocker(item: FleetItem, ledger: _Ledger) -> str | None:
+    environment = item.environment
+    if environment and ledger.failed((ENVIRONMENT, environment)):
+        return f"environment {environment}"
+    for key, outcome in list(ledger.outcomes.items()):
+        other = outcome.item.identity
+        if (
+            key[0] == COMPONENT
+            and (other.service, other.instance) == (item.identity.service, item.identity.instance)
+            and ledger.failed(key)
+        ):
+            return f"component {other.name}"
+    return None
+
+
+def _delete(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger) -> None:
+    item = planned.item
+    try:
+        result = project.deployer(item.region).delete(
+            item.stack_name, item.identity.description, on_event=hooks.on_event
+        )
+        ledger.put(_outcome(planned, result))
+    except PcliError as error:
+        ledger.put(_failure(planned, error))
+
+
+def _warn(hooks: DeployHooks, request: StackRequest, warnings: Iterable[str]) -> None:
+    for warning in warnings:
+        hooks.on_event(
+            DeployEvent("warning", request.stack_name, request.description, message=warning)
+        )
+
+
+def _serialised(hooks: DeployHooks) -> DeployHooks:
+    """One question at a time when parallel deploys ask."""
+    lock = threading.Lock()
+
+    def confirm(changes: tuple[Change, ...]) -> bool:
+        with lock:
+            return hooks.confirm(changes)
+
+    def recreate(info: object) -> bool:
+        with lock:
+            return hooks.recreate(info)  # type: ignore[arg-type]
+
+    return replace(hooks, confirm=confirm, recreate=recreate)
+
+
+# ---------------------------------------------------------------------------------------------
+# plan --changes
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The change set a planned item's stack would get (made, described, deleted)."""
+
+    planned: PlannedItem
+    changes: tuple[Change, ...] = ()
+    error: str | None = None
+
+
+def preview_changes(project: Project, plan: Plan) -> dict[tuple[str, ...], Preview]:
+    """Change sets of every create or update of the plan, by identity key; never executed.
+
+    A pipeline is previewed with its instances' current outputs. A first creation's change
+    set leaves an empty stack in REVIEW_IN_PROGRESS, which is deleted with it.
+    """
+    wanted = [p for p in plan.acting() if p.action in (CREATE, UPDATE)]
+    requests = _requests_of(project, wanted)
+    previews: dict[tuple[str, ...], Preview] = {}
+
+    def preview(planned: PlannedItem) -> None:
+        key = planned.item.identity.key
+        found = requests.get(key)
+        if isinstance(found, str) or found is None:
+            previews[key] = Preview(planned, error=found or "nothing to render")
+            return
+        region, request = found
+        try:
+            previews[key] = Preview(planned, _change_set(project, region, request))
+        except PcliError as error:
+            previews[key] = Preview(planned, error=error.message)
+
+    _run(wanted, project.concurrency, preview)
+    return previews
+
+
+def _requests_of(
+    project: Project, planned: Sequence[PlannedItem]
+) -> Mapping[tuple[str, ...], tuple[str, StackRequest] | str]:
+    from protoncli.deploy.components import component_request
+    from protoncli.deploy.environments import environment_request
+    from protoncli.deploy.services import service_requests
+    from protoncli.state.declared import read_environment, read_service
+
+    found: dict[tuple[str, ...], tuple[str, StackRequest] | str] = {}
+    services: dict[str, dict[str, tuple[str, StackRequest]] | str] = {}
+    for item in planned:
+        identity = item.item.identity
+        try:
+            if identity.kind == ENVIRONMENT:
+                environment = read_environment(project, identity.environment or "")
+                request = environment_request(project, environment)[0]
+                found[identity.key] = (environment.region, request)
+            elif identity.kind == COMPONENT:
+                region, request, _, _ = component_request(project, identity.component or "")
+                found[identity.key] = (region, request)
+            else:
+                service = identity.service or ""
+                if service not in services:
+                    record = read_service(project, service)
+                    services[service] = service_requests(project, record, with_pipeline=True)[0]
+                built = services[service]
+                key = "pipeline" if identity.kind == PIPELINE else f"instance:{identity.instance}"
+                found[identity.key] = built if isinstance(built, str) else built[key]
+        except PcliError as error:
+            found[identity.key] = error.message
+            if identity.kind in (SERVICE_INSTANCE, PIPELINE):
+                services[identity.service or ""] = error.message
+    return found
+
+
+def _change_set(project: Project, region: str, request: StackRequest) -> tuple[Change, ...]:
+    gateway = project.cloudformation(region)
+    info = gateway.describe(request.stack_name)
+    change_set_type = (
+        "UPDATE" if info is not None and info.status != "REVIEW_IN_PROGRESS" else "CREATE"
+    )
+    change_set_id = gateway.create_change_set(request, change_set_type=change_set_type)
+    try:
+        status, reason, changes = gateway.wait_change_set(change_set_id)
+    finally:
+        gateway.delete_change_set(change_set_id)
+        if change_set_type == "CREATE":
+            after = gateway.describe(request.stack_name)
+            if after is not None and after.status == "REVIEW_IN_PROGRESS":
+                gateway.delete_stack(after.stack_id)
+    if status not in ("CREATE_COMPLETE", "NO_CHANGES"):
+        raise PcliError(f"change set of {request.description} failed: {reason or status}")
+    return changes
