@@ -48,6 +48,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.status:app",
         "Every environment, service instance, pipeline and component with its stack.",
     ),
+    "upgrade": LazyCommand(
+        "protoncli.cli.commands.upgrade:app",
+        "Move environments and services to newer blueprint versions, then deploy them.",
+    ),
     "drift": LazyCommand(
         "protoncli.cli.commands.drift:app",
         "Resources changed outside CloudFormation; templates the spec no longer renders.",
