@@ -44,6 +44,8 @@ JSON_SCHEMAS = {
     "pcli component deploy": NDJSON,
     "pcli component delete": NDJSON,
     "pcli status": "status",
+    "pcli plan": "plan",
+    "pcli apply": NDJSON,
     "pcli drift": "drift",
     "pcli sandbox start": "sandbox-start",
     "pcli sandbox stop": "sandbox-stop",

@@ -188,12 +188,25 @@ def _service(
             ledger.put(_skip(item, blocker))
         else:
             runnable.append(item)
+    if pipeline is not None:  # the pipeline renders with every instance's environment
+        blockers = [
+            f"environment {p.item.environment}"
+            for p in planned
+            if p.item.environment and ledger.failed((ENVIRONMENT, p.item.environment))
+        ]
+        if blockers:
+            ledger.put(_skip(pipeline, ", ".join(dict.fromkeys(blockers))))
+            pipeline = None
+    if not runnable and pipeline is None:
+        return
     try:
         record = read_service(project, service)
         requests, _, warnings = service_requests(project, record, with_pipeline=False)
     except PcliError as error:
-        for item in [*runnable, *([pipeline] if pipeline else [])]:
+        for item in runnable:
             ledger.put(_failure(item, error))
+        if pipeline is not None:
+            ledger.put(_failure(pipeline, error))
         return
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {service}", message=warning))

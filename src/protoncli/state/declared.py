@@ -115,6 +115,19 @@ class Declared:
     # Services whose blueprint version could not be read: whether they have a pipeline is not
     # known, so a pipeline stack of theirs is not called an orphan.
     unknown_pipelines: frozenset[str] = field(default_factory=frozenset)
+    # Environments, services and components whose files could not be read: their stacks are
+    # neither declared nor orphans (what the file says is unknown), and nothing deletes them.
+    unreadable: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    def is_unreadable(self, identity: Identity) -> bool:
+        """Whether the file that would declare the item could not be read."""
+        if identity.kind == "environment":
+            owner = ("environment", identity.environment or "")
+        elif identity.kind in ("service-instance", "pipeline"):
+            owner = ("service", identity.service or "")
+        else:
+            owner = ("component", identity.component or "")
+        return owner in self.unreadable
 
     def regions(self) -> set[str]:
         return {item.region for item in self.items}
@@ -128,19 +141,25 @@ def read_declared(project: Project) -> Declared:
     """Every environment, service (instances and pipeline) and component of the workspace."""
     workspace = project.workspace
     problems: list[Problem] = []
+    unreadable: set[tuple[str, str]] = set()
     environments: dict[str, EnvironmentRecord] = {}
     for name in workspace.environments():
         try:
             environments[name] = read_environment(project, name)
         except PcliError as error:
             problems.append(Problem(workspace.environment_spec(name), error.message))
+            unreadable.add(("environment", name))
+            continue
+        _check_version(project, environments[name], problems)
     services: dict[str, ServiceRecord] = {}
     for name in workspace.services():
         try:
             services[name] = read_service(project, name)
         except PcliError as error:
             problems.append(Problem(workspace.service_spec(name), error.message))
+            unreadable.add(("service", name))
     components = _read_components(project, problems)
+    unreadable |= {("component", name) for name in workspace.components() if name not in components}
     items: list[DeclaredItem] = [environment_item(project, r) for r in environments.values()]
     unknown: set[str] = set()
     home = project.management_region()
@@ -157,7 +176,25 @@ def read_declared(project: Project) -> Declared:
                 Problem(component.bundle_dir, f"cannot read the component's files: {error}")
             )
     return Declared(
-        environments, services, components, tuple(items), tuple(problems), frozenset(unknown)
+        environments,
+        services,
+        components,
+        tuple(items),
+        tuple(problems),
+        frozenset(unknown),
+        frozenset(unreadable),
+    )
+
+
+def _check_version(project: Project, record: EnvironmentRecord, problems: list[Problem]) -> None:
+    if version_info(project, record.blueprint, record.version) is None:
+        problems.append(Problem(record.path, _not_registered(record.blueprint, record.version)))
+
+
+def _not_registered(blueprint: str, version: str) -> str:
+    return (
+        f"blueprint {blueprint}@{version} is not in the registry (never published here, or "
+        "removed); pin a registered version (pcli blueprint versions NAME)"
     )
 
 
@@ -189,12 +226,7 @@ def environment_item(project: Project, record: EnvironmentRecord) -> DeclaredIte
 def _has_pipeline(project: Project, record: ServiceRecord, problems: list[Problem]) -> bool | None:
     info = version_info(project, record.blueprint, record.version)
     if info is None:
-        problems.append(
-            Problem(
-                record.path,
-                f"blueprint {record.blueprint}@{record.version} is not in the registry",
-            )
-        )
+        problems.append(Problem(record.path, _not_registered(record.blueprint, record.version)))
         return None
     return info.has_pipeline
 

@@ -70,6 +70,7 @@ class FleetItem:
     deployed: DeployedItem | None
     versions: Versions = field(default_factory=Versions)
     reasons: tuple[str, ...] = ()  # why it is pending, in words
+    unreadable: bool = False  # deployed; the file that would declare it could not be read
 
     @property
     def kind(self) -> str:
@@ -140,7 +141,7 @@ class FleetItem:
 
     @property
     def orphaned(self) -> bool:
-        return self.declared is None
+        return self.declared is None and not self.unreadable
 
     @property
     def pending(self) -> bool:
@@ -267,6 +268,7 @@ def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
             theirs,
             versions.of(mine, theirs),
             _reasons(mine, theirs, outputs, versions) if mine is not None else (),
+            unreadable=mine is None and declared.is_unreadable(identity),
         )
         for mine, theirs, identity in pairs
         if not _unknown_pipeline(mine, identity, declared)

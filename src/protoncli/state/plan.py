@@ -121,6 +121,8 @@ def _names_of(item: FleetItem) -> set[str]:
 
 
 def _action(item: FleetItem, prune: bool) -> PlannedItem:
+    if item.unreadable:
+        return PlannedItem(item, NONE, ("its spec file could not be read: left alone",))
     if item.orphaned:
         reason = "no spec declares it any more"
         if not prune:

@@ -113,6 +113,11 @@ def _branch_keys(project: Project, fleet: Fleet, branch: str) -> set[tuple[str, 
     }
     services = {service for service, _ in pairs}
     keys |= {("pipeline", service) for service in services}
+    keys |= {  # a component goes with the instance it is attached to
+        ("component", name)
+        for name, record in fleet.declared.components.items()
+        if (record.service, record.instance) in set(pairs)
+    }
     return keys
 
 

@@ -45,6 +45,7 @@ def item_row(item: FleetItem) -> dict[str, Any]:
         "pending": item.pending,
         "pending_reasons": list(item.reasons),
         "orphaned": item.orphaned,
+        "unreadable": item.unreadable,
         "version_status": item.versions.status,
         "recommended_version": item.versions.recommended,
     }
@@ -85,6 +86,8 @@ def _state_cell(row: dict[str, Any]) -> str:
     elif status is not None:
         parts.append(status)
     parts += [mark for mark in ("pending", "orphaned") if row[mark]]
+    if row["unreadable"]:
+        parts.append("spec unreadable")
     return ", ".join(parts) or "-"
 
 
