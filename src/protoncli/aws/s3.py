@@ -4,11 +4,15 @@ them through a TemplateURL.
 One bucket per account and region, `pcli-artifacts-<account>-<region>`, created on first need with
 default encryption (SSE-S3) and every kind of public access blocked. Keys are content-addressed
 (`templates/<stack>/<sha256>.yaml`), so uploading the same template twice is harmless.
+
+The same bucket keeps the deployment records of the stacks of its account and region, one JSON
+object per deployment under `records/<stack>/` (`put_record`, `record_keys`, `get_record`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +59,46 @@ class ArtifactStore:
                 ExpectedBucketOwner=self._account_id,
             )
         return f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{key}"
+
+    def put_record(self, key: str, document: dict[str, Any]) -> None:
+        """Store one JSON record under `key` (the bucket is made first if need be)."""
+        data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
+        self._ensure_bucket()
+        with aws_errors("PutObject", f"bucket {self.bucket}"):
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/json",
+                ExpectedBucketOwner=self._account_id,
+            )
+
+    def record_keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (paginated), sorted; empty when the bucket does not exist."""
+        with self._lock:
+            ready = self._ready
+        if not ready and not self._bucket_exists():
+            return []
+        keys: list[str] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        with aws_errors("ListObjectsV2", f"bucket {self.bucket}"):
+            for page in paginator.paginate(
+                Bucket=self.bucket, Prefix=prefix, ExpectedBucketOwner=self._account_id
+            ):
+                keys += [str(item["Key"]) for item in page.get("Contents", [])]
+        return sorted(keys)
+
+    def get_record(self, key: str) -> Any:
+        """The JSON document stored under `key`."""
+        with aws_errors("GetObject", f"s3://{self.bucket}/{key}"):
+            answer = self._client.get_object(
+                Bucket=self.bucket, Key=key, ExpectedBucketOwner=self._account_id
+            )
+            data = answer["Body"].read()
+        try:
+            return json.loads(data)
+        except ValueError as error:
+            raise AwsError(f"s3://{self.bucket}/{key}: not a JSON document ({error})") from None
 
     def _ensure_bucket(self) -> None:
         with self._lock:

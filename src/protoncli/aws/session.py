@@ -49,6 +49,7 @@ class SessionFactory:
         self._sessions: dict[tuple[object, ...], Any] = {}
         self._clients: dict[tuple[object, ...], Any] = {}
         self._accounts: dict[tuple[object, ...], str] = {}
+        self._callers: dict[tuple[object, ...], str] = {}
 
     def client(self, service: str, target: AwsTarget) -> Any:
         """A botocore client for `service` at `target` (created once, then reused)."""
@@ -81,6 +82,22 @@ class SessionFactory:
         with self._lock:
             self._accounts[target.key] = account
         return account
+
+    def caller_arn(self, target: AwsTarget) -> str:
+        """The ARN the target's credentials act as (STS GetCallerIdentity, once per target;
+        its account fills the account cache too)."""
+        with self._lock:
+            cached = self._callers.get(target.key)
+        if cached is not None:
+            return cached
+        sts = self.client("sts", target)
+        with aws_errors("GetCallerIdentity", describe_target(target)):
+            answer = sts.get_caller_identity()
+        arn = str(answer["Arn"])
+        with self._lock:
+            self._callers[target.key] = arn
+            self._accounts.setdefault(target.key, str(answer["Account"]))
+        return arn
 
     def _credential_key(self, target: AwsTarget) -> str | None:
         """A digest of the access key id and endpoint: what an account id can be cached under."""

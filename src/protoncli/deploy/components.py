@@ -143,10 +143,14 @@ def component_request(project: Project, name: str) -> tuple[str, StackRequest, s
 
 def deploy_component(project: Project, name: str, hooks: DeployHooks) -> list[DeployResult]:
     """Deploy the component, then redeploy its instance so it sees the component's outputs."""
+    from protoncli.deploy.records import recorded_deploy
     from protoncli.deploy.services import deploy_service
+    from protoncli.workspace.model import COMPONENT_FILE
 
     region, request, service, instance = component_request(project, name)
-    result = project.deployer(region).deploy(request, hooks)
+    record_file = project.workspace.component_dir(name) / COMPONENT_FILE
+    spec_text = record_file.read_text(encoding="utf-8") if record_file.is_file() else None
+    result = recorded_deploy(project, region, request, hooks, spec_text=spec_text)
     redeployed = deploy_service(project, service, hooks, instances=[instance])
     return [result, *redeployed]
 

@@ -198,7 +198,12 @@ def deploy_environment(
         hooks.on_event(
             DeployEvent("warning", request.stack_name, request.description, message=warning)
         )
-    return project.deployer(record.region).deploy(request, hooks)
+    from protoncli.deploy.records import recorded_deploy
+
+    spec_text = record.path.read_text(encoding="utf-8")
+    return recorded_deploy(
+        project, record.region, request, hooks, spec_text=spec_text, spec=record.spec
+    )
 
 
 def environment_targets(project: Project, name: str) -> list[StackTarget]:

@@ -15,6 +15,7 @@ from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, Usa
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
+    from protoncli.aws.s3 import ArtifactStore
     from protoncli.aws.secrets import SecretStore
     from protoncli.aws.session import SessionFactory
     from protoncli.blueprints.model import Bundle
@@ -76,6 +77,18 @@ class Project:
     def account_id(self, region: str) -> str:
         with self._lock:
             return self.sessions.account_id(self.target(region))
+
+    def artifacts(self, region: str) -> ArtifactStore:
+        """The artifact bucket of the region's account (templates, deployment records)."""
+        from protoncli.aws.s3 import ArtifactStore
+
+        with self._lock:
+            s3 = self.sessions.client("s3", self.target(region))
+        return ArtifactStore(s3, account_id=self.account_id(region), region=region)
+
+    def caller_arn(self, region: str) -> str:
+        """Who the credentials used in `region` act as (an IAM ARN)."""
+        return self.sessions.caller_arn(self.target(region))
 
     def deployer(self, region: str, **options: Any) -> Deployer:
         """A deployer for the region; its artifact bucket (S3 client, account id) is only set

@@ -210,6 +210,8 @@ def deploy_service(
 ) -> list[DeployResult]:
     """Deploy the chosen instances (all by default) in parallel, then the pipeline;
     `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates."""
+    from protoncli.deploy.records import recorded_deploy
+
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
     requests, has_pipeline, warnings = service_requests(project, record, with_pipeline=False)
@@ -218,11 +220,14 @@ def deploy_service(
     one_at_a_time = replace(
         hooks, confirm=_serialised(hooks.confirm), recreate=_serialised(hooks.recreate)
     )
+    spec_text = record.path.read_text(encoding="utf-8")
 
     def deploy_one(instance: str) -> DeployResult:
         region, request = requests[f"instance:{instance}"]
         request = replace(request, deployment_mode=deployment_mode)
-        return project.deployer(region).deploy(request, one_at_a_time)
+        return recorded_deploy(
+            project, region, request, one_at_a_time, spec_text=spec_text, spec=record.spec
+        )
 
     workers = max(1, min(project.concurrency, len(chosen)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
@@ -234,7 +239,11 @@ def deploy_service(
                 hooks.on_event(DeployEvent("warning", "", f"pipeline of {name}", message=warning))
         region, request = requests["pipeline"]
         request = replace(request, deployment_mode=deployment_mode)
-        results.append(project.deployer(region).deploy(request, one_at_a_time))
+        results.append(
+            recorded_deploy(
+                project, region, request, one_at_a_time, spec_text=spec_text, spec=record.spec
+            )
+        )
     return results
 
 

@@ -9,6 +9,7 @@ import typer
 
 from protoncli.cli import output
 from protoncli.cli.commands.drift import REVERT_DRIFT_OPTION, deployment_mode
+from protoncli.cli.commands.history import HISTORY_JSON_OPTION, HISTORY_REGION_OPTION, TO_OPTION
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_environment_blueprint_refs,
@@ -322,4 +323,72 @@ def delete(
         action=lambda callbacks: [
             delete_environment(project, name, on_event=callbacks.hooks.on_event)
         ],
+    )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
+    region: str | None = HISTORY_REGION_OPTION,
+    json_: bool = HISTORY_JSON_OPTION,
+) -> None:
+    """List an environment's deployments, newest first, from the records kept in AWS.
+
+    Each deployment: when it started, its outcome and final stack status, the blueprint
+    version, who deployed it and its id (the one the stack runs is marked current).
+
+    Examples:
+
+      pcli env history dev
+
+      pcli env history dev --json
+    """
+    from protoncli.cli.commands.history import show_history
+    from protoncli.deploy.rollback import environment_target
+
+    show_history(
+        ctx,
+        lambda project: [environment_target(project, name, region)],
+        json_=json_,
+        with_item=False,
+    )
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
+    to: str | None = TO_OPTION,
+    region: str | None = HISTORY_REGION_OPTION,
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Redeploy an earlier deployment of an environment and write its spec back.
+
+    The deployment's template and tags are deployed as its record keeps them (change set,
+    confirmation, progress), even when its blueprint version left the registry; then its spec
+    file is written back to environments/NAME.yaml and the difference shown, to commit.
+
+    Examples:
+
+      pcli env rollback dev --yes
+
+      pcli env rollback dev --to 3f2a9c1e --yes
+    """
+    from protoncli.cli.commands.history import run_rollback
+    from protoncli.deploy.rollback import environment_target
+
+    run_rollback(
+        ctx,
+        command="env rollback",
+        target=lambda project: environment_target(project, name, region),
+        to=to,
+        yes=yes,
+        json_=json_,
+        rerun=f"pcli env rollback {name}{f' --to {to}' if to else ''} --yes",
     )

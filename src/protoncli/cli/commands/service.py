@@ -9,6 +9,7 @@ import typer
 
 from protoncli.cli import output
 from protoncli.cli.commands.drift import REVERT_DRIFT_OPTION, deployment_mode
+from protoncli.cli.commands.history import HISTORY_JSON_OPTION, HISTORY_REGION_OPTION, TO_OPTION
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_instances,
@@ -404,4 +405,89 @@ def upgrade_code(
         conflicts=conflicts,
         dry_run=dry_run,
         as_json=output.wants_json(ctx, json_),
+    )
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
+    instance: str | None = typer.Option(
+        None,
+        "--instance",
+        "-i",
+        autocompletion=complete_instances,
+        help="Only this instance (default: every instance and the pipeline).",
+    ),
+    region: str | None = HISTORY_REGION_OPTION,
+    json_: bool = HISTORY_JSON_OPTION,
+) -> None:
+    """List a service's deployments, newest first, from the records kept in AWS.
+
+    Each deployment: when it started, the instance or pipeline, its outcome and final stack
+    status, the blueprint version, who deployed it and its id (current: the one its stack
+    runs).
+
+    Examples:
+
+      pcli svc history web
+
+      pcli svc history web --instance web-dev --json
+    """
+    from protoncli.cli.commands.history import show_history
+    from protoncli.deploy.rollback import service_targets
+
+    show_history(
+        ctx,
+        lambda project: service_targets(project, name, instance, region),
+        json_=json_,
+        with_item=True,
+    )
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
+    instance: str | None = typer.Option(
+        None,
+        "--instance",
+        "-i",
+        autocompletion=complete_instances,
+        help="The instance to roll back (required when the service has several).",
+    ),
+    to: str | None = TO_OPTION,
+    region: str | None = HISTORY_REGION_OPTION,
+    yes: bool = YES_OPTION,
+    json_: bool = JSON_OPTION,
+) -> None:
+    """Redeploy an earlier deployment of a service instance and write its spec entry back.
+
+    The deployment's template and tags are deployed as its record keeps them (change set,
+    confirmation, progress), even when its blueprint version left the registry; then the
+    instance's entry of services/NAME.yaml is written back (and the version, when it is the
+    service's only instance) and the difference shown, to commit.
+
+    Examples:
+
+      pcli svc rollback web --instance web-dev --yes
+
+      pcli svc rollback web -i web-dev --to 3f2a9c1e --yes
+    """
+    from protoncli.cli.commands.history import run_rollback
+    from protoncli.deploy.rollback import rollback_instance_target
+
+    chosen = f" -i {instance}" if instance else ""
+    run_rollback(
+        ctx,
+        command="svc rollback",
+        target=lambda project: rollback_instance_target(project, name, instance, region),
+        to=to,
+        yes=yes,
+        json_=json_,
+        rerun=f"pcli svc rollback {name}{chosen}{f' --to {to}' if to else ''} --yes",
     )

@@ -1,0 +1,312 @@
+"""Deployment records: what each deployment of a stack was, kept in AWS beside the stack.
+
+Every deployment that runs (a change set executed, or a change set that failed) leaves one JSON
+record in the artifact bucket of the stack's account and region (`aws/s3.py`), under
+`records/<stack>/<UTC start time>-<deployment id>.json`: the item, its blueprint version and
+bundle digest, the spec file as deployed, the rendered template and the stack's tags, who
+deployed it, when, and how it ended. A deploy that changes nothing (or only re-tags the stack)
+is not a deployment and leaves none. The stack's `pcli:deployment-id` tag names the record it
+runs (the newest one with that id). History and rollback read these records, so they work from
+any clone of the workspace.
+
+`recorded_deploy` is the one place deployments are made and recorded. Writing a record never
+fails a deployment: a record that cannot be written is a warning event.
+
+Secrets: spec files pcli writes hold references to secret values, never the values. A spec
+carried over from Proton may still hold a plain value of a secret input: the record then holds
+`****` in its place (spec and template) and says so (`secrets_masked`); such a record is
+history only and cannot be rolled back to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, StackRequest
+from protoncli.errors import PcliError
+from protoncli.state.identity import (
+    BLUEPRINT_TAG,
+    BUNDLE_DIGEST_TAG,
+    DEPLOYMENT_TAG,
+    VERSION_TAG,
+    Identity,
+)
+
+if TYPE_CHECKING:
+    from protoncli.deploy.project import Project
+    from protoncli.schema.secrets import SecretMask
+    from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+
+FORMAT_VERSION = 1
+PREFIX = "records"
+OK = "ok"
+FAILED = "failed"
+_STAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """One deployment of one stack, as stored in its record."""
+
+    stack_name: str
+    region: str
+    identity: Identity
+    deployment_id: str
+    blueprint: str | None
+    version: str | None
+    bundle_digest: str | None
+    spec: str | None  # the spec file's text as deployed (secret inputs as references)
+    template: str
+    tags: Mapping[str, str]
+    caller: str | None
+    started: datetime
+    ended: datetime
+    status: str  # the final stack status (or the change set's, when it failed)
+    outcome: str  # ok | failed
+    failures: tuple[str, ...] = ()
+    secrets_masked: bool = False
+    key: str = ""  # where it is stored (set once written or read)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+    @property
+    def short_id(self) -> str:
+        return self.deployment_id[:8]
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "stack": self.stack_name,
+            "region": self.region,
+            "identity": {
+                "kind": self.identity.kind,
+                "environment": self.identity.environment,
+                "service": self.identity.service,
+                "instance": self.identity.instance,
+                "component": self.identity.component,
+            },
+            "deployment_id": self.deployment_id,
+            "blueprint": self.blueprint,
+            "version": self.version,
+            "bundle_digest": self.bundle_digest,
+            "spec": self.spec,
+            "template": self.template,
+            "tags": dict(self.tags),
+            "caller": self.caller,
+            "started": _iso(self.started),
+            "ended": _iso(self.ended),
+            "status": self.status,
+            "outcome": self.outcome,
+            "failures": list(self.failures),
+            "secrets_masked": self.secrets_masked,
+        }
+
+    @classmethod
+    def from_document(cls, key: str, document: Any) -> DeploymentRecord:
+        """The record stored under `key`; an error naming the key when it is not one."""
+        if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
+            raise PcliError(
+                f"deployment record {key} has an unknown format",
+                hint="it was written by a newer pcli, or edited by hand: upgrade pcli",
+            )
+        try:
+            names = document["identity"]
+            return cls(
+                stack_name=str(document["stack"]),
+                region=str(document["region"]),
+                identity=Identity(
+                    str(names["kind"]),
+                    environment=names.get("environment"),
+                    service=names.get("service"),
+                    instance=names.get("instance"),
+                    component=names.get("component"),
+                ),
+                deployment_id=str(document["deployment_id"]),
+                blueprint=document.get("blueprint"),
+                version=document.get("version"),
+                bundle_digest=document.get("bundle_digest"),
+                spec=document.get("spec"),
+                template=str(document["template"]),
+                tags={str(k): str(v) for k, v in dict(document["tags"]).items()},
+                caller=document.get("caller"),
+                started=datetime.fromisoformat(document["started"]),
+                ended=datetime.fromisoformat(document["ended"]),
+                status=str(document["status"]),
+                outcome=str(document["outcome"]),
+                failures=tuple(str(f) for f in document.get("failures") or ()),
+                secrets_masked=bool(document.get("secrets_masked")),
+                key=key,
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise PcliError(
+                f"deployment record {key} cannot be read: {error}",
+                hint="it was not written by this pcli version, or it was edited by hand",
+            ) from None
+
+
+def record_key(stack_name: str, started: datetime, deployment_id: str) -> str:
+    """Where a deployment's record goes: sorted by start time within the stack's folder."""
+    return f"{PREFIX}/{stack_name}/{started.astimezone(UTC).strftime(_STAMP)}-{deployment_id}.json"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One deployment as `recorded_deploy` saw it."""
+
+    region: str
+    request: StackRequest
+    spec_text: str | None
+    spec: EnvironmentSpec | ServiceSpec | None
+    started: datetime
+    result: DeployResult
+    failures: tuple[str, ...] = ()
+
+
+def recorded_deploy(
+    project: Project,
+    region: str,
+    request: StackRequest,
+    hooks: DeployHooks,
+    *,
+    spec_text: str | None,
+    spec: EnvironmentSpec | ServiceSpec | None = None,
+) -> DeployResult:
+    """Deploy `request` in `region` and record the deployment (succeeded or failed) beside
+    the stack. No record when nothing changed."""
+    from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
+
+    started = utc_now()
+    try:
+        result = project.deployer(region).deploy(request, hooks)
+    except StackFailedError as error:
+        details = tuple(error.details) or tuple(
+            f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in error.result.failures
+        )
+        run = _Run(region, request, spec_text, spec, started, error.result, details)
+        _write(project, run, hooks)
+        raise
+    if result.status != NO_CHANGES:
+        _write(project, _Run(region, request, spec_text, spec, started, result), hooks)
+    return result
+
+
+def _write(project: Project, run: _Run, hooks: DeployHooks) -> None:
+    """Write the run's record; a warning event, never an error, when it cannot be written."""
+    request = run.request
+    try:
+        record = _record_of(project, run)
+        project.artifacts(run.region).put_record(
+            record_key(request.stack_name, run.started, record.deployment_id), record.document()
+        )
+    except (PcliError, OSError, ValueError) as error:
+        message = error.message if isinstance(error, PcliError) else str(error)
+        hooks.on_event(
+            DeployEvent(
+                "warning",
+                request.stack_name,
+                request.description,
+                message=f"the deployment record could not be written: {message}",
+            )
+        )
+
+
+def _record_of(project: Project, run: _Run) -> DeploymentRecord:
+    from protoncli.deploy.engine import utc_now
+
+    ended = utc_now()
+    request = run.request
+    identity = Identity.from_tags(request.tags)
+    if identity is None:
+        raise PcliError("the stack's pcli:* tags do not name an item")
+    mask = _secret_mask(project, request, run.spec)
+    return DeploymentRecord(
+        stack_name=request.stack_name,
+        region=run.region,
+        identity=identity,
+        deployment_id=request.tags.get(DEPLOYMENT_TAG, ""),
+        blueprint=request.tags.get(BLUEPRINT_TAG),
+        version=request.tags.get(VERSION_TAG),
+        bundle_digest=request.tags.get(BUNDLE_DIGEST_TAG),
+        spec=mask.text(run.spec_text) if run.spec_text is not None else None,
+        template=mask.text(request.template_body),
+        tags=dict(request.tags),
+        caller=project.caller_arn(run.region),
+        started=run.started,
+        ended=ended,
+        status=run.result.status,
+        outcome=OK if run.result.ok else FAILED,
+        failures=tuple(mask.text(failure) for failure in run.failures),
+        secrets_masked=bool(mask),
+    )
+
+
+def _secret_mask(
+    project: Project, request: StackRequest, spec: EnvironmentSpec | ServiceSpec | None
+) -> SecretMask:
+    """The plain values the spec gives secret inputs (normally none: specs hold references)."""
+    from protoncli.schema.secrets import SecretMask
+    from protoncli.specs.model import EnvironmentSpec
+
+    blueprint, version = request.tags.get(BLUEPRINT_TAG), request.tags.get(VERSION_TAG)
+    if spec is None or blueprint is None or version is None:
+        return SecretMask()
+    schema = project.registry.load(project.registry.get(blueprint, version)).schema
+    if schema is None:
+        return SecretMask()
+    if isinstance(spec, EnvironmentSpec):
+        return SecretMask.for_inputs(schema.main, spec.inputs)
+    mask = SecretMask.for_inputs(schema.pipeline, spec.pipeline or {})
+    for instance in spec.instances:
+        mask |= SecretMask.for_inputs(schema.main, instance.inputs)
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class HistoryTarget:
+    """One stack whose records are read: the item, its stack name and region."""
+
+    identity: Identity
+    stack_name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class History:
+    target: HistoryTarget
+    records: tuple[DeploymentRecord, ...]  # newest first
+    current_id: str | None  # the stack's pcli:deployment-id (None: no stack, or no tag)
+    stack_status: str | None  # None: no stack
+
+    @property
+    def current(self) -> DeploymentRecord | None:
+        """The record the stack runs: the newest one with the stack's deployment id."""
+        return next((r for r in self.records if r.deployment_id == self.current_id), None)
+
+
+def read_history(project: Project, target: HistoryTarget) -> History:
+    """Every record of the target's stack, newest first, and which one the stack runs."""
+    store = project.artifacts(target.region)
+    keys = store.record_keys(f"{PREFIX}/{target.stack_name}/")
+    workers = max(1, min(project.concurrency, len(keys)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-records") as pool:
+        documents = list(pool.map(store.get_record, keys))
+    records = [DeploymentRecord.from_document(k, d) for k, d in zip(keys, documents, strict=True)]
+    records.sort(key=lambda record: (record.started, record.key), reverse=True)
+    info = project.cloudformation(target.region).describe(target.stack_name)
+    current = info.tags.get(DEPLOYMENT_TAG) if info is not None else None
+    status = info.status if info is not None else None
+    return History(target, tuple(records), current, status)
