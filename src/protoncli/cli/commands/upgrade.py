@@ -105,7 +105,7 @@ def upgrade(
 
       pcli upgrade dev --yes
 
-      pcli upgrade web --major --param owner=team-a --yes --json
+      pcli upgrade --blueprint fargate-web-svc --param owner=team-a --yes --json
     """
     from protoncli.cli.deploying import open_project, parse_params
     from protoncli.cli.state import app_state, interactive
