@@ -42,6 +42,8 @@ CORE_MODULES = [
     "protoncli.deploy.environments",
     "protoncli.deploy.services",
     "protoncli.deploy.components",
+    "protoncli.deploy.upgrade",
+    "protoncli.deploy.upgrade_inputs",
     "protoncli.workspace.model",
     "protoncli.workspace.specfiles",
     "protoncli.workspace.scaffold",
