@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from protoncli.deploy.model import Change, DeployEvent, DeployHooks, DeployResult, StackRequest
-from protoncli.deploy.project import Project
+from protoncli.deploy.project import Project, run_all
 from protoncli.errors import PcliError
 from protoncli.state.identity import COMPONENT, ENVIRONMENT, KIND_ORDER, PIPELINE, SERVICE_INSTANCE
 from protoncli.state.plan import CREATE, DELETE, UPDATE, Plan, PlannedItem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from protoncli.specs.model import EnvironmentSpec, ServiceSpec
     from protoncli.state.fleet import FleetItem
 
 DONE, NO_CHANGES, FAILED, SKIPPED = "done", "no-changes", "failed", "skipped"
@@ -91,28 +93,22 @@ def apply_plan(
         kind: [p for p in acting if p.item.kind == kind and p.action != DELETE]
         for kind in KIND_ORDER
     }
-    _run(by_kind[ENVIRONMENT], workers, lambda p: _environment(project, p, hooks, ledger))
-    _run(by_kind[COMPONENT], workers, lambda p: _component(project, p, hooks, ledger))
+    _run(project, by_kind[ENVIRONMENT], lambda p: _environment(project, p, hooks, ledger))
+    _run(project, by_kind[COMPONENT], lambda p: _component(project, p, hooks, ledger))
     services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
     _run(
+        project,
         list(services.items()),
-        workers,
         lambda entry: _service(project, entry[0], entry[1], hooks, ledger),
     )
     for kind in reversed(KIND_ORDER):
         deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
-        _run(deletions, workers, lambda p: _delete(project, p, hooks, ledger))
+        _run(project, deletions, lambda p: _delete(project, p, hooks, ledger))
     return ApplyResult(tuple(ledger.outcomes[p.item.identity.key] for p in acting))
 
 
-def _run(items: Sequence[T], workers: int, work: Callable[[T], None]) -> None:
-    if not items:
-        return
-    with ThreadPoolExecutor(
-        max_workers=min(workers, len(items)), thread_name_prefix="pcli-apply"
-    ) as pool:
-        for _ in pool.map(work, items):
-            pass
+def _run(project: Project, items: Sequence[T], work: Callable[[T], None]) -> None:
+    run_all(project, items, work, name="pcli-apply")
 
 
 def _services(planned: Iterable[PlannedItem]) -> dict[str, list[PlannedItem]]:
@@ -138,9 +134,19 @@ def _skip(planned: PlannedItem, because: str) -> ItemOutcome:
 
 
 def _deploy(
-    project: Project, region: str, request: StackRequest, hooks: DeployHooks
+    project: Project,
+    region: str,
+    request: StackRequest,
+    hooks: DeployHooks,
+    *,
+    source: Path | None,
+    spec: EnvironmentSpec | ServiceSpec | None = None,
 ) -> DeployResult:
-    return project.deployer(region).deploy(request, hooks)
+    """Deploy and leave a deployment record, as every deploying command does."""
+    from protoncli.deploy.records import recorded_deploy
+
+    text = source.read_text(encoding="utf-8") if source is not None and source.is_file() else None
+    return recorded_deploy(project, region, request, hooks, spec_text=text, spec=spec)
 
 
 def _environment(
@@ -153,21 +159,27 @@ def _environment(
         record = read_environment(project, planned.item.identity.environment or "")
         request, _, warnings = environment_request(project, record)
         _warn(hooks, request, warnings)
-        ledger.put(_outcome(planned, _deploy(project, record.region, request, hooks)))
+        result = _deploy(
+            project, record.region, request, hooks, source=record.path, spec=record.spec
+        )
+        ledger.put(_outcome(planned, result))
     except PcliError as error:
         ledger.put(_failure(planned, error))
 
 
 def _component(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger) -> None:
     from protoncli.deploy.components import component_request
+    from protoncli.workspace.model import COMPONENT_FILE
 
     environment = planned.item.environment
     if environment and ledger.failed((ENVIRONMENT, environment)):
         ledger.put(_skip(planned, f"environment {environment}"))
         return
     try:
-        region, request, _, _ = component_request(project, planned.item.identity.component or "")
-        ledger.put(_outcome(planned, _deploy(project, region, request, hooks)))
+        name = planned.item.identity.component or ""
+        region, request, _, _ = component_request(project, name)
+        source = project.workspace.component_dir(name) / COMPONENT_FILE
+        ledger.put(_outcome(planned, _deploy(project, region, request, hooks, source=source)))
     except PcliError as error:
         ledger.put(_failure(planned, error))
 
@@ -180,46 +192,34 @@ def _service(
     from protoncli.state.declared import read_service
 
     instances = [p for p in planned if p.item.kind == SERVICE_INSTANCE]
-    pipeline = next((p for p in planned if p.item.kind == PIPELINE), None)
-    runnable = []
-    for item in instances:
-        blocker = _blocker(item.item, ledger)
-        if blocker:
-            ledger.put(_skip(item, blocker))
-        else:
-            runnable.append(item)
-    if pipeline is not None:  # the pipeline renders with every instance's environment
-        blockers = [
-            f"environment {p.item.environment}"
-            for p in planned
-            if p.item.environment and ledger.failed((ENVIRONMENT, p.item.environment))
-        ]
-        if blockers:
-            ledger.put(_skip(pipeline, ", ".join(dict.fromkeys(blockers))))
-            pipeline = None
+    runnable = _runnable(instances, ledger)
+    pipeline = _pipeline_to_deploy(planned, ledger)
     if not runnable and pipeline is None:
         return
     try:
         record = read_service(project, service)
         requests, _, warnings = service_requests(project, record, with_pipeline=False)
     except PcliError as error:
-        for item in runnable:
+        for item in [*runnable, *([pipeline] if pipeline is not None else [])]:
             ledger.put(_failure(item, error))
-        if pipeline is not None:
-            ledger.put(_failure(pipeline, error))
         return
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {service}", message=warning))
     one_at_a_time = _serialised(hooks)
 
-    def deploy_instance(item: PlannedItem) -> None:
+    def deploy(item: PlannedItem, key: str, built: Mapping[str, tuple[str, StackRequest]]) -> None:
         try:
-            region, request = requests[f"instance:{item.item.identity.instance}"]
-            ledger.put(_outcome(item, _deploy(project, region, request, one_at_a_time)))
+            region, request = built[key]
+            result = _deploy(
+                project, region, request, one_at_a_time, source=record.path, spec=record.spec
+            )
+            ledger.put(_outcome(item, result))
+        except KeyError:
+            ledger.put(ItemOutcome(item, FAILED, None, "the blueprint renders no such stack"))
         except PcliError as error:
             ledger.put(_failure(item, error))
 
-    _run(runnable, project.concurrency, deploy_instance)
+    _run(project, runnable, lambda i: deploy(i, _key(i), requests))
     if pipeline is None:
         return
     failed = [i.item.identity.description for i in instances if ledger.failed(i.item.identity.key)]
@@ -227,12 +227,44 @@ def _service(
         ledger.put(_skip(pipeline, ", ".join(failed)))
         return
     try:
-        requests, _, _ = service_requests(project, record, with_pipeline=True)
-        region, request = requests["pipeline"]
-        ledger.put(_outcome(pipeline, _deploy(project, region, request, one_at_a_time)))
-    except (PcliError, KeyError) as error:
-        message = error.message if isinstance(error, PcliError) else "the blueprint has no pipeline"
-        ledger.put(ItemOutcome(pipeline, FAILED, None, message))
+        with_pipeline, _, _ = service_requests(project, record, with_pipeline=True)
+    except PcliError as error:
+        ledger.put(_failure(pipeline, error))
+        return
+    deploy(pipeline, "pipeline", with_pipeline)
+
+
+def _key(planned: PlannedItem) -> str:
+    return f"instance:{planned.item.identity.instance}"
+
+
+def _runnable(instances: list[PlannedItem], ledger: _Ledger) -> list[PlannedItem]:
+    """The instances whose environment and component did not fail (the others are skipped)."""
+    runnable = []
+    for item in instances:
+        blocker = _blocker(item.item, ledger)
+        if blocker:
+            ledger.put(_skip(item, blocker))
+        else:
+            runnable.append(item)
+    return runnable
+
+
+def _pipeline_to_deploy(planned: list[PlannedItem], ledger: _Ledger) -> PlannedItem | None:
+    """The service's planned pipeline, unless an environment of its instances failed (then it
+    is skipped: it renders with every instance's environment)."""
+    pipeline = next((p for p in planned if p.item.kind == PIPELINE), None)
+    if pipeline is None:
+        return None
+    blockers = [
+        f"environment {p.item.environment}"
+        for p in planned
+        if p.item.environment and ledger.failed((ENVIRONMENT, p.item.environment))
+    ]
+    if blockers:
+        ledger.put(_skip(pipeline, ", ".join(dict.fromkeys(blockers))))
+        return None
+    return pipeline
 
 
 def _blocker(item: FleetItem, ledger: _Ledger) -> str | None:
@@ -318,7 +350,7 @@ def preview_changes(project: Project, plan: Plan) -> dict[tuple[str, ...], Previ
         except PcliError as error:
             previews[key] = Preview(planned, error=error.message)
 
-    _run(wanted, project.concurrency, preview)
+    _run(project, wanted, preview)
     return previews
 
 

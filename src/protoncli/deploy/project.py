@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from protoncli.aws.target import AwsTarget
 from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, UsageError
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
     from protoncli.schema.model import InputDef, InputType
     from protoncli.workspace.model import Workspace
 
+
+class Stopped(KeyboardInterrupt):
+    """A wait ended because the user interrupted the command (the work goes on in AWS)."""
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 CANCELLABLE = "UPDATE_IN_PROGRESS"  # the one status CancelUpdateStack accepts
 NOT_DEPLOYED = "NOT_DEPLOYED"
 
@@ -45,7 +53,14 @@ class Project:
     sessions: SessionFactory
     settings: AwsSettings = field(default_factory=AwsSettings)
     concurrency: int = 4
+    # Set on Ctrl-C (or SIGTERM): every wait of every deployment in flight ends at once.
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait between polls; `Stopped` as soon as `stop` is set (from another thread)."""
+        if self.stop.wait(seconds):
+            raise Stopped
 
     def region_for(self, spec_region: str | None) -> str:
         return self.settings.region or spec_region or self.workspace.region
@@ -60,7 +75,7 @@ class Project:
 
         with self._lock:
             return CloudFormationGateway(
-                self.sessions.client("cloudformation", self.target(region))
+                self.sessions.client("cloudformation", self.target(region)), sleep=self.sleep
             )
 
     def secrets(self, region: str) -> SecretStore:
@@ -102,13 +117,14 @@ class Project:
             return ArtifactStore(s3, account_id=self.account_id(region), region=region)
 
         artifacts = LazyArtifactStore(artifact_store)
+        options.setdefault("sleep", self.sleep)
         return Deployer(self.cloudformation(region), artifacts, **options)
 
     def watcher(self, region: str) -> Deployer:
         """A deployer for watching and cancelling: no artifact bucket, no account lookup."""
         from protoncli.deploy.engine import Deployer
 
-        return Deployer(self.cloudformation(region), None)
+        return Deployer(self.cloudformation(region), None, sleep=self.sleep)
 
     def blueprint(self, name: str, version: str, kind: str) -> tuple[VersionInfo, Bundle]:
         """The registered version a spec pins, checked to be of the expected kind."""
@@ -119,6 +135,31 @@ class Project:
                 hint=f"list {kind} blueprints with: pcli blueprint list",
             )
         return info, self.registry.load(info)
+
+
+def run_all(
+    project: Project,
+    items: Sequence[T],
+    work: Callable[[T], R],
+    *,
+    workers: int | None = None,
+    name: str = "pcli-work",
+) -> list[R]:
+    """`work` on every item, at most `workers` (default: the project's concurrency) at once;
+    the results in order. An interruption (Ctrl-C, SIGTERM) sets the project's `stop`, so the
+    wait of every item in flight ends at once instead of running to its end (what runs in AWS
+    goes on there)."""
+    if not items:
+        return []
+    size = max(1, min(workers or project.concurrency, len(items)))
+    with ThreadPoolExecutor(max_workers=size, thread_name_prefix=name) as pool:
+        try:
+            return list(pool.map(work, items))
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                project.stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def require_spec_header(path_label: str, header: dict[str, Any] | Any) -> tuple[str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -15,10 +14,7 @@ from protoncli.blueprints.model import Bundle
 from protoncli.deploy.environments import environment_stack
 from protoncli.deploy.interview import runs_compatible
 from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
-from protoncli.deploy.project import (
-    Project,
-    StackTarget,
-)
+from protoncli.deploy.project import Project, StackTarget, run_all
 from protoncli.deploy.rendering import (
     deployment_id,
     render_for_deploy,
@@ -229,9 +225,7 @@ def deploy_service(
             project, region, request, one_at_a_time, spec_text=spec_text, spec=record.spec
         )
 
-    workers = max(1, min(project.concurrency, len(chosen)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-deploy") as pool:
-        results = list(pool.map(deploy_one, chosen))
+    results = run_all(project, chosen, deploy_one, name="pcli-deploy")
     if has_pipeline:
         requests, _, pipeline_warnings = service_requests(project, record, with_pipeline=True)
         for warning in pipeline_warnings:
@@ -328,8 +322,6 @@ def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[De
             on_event=on_event,
         )
 
-    workers = max(1, min(project.concurrency, len(record.spec.instances)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-delete") as pool:
-        results += list(pool.map(delete_one, record.spec.instances))
+    results += run_all(project, record.spec.instances, delete_one, name="pcli-delete")
     record.path.unlink(missing_ok=True)
     return results
