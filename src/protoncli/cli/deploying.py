@@ -36,6 +36,25 @@ NO_INPUT_OPTION = typer.Option(
     "--no-input",
     help="Never ask; fail listing whatever is missing (as the root --no-input, PCLI_NO_INPUT).",
 )
+REVERT_DRIFT_OPTION = typer.Option(
+    False,
+    "--revert-drift",
+    help="Make a drift-aware change set: resources changed outside CloudFormation are put back "
+    "to the template too (shown in the change set first).",
+)
+# History and rollback (cli/commands/history.py), shared by `env` and `svc`: the options live
+# here so that loading one command group loads no other command module.
+TO_OPTION = typer.Option(
+    None,
+    "--to",
+    metavar="ID",
+    help="The deployment to roll back to: its id or a prefix of it (default: the last "
+    "successful one before the current one).",
+)
+HISTORY_REGION_OPTION = typer.Option(
+    None, "--region", help="Region of the stack (default: from the spec, else the workspace's)."
+)
+HISTORY_JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
 NAME_METAVAR = "NAME"
 CANNOT_ASK = "pcli cannot ask here (stdin is not a terminal, CI is set, or --no-input was given)"
 
@@ -53,6 +72,15 @@ class Callbacks:
 
 
 Action = Callable[[Callbacks], Sequence["DeployResult"]]
+
+
+def deployment_mode(revert_drift: bool, *, cancel: bool = False) -> str | None:
+    """The change sets' DeploymentMode for `--revert-drift` (None without it)."""
+    from protoncli.deploy.drift import REVERT_DRIFT
+
+    if revert_drift and cancel:
+        raise UsageError("--revert-drift and --cancel cannot be used together")
+    return REVERT_DRIFT if revert_drift else None
 
 
 def open_project(ctx: typer.Context) -> Project:

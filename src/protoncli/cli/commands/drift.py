@@ -29,26 +29,10 @@ app = typer.Typer(
     add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
-REVERT_DRIFT_OPTION = typer.Option(
-    False,
-    "--revert-drift",
-    help="Make a drift-aware change set: resources changed outside CloudFormation are put back "
-    "to the template too (shown in the change set first).",
-)
 UNAVAILABLE_NOTE = (
     "CloudFormation drift cannot be detected on this endpoint (the sandbox does not implement "
     "drift detection): only template drift is shown."
 )
-
-
-def deployment_mode(revert_drift: bool, *, cancel: bool = False) -> str | None:
-    """The change sets' DeploymentMode for `--revert-drift` (None without it)."""
-    from protoncli.deploy.drift import REVERT_DRIFT
-    from protoncli.errors import UsageError
-
-    if revert_drift and cancel:
-        raise UsageError("--revert-drift and --cancel cannot be used together")
-    return REVERT_DRIFT if revert_drift else None
 
 
 def complete_drift_names(ctx: typer.Context, incomplete: str) -> list[Candidate]:

@@ -17,18 +17,6 @@ if TYPE_CHECKING:
     from protoncli.deploy.records import DeploymentRecord, History, HistoryTarget
     from protoncli.deploy.rollback import RollbackOutcome
 
-TO_OPTION = typer.Option(
-    None,
-    "--to",
-    metavar="ID",
-    help="The deployment to roll back to: its id or a prefix of it (default: the last "
-    "successful one before the current one).",
-)
-HISTORY_REGION_OPTION = typer.Option(
-    None, "--region", help="Region of the stack (default: from the spec, else the workspace's)."
-)
-HISTORY_JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
-
 
 def record_row(history: History, record: DeploymentRecord) -> dict[str, Any]:
     """One record as `--json` prints it (docs/reference/schemas/history.schema.json)."""

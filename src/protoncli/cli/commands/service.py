@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import output
-from protoncli.cli.commands.drift import REVERT_DRIFT_OPTION, deployment_mode
-from protoncli.cli.commands.history import HISTORY_JSON_OPTION, HISTORY_REGION_OPTION, TO_OPTION
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_instances,
@@ -19,11 +17,16 @@ from protoncli.cli.completion import (
 )
 from protoncli.cli.deploying import (
     CANCEL_OPTION,
+    HISTORY_JSON_OPTION,
+    HISTORY_REGION_OPTION,
     JSON_OPTION,
     NAME_METAVAR,
     NO_INPUT_OPTION,
+    REVERT_DRIFT_OPTION,
+    TO_OPTION,
     YES_OPTION,
     Callbacks,
+    deployment_mode,
     open_project,
     parse_params,
     read_spec_flag,
