@@ -87,6 +87,9 @@ def apply_plan(
     """Carry out every acting item of `plan`; the outcome of each, in plan order."""
     workers = max(1, concurrency or project.concurrency)
     project.concurrency = workers
+    for item in plan.fleet.items:  # what the bulk read says; each deployment updates it
+        if item.is_declared or item.is_deployed:
+            project.known_outputs[(item.region, item.stack_name)] = item.outputs
     ledger = _Ledger()
     acting = plan.acting()
     by_kind = {
@@ -146,7 +149,11 @@ def _deploy(
     from protoncli.deploy.records import recorded_deploy
 
     text = source.read_text(encoding="utf-8") if source is not None and source.is_file() else None
-    return recorded_deploy(project, region, request, hooks, spec_text=text, spec=spec)
+    key = (region, request.stack_name)
+    project.known_outputs.pop(key, None)  # unknown until this deployment says
+    result = recorded_deploy(project, region, request, hooks, spec_text=text, spec=spec)
+    project.known_outputs[key] = dict(result.outputs)
+    return result
 
 
 def _environment(

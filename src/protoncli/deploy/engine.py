@@ -119,7 +119,7 @@ class Deployer:
         if status == NO_CHANGES:
             self._cf.delete_change_set(change_set_id)
             if info is not None and _stale_tags(info, request):
-                self._retag(info, request, on_event)
+                info = self._retag(info, request, on_event)
             on_event(DeployEvent("no-changes", name, description))  # the status says it all
             outputs = info.outputs if info is not None else {}
             return DeployResult(name, description, NO_CHANGES, changed=False, outputs=outputs)
@@ -189,10 +189,11 @@ class Deployer:
         """Ask CloudFormation to cancel the update in progress (it then rolls back)."""
         self._cf.cancel_update(stack_name)
 
-    def _retag(self, info: StackInfo, request: StackRequest, on_event: OnEvent) -> None:
+    def _retag(self, info: StackInfo, request: StackRequest, on_event: OnEvent) -> StackInfo:
         """Bring the stack's pcli:* tags to the request's when its template does not change
         (a new version with the same template, outputs it renders with that changed without
-        changing it): the state model reads what a stack was deployed from in those tags."""
+        changing it): the state model reads what a stack was deployed from in those tags.
+        The stack as it is afterwards (its outputs are what follows renders with)."""
         since = self._clock()
         self._cf.update_tags(request)
         final, events = self._follow(
@@ -202,6 +203,7 @@ class Deployer:
             self._finish(
                 final, events, request.stack_name, request.description, on_event, changed=True
             )
+        return final if final is not None else info
 
     def _wait_for_other_operation(
         self, name: str, description: str, on_event: OnEvent

@@ -55,7 +55,14 @@ class Project:
     concurrency: int = 4
     # Set on Ctrl-C (or SIGTERM): every wait of every deployment in flight ends at once.
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Outputs of stacks already known in this run, by (region, stack name): filled by `apply`
+    # from its bulk read and from each deployment's result, so rendering what follows reads
+    # no stack again. None: known not to have outputs to give (not deployed).
+    known_outputs: dict[tuple[str, str], dict[str, str] | None] = field(
+        default_factory=dict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
 
     def sleep(self, seconds: float) -> None:
         """Wait between polls; `Stopped` as soon as `stop` is set (from another thread)."""
@@ -94,12 +101,16 @@ class Project:
             return self.sessions.account_id(self.target(region))
 
     def artifacts(self, region: str) -> ArtifactStore:
-        """The artifact bucket of the region's account (templates, deployment records)."""
+        """The artifact bucket of the region's account (templates, deployment records); one
+        store per region and run, so the bucket is looked for once."""
         from protoncli.aws.s3 import ArtifactStore
 
+        account = self.account_id(region)
         with self._lock:
-            s3 = self.sessions.client("s3", self.target(region))
-        return ArtifactStore(s3, account_id=self.account_id(region), region=region)
+            if region not in self._artifacts:
+                s3 = self.sessions.client("s3", self.target(region))
+                self._artifacts[region] = ArtifactStore(s3, account_id=account, region=region)
+            return self._artifacts[region]
 
     def caller_arn(self, region: str) -> str:
         """Who the credentials used in `region` act as (an IAM ARN)."""
@@ -108,15 +119,10 @@ class Project:
     def deployer(self, region: str, **options: Any) -> Deployer:
         """A deployer for the region; its artifact bucket (S3 client, account id) is only set
         up when a template is too large to send inline."""
-        from protoncli.aws.s3 import ArtifactStore, LazyArtifactStore
+        from protoncli.aws.s3 import LazyArtifactStore
         from protoncli.deploy.engine import Deployer
 
-        def artifact_store() -> ArtifactStore:
-            with self._lock:
-                s3 = self.sessions.client("s3", self.target(region))
-            return ArtifactStore(s3, account_id=self.account_id(region), region=region)
-
-        artifacts = LazyArtifactStore(artifact_store)
+        artifacts = LazyArtifactStore(lambda: self.artifacts(region))
         options.setdefault("sleep", self.sleep)
         return Deployer(self.cloudformation(region), artifacts, **options)
 

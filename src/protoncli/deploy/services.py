@@ -52,6 +52,11 @@ def check_compatible(project: Project, bundle: Bundle, blueprint: str, environme
 
 
 def _outputs(project: Project, region: str, stack: str) -> dict[str, str] | None:
+    """The stack's outputs: known in this run already (`Project.known_outputs`), else read."""
+    key = (region, stack)
+    if key in project.known_outputs:
+        known = project.known_outputs[key]
+        return dict(known) if known is not None else None
     return usable_outputs(project.cloudformation(region).describe(stack))
 
 
