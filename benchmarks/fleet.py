@@ -27,13 +27,13 @@ wait, ExecuteChangeSet, wait) in a thread pool of C, environments first, then in
 instances render with their environment's outputs). Its fleet is the same size in its own
 region, so moto holds as many stacks behind each side's calls, and the two never share a stack.
 
-The server carries one correction beyond pcli's own (sandbox/motofix.py): moto 5's
-ListChangeSets ignores StackName, answering with every change set of the region, and under
-concurrent deploys answers some calls with a 500 error page (it serialises a live view of a dict
-that other requests add to). pcli's engine lists a stack's change sets before each update;
-without the correction `pcli upgrade` of the fleet fails on a share of the stacks, and each list
-grows with the fleet. The corrected ListChangeSets answers as AWS does: the named stack's
-change sets, from a snapshot.
+The server is the sandbox's own, with its corrections to moto (sandbox/motofix.py). One matters
+here: moto 5's ListChangeSets ignores StackName, answering with every change set of the region,
+and under concurrent deploys answers some calls with a 500 error page (it serialises a live view
+of a dict that other requests add to). pcli's engine lists a stack's change sets before each
+update; without the correction `pcli upgrade` of the fleet fails on a share of the stacks, and
+each list grows with the fleet. The corrected ListChangeSets answers as AWS does: the named
+stack's change sets, from a snapshot.
 
 Prints two tables (timings with ratios, AWS calls) with the goal beside each figure and PASS or
 OVER; exits 0 whatever the figures (benchmarks never fail CI), non-zero only when a command it
@@ -137,20 +137,11 @@ Outputs:
     Value: "{{ environment.outputs.TopicArn }}"
 """
 
-# The sandbox server, with ListChangeSets answering as AWS does (see the module's docstring).
+# The sandbox server, with its corrections to moto (see the module's docstring).
 SERVER_SCRIPT = """
 import sys
-from moto.cloudformation.responses import CloudFormationResponse
-from moto.core.responses import ActionResult
 from protoncli.sandbox import server
 
-def list_change_sets(self):
-    wanted = self._get_param("StackName")
-    change_sets = list(self.cloudformation_backend.change_sets.values())
-    chosen = [c for c in change_sets if wanted in (None, c.stack_name, c.stack_id)]
-    return ActionResult({"Summaries": chosen})
-
-CloudFormationResponse.list_change_sets = list_change_sets
 sys.exit(server.main(sys.argv[1:]))
 """
 

@@ -11,7 +11,12 @@ pcli deploys only through change sets, where moto 5.2 differs from CloudFormatio
 - deleting a stack leaves its route tables, internet gateways and gateway attachments behind
   (moto has no CloudFormation delete for them), so the VPC they hang on cannot be deleted and
   DeleteStack fails: each gets the delete CloudFormation would do, and moto's own retry of
-  resources that still have dependents puts them in order.
+  resources that still have dependents puts them in order;
+- ListChangeSets ignores StackName (it answers with every change set of the region) and hands
+  the serialiser a live view of the change sets, which concurrent deploys change under it (some
+  calls answer 500, "OrderedDict mutated during iteration"): it answers with the named stack's
+  change sets only (by name: the live stack of that name; or by stack id), from a copy taken
+  at once. moto does not paginate ListChangeSets, so neither does the correction.
 """
 
 from __future__ import annotations
@@ -56,10 +61,36 @@ def apply_moto_fixes() -> None:
                     del self.stacks[stack_id]
         return original_create(self, stack_name, *args, **kwargs)
 
+    _answer_list_change_sets_per_stack()
     _teach_ec2_deletes()
     setattr(execute_change_set, _MARK, True)
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
+
+
+def _answer_list_change_sets_per_stack() -> None:
+    """ListChangeSets(StackName=...) as CloudFormation answers it, safe under concurrent deploys."""
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    def list_change_sets(self: Any, stack_name: str | None = None) -> list[Any]:
+        # list() copies a dict in one step (no other request runs half-way through it);
+        # iterating moto's dicts themselves while other requests change them is what fails.
+        change_sets = list(self.change_sets.values())
+        if not stack_name:
+            return change_sets
+        live = list(self.stacks.items())
+        ids = {stack_name} | {i for i, stack in live if stack.name == stack_name}
+        return [cs for cs in change_sets if cs.stack_id in ids]
+
+    def list_change_sets_response(self: Any) -> ActionResult:
+        stack_name = self._get_param("StackName")
+        summaries = self.cloudformation_backend.list_change_sets(stack_name)
+        return ActionResult({"Summaries": summaries})
+
+    CloudFormationBackend.list_change_sets = list_change_sets  # type: ignore[method-assign]
+    CloudFormationResponse.list_change_sets = list_change_sets_response  # type: ignore[method-assign]
 
 
 def _teach_ec2_deletes() -> None:

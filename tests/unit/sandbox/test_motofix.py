@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import boto3
+from botocore.config import Config
 
 TEMPLATE = """\
 Resources:
@@ -15,13 +19,16 @@ Outputs:
 TWO_TOPICS = TEMPLATE.replace("Outputs:", "  Other:\n    Type: AWS::SNS::Topic\nOutputs:")
 
 
-def _client(url):
-    return boto3.client(
+def _client(url, **kwargs):
+    # a session of its own: clients are made in several threads, and boto3's default session
+    # is not safe for that
+    return boto3.session.Session().client(
         "cloudformation",
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+        **kwargs,
     )
 
 
@@ -110,3 +117,105 @@ def test_a_stack_with_a_routed_vpc_can_be_deleted(moto_url):
     assert ec2.describe_internet_gateways()["InternetGateways"] == []
     routes = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc[0]["VpcId"]]}])
     assert routes["RouteTables"] == []
+
+
+def _change_set_names(cf, stack):
+    pages = cf.get_paginator("list_change_sets").paginate(StackName=stack)
+    return sorted(s["ChangeSetName"] for page in pages for s in page["Summaries"])
+
+
+def test_list_change_sets_answers_for_the_named_stack_only(moto_url):
+    cf = _client(moto_url)
+    ids = {}
+    for stack in ("a", "b"):
+        created = cf.create_change_set(
+            StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+        )
+        cf.execute_change_set(ChangeSetName=created["Id"])
+        ids[stack] = created["StackId"]
+        cf.create_change_set(
+            StackName=stack,
+            ChangeSetName=f"pending-{stack}",
+            ChangeSetType="UPDATE",
+            TemplateBody=TWO_TOPICS,
+        )
+
+    assert _change_set_names(cf, "a") == ["create", "pending-a"]
+    assert _change_set_names(cf, ids["b"]) == ["create", "pending-b"]
+    summaries = cf.list_change_sets(StackName="a")["Summaries"]
+    assert {s["StackId"] for s in summaries} == {ids["a"]}
+
+    # a name means the live stack of that name; a deleted stack is reached by its id only
+    cf.delete_stack(StackName="b")
+    cf.create_change_set(
+        StackName="b", ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+    )
+    assert _change_set_names(cf, "b") == ["again"]
+    assert _change_set_names(cf, ids["b"]) == ["create", "pending-b"]
+
+
+def test_list_change_sets_answers_while_other_stacks_deploy(moto_url):
+    """moto alone serialises a live view of its change sets, which other requests change:
+    under concurrent deploys some ListChangeSets calls answer 500."""
+    deployers, seconds = 8, 3.0
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    lists, rounds = 0, [0] * deployers
+
+    def deploy(k: int) -> None:
+        cf = _client(moto_url)
+        stack = f"stack-{k}"
+        created = cf.create_change_set(
+            StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+        )
+        cf.execute_change_set(ChangeSetName=created["Id"])
+        body, other = TWO_TOPICS, TEMPLATE
+        n = 0
+        while not stop.is_set():
+            n += 1
+            # a change set that runs, and one that is dropped unexecuted
+            ran = cf.create_change_set(
+                StackName=stack, ChangeSetName=f"run-{n}", ChangeSetType="UPDATE", TemplateBody=body
+            )
+            cf.execute_change_set(ChangeSetName=ran["Id"])
+            dropped = cf.create_change_set(
+                StackName=stack,
+                ChangeSetName=f"drop-{n}",
+                ChangeSetType="UPDATE",
+                TemplateBody=other,
+            )
+            cf.delete_change_set(ChangeSetName=dropped["Id"])
+            body, other = other, body
+            rounds[k] = n
+
+    def list_loop() -> None:
+        nonlocal lists
+        cf = _client(moto_url, config=Config(retries={"total_max_attempts": 1}))  # no 500 hidden
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            stack = f"stack-{lists % deployers}"
+            pages = cf.get_paginator("list_change_sets").paginate(StackName=stack)
+            listed = {s["StackName"] for page in pages for s in page["Summaries"]}
+            assert listed <= {stack}, listed
+            lists += 1
+
+    def guarded(target, *args):
+        try:
+            target(*args)
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=guarded, args=(deploy, k)) for k in range(deployers)]
+    for thread in threads:
+        thread.start()
+    try:
+        guarded(list_loop)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert not failures, failures[:3]
+    assert not any(thread.is_alive() for thread in threads)
+    assert lists > 0
+    assert min(rounds) > 0, rounds  # every stack kept changing while the lists ran
