@@ -17,6 +17,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import boto3
+import pexpect
 import pytest
 from botocore.exceptions import ClientError
 from tests.cli.test_component_status_commands import TINY_ENV
@@ -89,3 +90,45 @@ def test_a_signal_ends_every_wait_of_apply_at_once(stuck, signum):
     assert process.returncode == 130, seen + rest
     assert "Interrupted. Deployments already started go on in AWS" in rest
     assert took < 5, f"the waits went on for {took:.1f} s after the signal"
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    return pexpect.spawn(
+        PCLI, list(args), env={**env, "TERM": "xterm"}, encoding="utf-8", timeout=30,
+        dimensions=(40, 160),
+    )  # fmt: skip
+
+
+def test_apply_in_a_terminal_shows_the_plan_and_asks_once(cli, registry, tmp_path, write_files):
+    ok(
+        cli(
+            "blueprint",
+            "publish",
+            str(write_files(tmp_path / "env", TINY_ENV)),
+            "--name",
+            "tiny-env",
+        )
+    )
+    for name in ("one", "two"):
+        ok(cli("env", "create", name, "-b", "tiny-env", "--no-deploy"))
+    flags = ["--registry", str(registry), "--workspace", str(cli.workspace)]
+
+    declined = spawn(*flags, "apply")
+    declined.expect("Plan: 2 to create")
+    declined.expect(r"Apply this plan\? \[y/N\]")
+    declined.sendline("n")
+    declined.expect("Nothing was changed.")
+    declined.expect(pexpect.EOF)
+    declined.close()
+    assert declined.exitstatus == 1
+
+    accepted = spawn(*flags, "apply")
+    accepted.expect(r"Apply this plan\? \[y/N\]")
+    accepted.sendline("y")
+    accepted.expect("Applied: 2 item")
+    accepted.expect(pexpect.EOF)
+    accepted.close()
+    assert accepted.exitstatus == 0
+    assert "Deploy these changes?" not in accepted.before  # one question for the whole plan
+    assert ok(cli("plan", "--check")).exit_code == 0
