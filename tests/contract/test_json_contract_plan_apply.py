@@ -136,3 +136,41 @@ def test_branch_applies_what_proton_ops_maps_to_it(cli, tiny):
     bad = cli("plan", "--branch", "main")
     assert bad.exit_code == 2
     assert "web-staging" in bad.stderr
+
+
+@pytest.fixture
+def drifted_stacks(monkeypatch):
+    """DescribeStacks answers as AWS does after `pcli drift` found a stack drifted: moto has
+    no drift detection, so its answer is edited on the way back (the hook Stubber uses)."""
+    from protoncli.aws.session import SessionFactory
+
+    drifted: set[str] = set()
+    client = SessionFactory.client
+
+    def mark(parsed, **_):
+        for stack in parsed.get("Stacks", []):
+            if stack["StackName"] in drifted:
+                stack["DriftInformation"] = {"StackDriftStatus": "DRIFTED"}
+
+    def hooked(factory, service, target):
+        made = client(factory, service, target)
+        if service == "cloudformation" and not getattr(made, "_drift_hooked", False):
+            made._drift_hooked = True
+            made.meta.events.register("after-call.cloudformation.DescribeStacks", mark)
+        return made
+
+    monkeypatch.setattr(SessionFactory, "client", hooked)
+    return drifted
+
+
+def test_status_shows_the_last_drift_verdict_from_the_bulk_read(
+    cli, tiny, drifted_stacks, check_schema
+):
+    ok(cli("env", "create", "dev", "-b", "tiny-env", "--yes"))
+    ok(cli("env", "create", "qa", "-b", "tiny-env", "--yes"))
+    drifted_stacks.add("pcli-demo-env-qa")
+
+    document = json.loads(ok(cli("status", "--json")).stdout)
+    check_schema(document, "status")
+    assert {r["name"]: r["drift"] for r in document["resources"]} == {"dev": None, "qa": "DRIFTED"}
+    assert "drifted" in ok(cli("status")).stdout

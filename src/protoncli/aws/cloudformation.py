@@ -336,7 +336,14 @@ def stack_info(raw: Mapping[str, Any]) -> StackInfo:
         },
         last_updated=raw.get("LastUpdatedTime"),
         created=raw.get("CreationTime"),
+        drift_status=_drift_status(raw),
     )
+
+
+def _drift_status(raw: Mapping[str, Any]) -> str | None:
+    """The stack's last drift detection verdict, as DescribeStacks reports it (no extra call)."""
+    status = (raw.get("DriftInformation") or {}).get("StackDriftStatus")
+    return None if status in (None, "NOT_CHECKED") else str(status)
 
 
 def stack_event(raw: Mapping[str, Any]) -> StackEvent:

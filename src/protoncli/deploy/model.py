@@ -61,6 +61,8 @@ class StackInfo:
     outputs: Mapping[str, str]
     last_updated: datetime | None
     created: datetime | None
+    # The last drift detection's verdict (DRIFTED, IN_SYNC, UNKNOWN), None when never checked.
+    drift_status: str | None = None
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,11 @@ class FleetItem:
     def outputs(self) -> dict[str, str] | None:
         return usable_outputs(self.stack)
 
+    @property
+    def drift(self) -> str | None:
+        """The last drift detection's verdict, when one ran (`pcli drift` runs one)."""
+        return self.stack.drift_status if self.stack is not None else None
+
     def _tag(self, key: str) -> str | None:
         return self.deployed.tags.get(key) if self.deployed is not None else None
 

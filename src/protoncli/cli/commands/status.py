@@ -46,6 +46,7 @@ def item_row(item: FleetItem) -> dict[str, Any]:
         "pending_reasons": list(item.reasons),
         "orphaned": item.orphaned,
         "unreadable": item.unreadable,
+        "drift": item.drift,
         "version_status": item.versions.status,
         "recommended_version": item.versions.recommended,
     }
@@ -88,6 +89,8 @@ def _state_cell(row: dict[str, Any]) -> str:
     parts += [mark for mark in ("pending", "orphaned") if row[mark]]
     if row["unreadable"]:
         parts.append("spec unreadable")
+    if row["drift"] == "DRIFTED":
+        parts.append("drifted")
     return ", ".join(parts) or "-"
 
 
