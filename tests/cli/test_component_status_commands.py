@@ -280,8 +280,7 @@ def test_status_lists_every_resource_with_blueprint_version_status_and_time(cli,
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", row[5]) for row in deployed)
     assert all(re.fullmatch(r"\d\d:\d\d", row[6]) for row in deployed)
     assert lines[-1] == (
-        "7 item(s): 6 up to date, 0 behind minor, 0 behind major, 0 failed, 1 pending, "
-        "0 orphaned"
+        "7 item(s): 6 up to date, 0 behind minor, 0 behind major, 0 failed, 1 pending, 0 orphaned"
     )
 
 

@@ -231,9 +231,7 @@ def test_svc_create_deploys_instances_in_parallel_with_environment_outputs_then_
         assert f'Cluster: "{env_outputs["ClusterName"]}"' in template
         assert "Port: 8080" in template
         tags = {t["Key"]: t["Value"] for t in found[stack]["Tags"]}
-        assert {
-            k: v for k, v in tags.items() if k.partition(":")[2] not in DIGESTS_AND_IDS
-        } == {
+        assert {k: v for k, v in tags.items() if k.partition(":")[2] not in DIGESTS_AND_IDS} == {
             "pcli:workspace": "demo",
             "pcli:kind": "service-instance",
             "pcli:environment": env,
