@@ -6,10 +6,13 @@ or as `--param`; every run is checked in text, JSON and --debug modes, stdout an
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
 import yaml
+
+from protoncli.schema.secrets import MASK
 
 SECRET = "Sw0rd\"fish's\nsecond-line-42"  # noqa: S105 - the value a test must never see
 LINES = ["Sw0rd", "second-line-42"]  # any part of the value would be a leak
@@ -164,3 +167,23 @@ def test_env_deploy_of_a_carried_over_plain_secret_refuses_it_without_showing_it
         assert result.exit_code == 2, result.output
         assert "input 'db_password'" in result.output
         assert_hidden(result, where=f"deploy {flags}")
+
+
+def test_env_show_masks_a_carried_over_plain_secret(cli, tmp_path, write_files):
+    root = bundle(write_files, tmp_path, DEPLOYABLE)
+    assert cli("blueprint", "publish", str(root), "--name", "db-env").exit_code == 0
+    spec = cli.workspace / "environments" / "dev.yaml"
+    spec.write_text(
+        'blueprint: db-env\nversion: "1.0"\nproton: EnvironmentSpec\nspec:\n'
+        + yaml.safe_dump({"db_password": SECRET}, indent=2).replace(
+            "db_password", "  db_password", 1
+        ),
+        encoding="utf-8",
+    )
+
+    for flags in ([], ["--json"]):
+        shown = cli("env", "show", "dev", *flags)
+        assert shown.exit_code == 0, shown.output
+        assert_hidden(shown, where=f"show {flags}")
+    document = json.loads(cli("env", "show", "dev", "--json").stdout)
+    assert document["inputs"]["db_password"] == MASK

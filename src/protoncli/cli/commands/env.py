@@ -34,7 +34,9 @@ from protoncli.cli.deploying import (
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
+    from protoncli.deploy.project import Project
     from protoncli.prompting import Prompter
+    from protoncli.state.declared import EnvironmentRecord
 
 app = typer.Typer(
     help="Create, deploy and track environments.",
@@ -88,7 +90,6 @@ def create(
     """
     from protoncli.cli.prompts import create_asking
     from protoncli.deploy.environments import create_environment, deploy_environment
-    from protoncli.state.declared import EnvironmentRecord
 
     project = open_project(ctx)
 
@@ -235,7 +236,7 @@ def show(
     outputs = item.outputs or {}
     document = row | {
         "spec": str(record.path),
-        "inputs": dict(record.spec.inputs),
+        "inputs": _shown_inputs(project, record),
         "outputs": outputs,
         "hosts": [item_row(hosted) for hosted in fleet.living_in(name)],
     }
@@ -256,6 +257,25 @@ def show(
         ]
     )
     _print_outputs(outputs)
+
+
+def _shown_inputs(project: Project, record: EnvironmentRecord) -> dict[str, object]:
+    """The spec's inputs with a plain value of a secret input (a spec carried over from
+    Proton) shown as ****; references are shown as written (they hold no secret)."""
+    from protoncli.errors import PcliError
+    from protoncli.schema.secrets import MASK, holds_plain_secret
+
+    inputs = dict(record.spec.inputs)
+    try:
+        _, bundle = project.blueprint(record.blueprint, record.version, "environment")
+    except PcliError:  # the version is gone: no schema to tell secrets by, so none is shown
+        return dict.fromkeys(inputs, MASK)
+    schema = bundle.schema.main if bundle.schema is not None else None
+    secret = {item.name for item in schema.inputs if item.secret} if schema else set()
+    return {
+        key: MASK if key in secret and holds_plain_secret(value) else value
+        for key, value in inputs.items()
+    }
 
 
 def _standing(row: dict[str, object]) -> str:
