@@ -639,9 +639,19 @@ def test_env_deploy_sends_a_large_template_through_the_artifact_bucket_only(
         not s3.list_objects_v2(Bucket=name, Prefix="templates/").get("Contents") for name in buckets
     )
 
-    result = cli(
-        "env", "create", "big", "-b", "big-env", "-p", "team=core", "-p", "size=1", "--yes"
+    planned = cli(
+        "env", "create", "big", "-b", "big-env", "-p", "team=core", "-p", "size=1", "--no-deploy"
     )
+    assert planned.exit_code == 0, planned.output
+    previewed = cli("plan", "big", "--changes")  # the change set of a large template too
+    assert previewed.exit_code == 0, previewed.output
+    assert "Change set for environment big:" in previewed.stdout
+    uploaded = s3.list_objects_v2(
+        Bucket="pcli-artifacts-123456789012-us-east-1", Prefix="templates/"
+    )
+    assert [o["Key"].split("/")[1] for o in uploaded["Contents"]] == ["pcli-demo-env-big"]
+
+    result = cli("env", "deploy", "big", "--yes")
 
     assert result.exit_code == 0, result.output
     assert stack_of(cloudformation, "pcli-demo-env-big")["StackStatus"] == "CREATE_COMPLETE"

@@ -402,7 +402,10 @@ def _change_set(project: Project, region: str, request: StackRequest) -> tuple[C
     change_set_type = (
         "UPDATE" if info is not None and info.status != "REVIEW_IN_PROGRESS" else "CREATE"
     )
-    change_set_id = gateway.create_change_set(request, change_set_type=change_set_type)
+    template_url = project.deployer(region).template_url(request)  # over 51,200 bytes: S3
+    change_set_id = gateway.create_change_set(
+        request, change_set_type=change_set_type, template_url=template_url
+    )
     try:
         status, reason, changes = gateway.wait_change_set(change_set_id)
     finally:

@@ -102,7 +102,7 @@ class Deployer:
             self._refuse_open_change_sets(name, description)
         change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
         change_set_id = self._cf.create_change_set(
-            request, change_set_type=change_set_type, template_url=self._template_url(request)
+            request, change_set_type=change_set_type, template_url=self.template_url(request)
         )
         approved = False
         try:
@@ -314,7 +314,8 @@ class Deployer:
             details=details,
         )
 
-    def _template_url(self, request: StackRequest) -> str | None:
+    def template_url(self, request: StackRequest) -> str | None:
+        """None for a template CloudFormation takes inline; else where it was uploaded."""
         size = len(request.template_body.encode("utf-8"))
         if size <= TEMPLATE_BODY_LIMIT:
             return None
