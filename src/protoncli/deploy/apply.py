@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+    from protoncli.state.declared import ServiceRecord
     from protoncli.state.fleet import FleetItem
 
 DONE, NO_CHANGES, FAILED, SKIPPED = "done", "no-changes", "failed", "skipped"
@@ -90,6 +91,7 @@ def apply_plan(
     for item in plan.fleet.items:  # what the bulk read says; each deployment updates it
         if item.is_declared or item.is_deployed:
             project.known_outputs[(item.region, item.stack_name)] = item.outputs
+            project.known_stacks[(item.region, item.stack_name)] = item.stack
     ledger = _Ledger()
     acting = plan.acting()
     by_kind = {
@@ -99,11 +101,7 @@ def apply_plan(
     _run(project, by_kind[ENVIRONMENT], lambda p: _environment(project, p, hooks, ledger))
     _run(project, by_kind[COMPONENT], lambda p: _component(project, p, hooks, ledger))
     services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
-    _run(
-        project,
-        list(services.items()),
-        lambda entry: _service(project, entry[0], entry[1], hooks, ledger),
-    )
+    _service_phase(project, services, _serialised(hooks), ledger)
     for kind in reversed(KIND_ORDER):
         deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
         _run(project, deletions, lambda p: _delete(project, p, hooks, ledger))
@@ -191,54 +189,113 @@ def _component(project: Project, planned: PlannedItem, hooks: DeployHooks, ledge
         ledger.put(_failure(planned, error))
 
 
-def _service(
-    project: Project, service: str, planned: list[PlannedItem], hooks: DeployHooks, ledger: _Ledger
+@dataclass(frozen=True)
+class _Rendered:
+    """A service read and rendered once for all its instances."""
+
+    record: ServiceRecord
+    requests: Mapping[str, tuple[str, StackRequest]]
+
+
+def _service_phase(
+    project: Project,
+    services: Mapping[str, list[PlannedItem]],
+    hooks: DeployHooks,
+    ledger: _Ledger,
 ) -> None:
-    """The service's pending instances side by side, then its pipeline (rendered with them)."""
+    """Every service rendered once; then every pending instance of every service through one
+    pool (`--concurrency` stacks at once, whatever the services), then the pipelines."""
+    rendered: dict[str, _Rendered] = {}
+    jobs: list[tuple[PlannedItem, str]] = []
+    pipelines: dict[str, PlannedItem] = {}
+    for service, planned in services.items():
+        runnable = _runnable([p for p in planned if p.item.kind == SERVICE_INSTANCE], ledger)
+        pipeline = _pipeline_to_deploy(planned, ledger)
+        if not runnable and pipeline is None:
+            continue
+        found = _render(
+            project, service, hooks, [*runnable, *([pipeline] if pipeline else [])], ledger
+        )
+        if found is None:
+            continue
+        rendered[service] = found
+        jobs += [(item, service) for item in runnable]
+        if pipeline is not None:
+            pipelines[service] = pipeline
+
+    def deploy_instance(job: tuple[PlannedItem, str]) -> None:
+        item, service = job
+        _deploy_rendered(project, item, _key(item), rendered[service], hooks=hooks, ledger=ledger)
+
+    _run(project, jobs, deploy_instance)
+
+    def deploy_pipeline(service: str) -> None:
+        pipeline = pipelines[service]
+        failed = [
+            item.item.identity.description
+            for item, owner in jobs
+            if owner == service and ledger.failed(item.item.identity.key)
+        ]
+        if failed:
+            ledger.put(_skip(pipeline, ", ".join(failed)))
+            return
+        from protoncli.deploy.services import service_requests
+
+        record = rendered[service].record
+        try:
+            with_pipeline = service_requests(project, record, with_pipeline=True)[0]
+        except PcliError as error:
+            ledger.put(_failure(pipeline, error))
+            return
+        rendered_pipeline = _Rendered(record, with_pipeline)
+        _deploy_rendered(
+            project, pipeline, "pipeline", rendered_pipeline, hooks=hooks, ledger=ledger
+        )
+
+    _run(project, sorted(pipelines), deploy_pipeline)
+
+
+def _render(
+    project: Project,
+    service: str,
+    hooks: DeployHooks,
+    items: list[PlannedItem],
+    ledger: _Ledger,
+) -> _Rendered | None:
+    """The service's instance requests; None (each item failed) when it cannot be rendered."""
     from protoncli.deploy.services import service_requests
     from protoncli.state.declared import read_service
 
-    instances = [p for p in planned if p.item.kind == SERVICE_INSTANCE]
-    runnable = _runnable(instances, ledger)
-    pipeline = _pipeline_to_deploy(planned, ledger)
-    if not runnable and pipeline is None:
-        return
     try:
         record = read_service(project, service)
         requests, _, warnings = service_requests(project, record, with_pipeline=False)
     except PcliError as error:
-        for item in [*runnable, *([pipeline] if pipeline is not None else [])]:
+        for item in items:
             ledger.put(_failure(item, error))
-        return
+        return None
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {service}", message=warning))
-    one_at_a_time = _serialised(hooks)
+    return _Rendered(record, requests)
 
-    def deploy(item: PlannedItem, key: str, built: Mapping[str, tuple[str, StackRequest]]) -> None:
-        try:
-            region, request = built[key]
-            result = _deploy(
-                project, region, request, one_at_a_time, source=record.path, spec=record.spec
-            )
-            ledger.put(_outcome(item, result))
-        except KeyError:
-            ledger.put(ItemOutcome(item, FAILED, None, "the blueprint renders no such stack"))
-        except PcliError as error:
-            ledger.put(_failure(item, error))
 
-    _run(project, runnable, lambda i: deploy(i, _key(i), requests))
-    if pipeline is None:
-        return
-    failed = [i.item.identity.description for i in instances if ledger.failed(i.item.identity.key)]
-    if failed:
-        ledger.put(_skip(pipeline, ", ".join(failed)))
-        return
+def _deploy_rendered(
+    project: Project,
+    item: PlannedItem,
+    key: str,
+    rendered: _Rendered,
+    *,
+    hooks: DeployHooks,
+    ledger: _Ledger,
+) -> None:
+    record = rendered.record
     try:
-        with_pipeline, _, _ = service_requests(project, record, with_pipeline=True)
+        region, request = rendered.requests[key]
+        result = _deploy(project, region, request, hooks, source=record.path, spec=record.spec)
+        ledger.put(_outcome(item, result))
+    except KeyError:
+        ledger.put(ItemOutcome(item, FAILED, None, "the blueprint renders no such stack"))
     except PcliError as error:
-        ledger.put(_failure(pipeline, error))
-        return
-    deploy(pipeline, "pipeline", with_pipeline)
+        ledger.put(_failure(item, error))
 
 
 def _key(planned: PlannedItem) -> str:

@@ -27,7 +27,14 @@ from protoncli.deploy.model import (
     StackRequest,
     is_in_progress,
 )
-from protoncli.errors import ChangeSetGoneError, DeployError, ExitCode, NotFoundError, PcliError
+from protoncli.errors import (
+    AwsError,
+    ChangeSetGoneError,
+    DeployError,
+    ExitCode,
+    NotFoundError,
+    PcliError,
+)
 
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
@@ -84,26 +91,32 @@ class Deployer:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
         max_wait_seconds: float = 3 * 3600,
+        known: Callable[[str], StackInfo | Unknown | None] | None = None,
     ) -> None:
         self._cf = cloudformation
         self._artifacts = artifacts
         self._sleep = sleep
         self._clock = clock
         self._max_wait = max_wait_seconds
+        self._known = known
 
     def deploy(self, request: StackRequest, hooks: DeployHooks) -> DeployResult:
         """Create or update the stack through a change set; the result, or StackFailedError."""
         name, description = request.stack_name, request.description
         on_event = hooks.on_event
         on_event(DeployEvent("start", name, description))
-        info = self._wait_for_other_operation(name, description, on_event)
-        info = self._clear_failed_create(info, description, on_event, hooks.recreate)
-        if info is not None:
-            self._refuse_open_change_sets(name, description)
-        change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
-        change_set_id = self._cf.create_change_set(
-            request, change_set_type=change_set_type, template_url=self.template_url(request)
-        )
+        hint = self._known(name) if self._known is not None else UNKNOWN
+        settled = not isinstance(hint, Unknown) and (hint is None or not _running(hint.status))
+        try:
+            info, change_set_type, change_set_id = self._change_set(
+                request, hooks, hint if settled else UNKNOWN
+            )
+        except AwsError:
+            if not settled:
+                raise
+            # What the bulk read said is no longer so (another run moved the stack meanwhile):
+            # look at the stack as it is now, as every deploy without that read does.
+            info, change_set_type, change_set_id = self._change_set(request, hooks, UNKNOWN)
         approved = False
         try:
             status, reason, changes = self._cf.wait_change_set(change_set_id)
@@ -188,6 +201,25 @@ class Deployer:
     def cancel(self, stack_name: str) -> None:
         """Ask CloudFormation to cancel the update in progress (it then rolls back)."""
         self._cf.cancel_update(stack_name)
+
+    def _change_set(
+        self, request: StackRequest, hooks: DeployHooks, known: StackInfo | Unknown | None
+    ) -> tuple[StackInfo | None, str, str]:
+        """The stack as it stands (read now, unless `known` from a bulk read moments ago), the
+        change set's type, and the change set made for the request."""
+        name, description, on_event = request.stack_name, request.description, hooks.on_event
+        if isinstance(known, Unknown):
+            info = self._wait_for_other_operation(name, description, on_event)
+        else:
+            info = known
+        info = self._clear_failed_create(info, description, on_event, hooks.recreate)
+        if info is not None:
+            self._refuse_open_change_sets(name, description)
+        change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
+        change_set_id = self._cf.create_change_set(
+            request, change_set_type=change_set_type, template_url=self.template_url(request)
+        )
+        return info, change_set_type, change_set_id
 
     def _retag(self, info: StackInfo, request: StackRequest, on_event: OnEvent) -> StackInfo:
         """Bring the stack's pcli:* tags to the request's when its template does not change
@@ -362,6 +394,13 @@ class Deployer:
         if info.status.startswith(("UPDATE_", "IMPORT_")):
             return info.last_updated or info.created or self._clock()
         return self._clock()  # a deletion's start is not reported: follow it from now on
+
+
+class Unknown:
+    """What a deployer was not told about a stack (it reads the stack itself)."""
+
+
+UNKNOWN = Unknown()
 
 
 def _stale_tags(info: StackInfo, request: StackRequest) -> bool:

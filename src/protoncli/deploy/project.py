@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from protoncli.aws.session import SessionFactory
     from protoncli.blueprints.model import Bundle
     from protoncli.blueprints.registry import Registry, VersionInfo
-    from protoncli.deploy.engine import Deployer
-    from protoncli.deploy.model import DeployEvent, DeployResult
+    from protoncli.deploy.engine import Deployer, Unknown
+    from protoncli.deploy.model import DeployEvent, DeployResult, StackInfo
     from protoncli.schema.model import InputDef, InputType
     from protoncli.workspace.model import Workspace
 
@@ -61,8 +61,18 @@ class Project:
     known_outputs: dict[tuple[str, str], dict[str, str] | None] = field(
         default_factory=dict, repr=False
     )
+    # Stacks as a bulk read saw them moments ago, by (region, stack name), None for absent:
+    # `apply` fills it so that each deployment need not read its stack again first. Taken
+    # once (a deployment removes its entry); a deployment that finds it outdated reads anew.
+    known_stacks: dict[tuple[str, str], StackInfo | None] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
+
+    def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
+        from protoncli.deploy.engine import UNKNOWN
+
+        with self._lock:
+            return self.known_stacks.pop((region, name), UNKNOWN)
 
     def sleep(self, seconds: float) -> None:
         """Wait between polls; `Stopped` as soon as `stop` is set (from another thread)."""
@@ -124,6 +134,7 @@ class Project:
 
         artifacts = LazyArtifactStore(lambda: self.artifacts(region))
         options.setdefault("sleep", self.sleep)
+        options.setdefault("known", lambda name: self._known_stack(region, name))
         return Deployer(self.cloudformation(region), artifacts, **options)
 
     def watcher(self, region: str) -> Deployer:

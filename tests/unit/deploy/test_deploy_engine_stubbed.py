@@ -693,3 +693,31 @@ def test_declining_a_create_leaves_a_stack_another_run_created_meanwhile(client,
     script.stack("CREATE_COMPLETE")  # another run executed its own CREATE change set
     with pytest.raises(PcliError, match="not deployed: declined"):
         Run(client).deploy(confirm=_refuse)
+
+
+def test_a_stack_known_from_the_bulk_read_is_not_read_again(client, script):
+    """apply tells the engine what its bulk read saw: no DescribeStacks before the change set."""
+    run = Run(client)
+    run.deployer._known = lambda _name: None  # absent, moments ago
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "CREATE_IN_PROGRESS")
+    script.event(2, NAME, "CREATE_COMPLETE")
+    script.poll("CREATE_COMPLETE")
+
+    assert run.deploy().status == "CREATE_COMPLETE"
+
+
+def test_an_outdated_bulk_read_falls_back_to_reading_the_stack(client, script):
+    """The bulk read said absent; another run created the stack meanwhile: the CREATE change set
+    is refused, the engine reads the stack and makes an UPDATE change set instead."""
+    run = Run(client)
+    run.deployer._known = lambda _name: None
+    script.stubber.add_client_error(
+        "create_change_set", "AlreadyExistsException", f"Stack [{NAME}] already exists", 400
+    )
+    script.stack("CREATE_COMPLETE", tags=TAGS)
+    script.waiting_change_sets()
+    script.no_changes()
+
+    assert run.deploy().status == "NO_CHANGES"
