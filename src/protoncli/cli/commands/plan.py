@@ -121,20 +121,28 @@ def _branch_keys(project: Project, fleet: Fleet, branch: str) -> set[tuple[str, 
     return keys
 
 
+PLAN_ITEM_KEYS = (
+    "kind",
+    "name",
+    "environment",
+    "blueprint",
+    "version",
+    "deployed_version",
+    "stack_name",
+    "region",
+    "stack_status",
+)
+
+
 def planned_row(planned: PlannedItem) -> dict[str, Any]:
-    item = planned.item
+    """One planned item as `plan --json` prints it: the item's status row, its action, why."""
+    from protoncli.cli.commands.status import item_row
+
+    row = item_row(planned.item)
     return {
         "action": planned.action,
         "applies": planned.applies,
-        "kind": item.kind,
-        "name": item.name,
-        "environment": item.environment,
-        "blueprint": item.blueprint,
-        "version": item.version,
-        "deployed_version": item.deployed_version,
-        "stack_name": item.stack_name,
-        "region": item.region,
-        "stack_status": item.stack_status,
+        **{key: row[key] for key in PLAN_ITEM_KEYS},
         "reasons": list(planned.reasons),
     }
 
