@@ -14,7 +14,7 @@ executes it): `plan --changes`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -108,7 +108,7 @@ def apply_plan(
     return ApplyResult(tuple(ledger.outcomes[p.item.identity.key] for p in acting))
 
 
-def _run(project: Project, items: Sequence[T], work: Callable[[T], None]) -> None:
+def _run(project: Project, items: Iterable[T], work: Callable[[T], None]) -> None:
     run_all(project, items, work, name="pcli-apply")
 
 
@@ -203,31 +203,35 @@ def _service_phase(
     hooks: DeployHooks,
     ledger: _Ledger,
 ) -> None:
-    """Every service rendered once; then every pending instance of every service through one
-    pool (`--concurrency` stacks at once, whatever the services), then the pipelines."""
+    """Every service rendered once, and every pending instance of every service deployed
+    through one pool (`--concurrency` stacks at once, whatever the services) as soon as its
+    service is rendered; then the pipelines."""
     rendered: dict[str, _Rendered] = {}
     jobs: list[tuple[PlannedItem, str]] = []
     pipelines: dict[str, PlannedItem] = {}
-    for service, planned in services.items():
-        runnable = _runnable([p for p in planned if p.item.kind == SERVICE_INSTANCE], ledger)
-        pipeline = _pipeline_to_deploy(planned, ledger)
-        if not runnable and pipeline is None:
-            continue
-        found = _render(
-            project, service, hooks, [*runnable, *([pipeline] if pipeline else [])], ledger
-        )
-        if found is None:
-            continue
-        rendered[service] = found
-        jobs += [(item, service) for item in runnable]
-        if pipeline is not None:
-            pipelines[service] = pipeline
+
+    def prepared() -> Iterator[tuple[PlannedItem, str]]:
+        for service, planned in services.items():
+            runnable = _runnable([p for p in planned if p.item.kind == SERVICE_INSTANCE], ledger)
+            pipeline = _pipeline_to_deploy(planned, ledger)
+            if not runnable and pipeline is None:
+                continue
+            items = [*runnable, *([pipeline] if pipeline else [])]
+            found = _render(project, service, hooks, items, ledger)
+            if found is None:
+                continue
+            rendered[service] = found
+            if pipeline is not None:
+                pipelines[service] = pipeline
+            for item in runnable:
+                jobs.append((item, service))
+                yield item, service
 
     def deploy_instance(job: tuple[PlannedItem, str]) -> None:
         item, service = job
         _deploy_rendered(project, item, _key(item), rendered[service], hooks=hooks, ledger=ledger)
 
-    _run(project, jobs, deploy_instance)
+    _run(project, prepared(), deploy_instance)
 
     def deploy_pipeline(service: str) -> None:
         pipeline = pipelines[service]

@@ -6,7 +6,7 @@ Commands build one `Project` and pass it to the operations; tests build it again
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -156,19 +156,22 @@ class Project:
 
 def run_all(
     project: Project,
-    items: Sequence[T],
+    items: Iterable[T],
     work: Callable[[T], R],
     *,
     workers: int | None = None,
     name: str = "pcli-work",
 ) -> list[R]:
     """`work` on every item, at most `workers` (default: the project's concurrency) at once;
-    the results in order. An interruption (Ctrl-C, SIGTERM) sets the project's `stop`, so the
-    wait of every item in flight ends at once instead of running to its end (what runs in AWS
-    goes on there)."""
-    if not items:
-        return []
-    size = max(1, min(workers or project.concurrency, len(items)))
+    the results in order. Items may come from a generator: each is handed to the pool as soon
+    as it is made, so the work starts while later items are still being prepared. An
+    interruption (Ctrl-C, SIGTERM) sets the project's `stop`, so the wait of every item in
+    flight ends at once instead of running to its end (what runs in AWS goes on there)."""
+    size = max(1, workers or project.concurrency)
+    if isinstance(items, Sequence):
+        if not items:
+            return []
+        size = min(size, len(items))
     with ThreadPoolExecutor(max_workers=size, thread_name_prefix=name) as pool:
         try:
             return list(pool.map(work, items))
