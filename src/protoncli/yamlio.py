@@ -42,6 +42,14 @@ def _construct_marked_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             key = str(key)
+        if key in result.key_lines:  # YAML forbids it; PyYAML would keep the last silently
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key '{key}' (also on line {result.key_lines[key]}): "
+                "keep one of the two",
+                key_node.start_mark,
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result

@@ -175,6 +175,7 @@ CASES_TABLE: tuple[Case, ...] = (
     # Spec values that break the schema
     Case("spec-type", "env", 2, ("spec.yaml:4:", "az_count", "three")),
     Case("spec-enum", "env", 2, ("spec.yaml:4:", "tier", "staging")),
+    Case("spec-duplicate-key", "env", 2, ("spec.yaml:5:", "duplicate key 'team'", "line 3")),
     Case("spec-pattern", "env", 2, ("spec.yaml:4:", "vpc_cidr", "10.0.0.0/8")),
     Case("spec-min-length", "env", 2, ("spec.yaml:3:", "team", "at least 2")),
     Case("spec-max-length", "env", 2, ("spec.yaml:3:", "team", "at most 12")),
