@@ -133,6 +133,7 @@ def test_list_json_names_the_registry_and_each_blueprint(pcli, registry):
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document == {
+        "problems": [],
         "registry": str(registry),
         "blueprints": [
             {
@@ -146,6 +147,21 @@ def test_list_json_names_the_registry_and_each_blueprint(pcli, registry):
             for name in STARTERS
         ],
     }
+
+
+def test_one_corrupt_version_record_leaves_the_rest_of_the_list(pcli, registry):
+    assert pcli("blueprint", "list").exit_code == 0  # the starters are seeded
+    (registry / "vpc-ecs-env" / "1.0" / "version.json").write_text("{not json")
+
+    result = pcli("blueprint", "list")
+
+    assert result.exit_code == 1
+    names = [row[0] for row in table_rows(result.stdout)[2:] if row[0] in KINDS]
+    assert names == [name for name in STARTERS if name != "vpc-ecs-env"]
+    assert "could not read blueprint vpc-ecs-env:" in result.stderr
+    assert "1 blueprint(s) of the registry could not be read" in result.stderr
+    document = json.loads(pcli("blueprint", "list", "--json").stdout)
+    assert [p.split(":")[0] for p in document["problems"]] == ["blueprint vpc-ecs-env"]
 
 
 def test_list_reads_the_registry_from_the_environment(tmp_path):
@@ -171,7 +187,11 @@ def test_list_of_a_registry_whose_starters_were_removed_says_how_to_publish(pcli
     )
 
     as_json = pcli("blueprint", "list", "--json")
-    assert json.loads(as_json.stdout) == {"registry": str(registry), "blueprints": []}
+    assert json.loads(as_json.stdout) == {
+        "problems": [],
+        "registry": str(registry),
+        "blueprints": [],
+    }
 
 
 def test_list_shows_drafts_descriptions_and_the_recommended_version(

@@ -52,7 +52,7 @@ from protoncli.blueprints.versions import (
     version_record,
     write_version,
 )
-from protoncli.errors import NotFoundError, RegistryError, UsageError
+from protoncli.errors import NotFoundError, PcliError, RegistryError, UsageError
 from protoncli.yamlio import atomic_write
 
 __all__ = [
@@ -175,11 +175,19 @@ class Registry:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def blueprints(self) -> list[BlueprintInfo]:
-        """Every blueprint, sorted by name."""
+    def blueprints(self, problems: list[str] | None = None) -> list[BlueprintInfo]:
+        """Every blueprint, sorted by name. With `problems`, a blueprint whose version records
+        cannot be read is left out and its error appended there (a report shows the rest);
+        without it, the error is raised."""
         result: list[BlueprintInfo] = []
         for name in self.names():
-            versions = self._scan(name)
+            try:
+                versions = self._scan(name)
+            except PcliError as error:
+                if problems is None:
+                    raise
+                problems.append(f"blueprint {name}: {error.message}")
+                continue
             if versions:
                 result.append(_summary(versions))
         return result

@@ -15,7 +15,7 @@ from protoncli.cli.completion import (
     complete_blueprint_versions,
 )
 from protoncli.cli.state import app_state
-from protoncli.errors import RegistryError, UsageError
+from protoncli.errors import PcliError, RegistryError, UsageError
 
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
@@ -101,10 +101,24 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
       pcli blueprint list --json
     """
     registry = _registry(ctx)
-    blueprints = registry.blueprints()
+    problems: list[str] = []
+    blueprints = registry.blueprints(problems)
+    _list_blueprints(ctx, json_, registry, blueprints, problems)
+    if problems:
+        raise PcliError(
+            f"{len(problems)} blueprint(s) of the registry could not be read; the list leaves "
+            "them out",
+            hint="fix or remove the version folders named above (pcli never edits them)",
+        )
+
+
+def _list_blueprints(
+    ctx: typer.Context, json_: bool, registry: Any, blueprints: list[Any], problems: list[str]
+) -> None:
     if output.wants_json(ctx, json_):
         output.print_json(
             {
+                "problems": problems,
                 "registry": str(registry.root),
                 "blueprints": [
                     {
@@ -120,8 +134,12 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
             }
         )
         return
+    output.warn_all(f"could not read {problem}" for problem in problems)
     if not blueprints:
-        output.note(f"No blueprints in {registry.root}. Publish one: pcli blueprint publish DIR")
+        if not problems:
+            output.note(
+                f"No blueprints in {registry.root}. Publish one: pcli blueprint publish DIR"
+            )
         return
     columns = ["NAME", "KIND", "RECOMMENDED", "LATEST", "VERSIONS"]
     rows: list[tuple[Any, ...]] = [
