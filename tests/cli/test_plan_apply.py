@@ -233,3 +233,20 @@ def test_names_and_shards_select_and_bad_values_are_usage_errors(web):
         envs = {i["environment"] for i in share["items"] if i["kind"] != "pipeline"}
         hosted = {i["environment"] for i in share["items"] if i["kind"] == "service-instance"}
         assert hosted <= envs
+
+
+def test_an_edited_file_of_a_registered_version_is_never_deployed(web, registry, cloudformation):
+    template = next((registry / "tiny-env" / "1.0").rglob("cloudformation.yaml"))
+    template.write_text(template.read_text() + "  Extra:\n    Value: sneaked in\n")
+    spec = web.workspace / "environments" / "dev.yaml"
+    spec.write_text(spec.read_text().replace("spec:", "spec:\n  team: payments", 1))
+    before = cloudformation.describe_stacks(StackName="pcli-demo-env-dev")["Stacks"][0]
+
+    result = web("apply", "--yes")
+
+    assert result.exit_code == 3
+    said = " ".join(web("apply", "--yes", "--json").stdout.split())
+    assert "blueprint tiny-env@1.0: the files in" in said
+    assert "changed after the version was registered" in said
+    after = cloudformation.describe_stacks(StackName="pcli-demo-env-dev")["Stacks"][0]
+    assert after.get("LastUpdatedTime") == before.get("LastUpdatedTime")

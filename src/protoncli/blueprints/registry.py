@@ -232,7 +232,20 @@ class Registry:
         return self._version_dir(info) / BUNDLE_FOLDER
 
     def load(self, info: VersionInfo) -> Bundle:
-        return load_bundle(self.bundle_dir(info))
+        """The version's bundle, checked against the digest recorded when it was registered:
+        a registered version is immutable, so an edited file is an error, never deployed."""
+        folder = self.bundle_dir(info)
+        bundle = load_bundle(folder)
+        actual = bundle_digest(bundle)
+        if actual != info.digest:
+            raise RegistryError(
+                f"blueprint {info.ref}: the files in {folder} changed after the version was "
+                f"registered (digest {actual[:19]}..., registered {info.digest[:19]}...); a "
+                "registered version never changes",
+                hint="restore the version's files (git checkout), or publish the change as a "
+                "new version: pcli blueprint publish DIR",
+            )
+        return bundle
 
     # -- internals ---------------------------------------------------------------------------
 
