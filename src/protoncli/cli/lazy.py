@@ -6,6 +6,7 @@ no command module at all.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import traceback
@@ -131,6 +132,12 @@ class LazyGroup(TyperGroup):
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted.\n")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OSError as error:
+            if error.errno not in _FILE_SYSTEM_REFUSALS:
+                raise
+            _debug_traceback(ctx)
+            report_error(file_system_error(error))
+            raise typer.Exit(int(ExitCode.ERROR)) from None
         except Exception as error:  # noqa: BLE001 - the one place that turns bugs into a message
             if _debug_traceback(ctx):
                 raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -139,6 +146,23 @@ class LazyGroup(TyperGroup):
                 "Hint: this is a bug in pcli; rerun with --debug for the traceback and report it.\n"
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+# What the machine refuses (not a bug of pcli): a folder that may not be written, a full disk.
+_FILE_SYSTEM_REFUSALS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+)
+
+
+def file_system_error(error: OSError) -> PcliError:
+    """A file-system refusal as a pcli error naming the path and what to do."""
+    where = error.filename or "a file"
+    reason = error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space on that disk, then run the command again"
+    else:
+        hint = "make it writable for this user (or point pcli elsewhere), then run it again"
+    return PcliError(f"{where}: {reason}", hint=hint)
 
 
 def _listing_only(ctx: Any) -> bool:

@@ -168,8 +168,10 @@ def delete_component(
     The results: the deletion, then (with `redeploy`) the instance's and pipeline's deploys.
     """
     from protoncli.deploy.services import deploy_service
+    from protoncli.workspace.specfiles import require_removable
 
     record = require_component(project, name)
+    require_removable(project.workspace.component_dir(name))
     region = read_environment(project, record.environment).region
     result = project.deployer(region).delete(
         component_stack(project, name), f"component {name}", on_event=on_event

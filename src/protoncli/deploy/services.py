@@ -307,9 +307,13 @@ def service_outputs(project: Project, name: str) -> dict[str, dict[str, str]]:
 def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[DeployResult]:
     """Delete the pipeline, then the components and instances, then the spec file."""
     from protoncli.deploy.components import delete_component
-    from protoncli.workspace.specfiles import read_component
+    from protoncli.workspace.specfiles import read_component, require_removable
 
     record = read_service(project, name)
+    require_removable(record.path)
+    for component in project.workspace.components():
+        if read_component(project.workspace, component).service == name:
+            require_removable(project.workspace.component_dir(component))
     results = [
         project.deployer(project.management_region()).delete(
             pipeline_stack(project, name), f"pipeline of {name}", on_event=on_event

@@ -10,6 +10,7 @@ valid spec first: an edit that would break the file raises and leaves the file a
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from protoncli.blueprints.limits import check_name
-from protoncli.errors import InputError, NotFoundError, UsageError, did_you_mean
+from protoncli.errors import InputError, NotFoundError, PcliError, UsageError, did_you_mean
 from protoncli.locks import file_lock, workspace_lock
 from protoncli.specs.io import load_spec_with_warnings, parse_spec_with_warnings
 from protoncli.specs.model import ENVIRONMENT_SPEC, HEADER_KEYS, SERVICE_SPEC, Spec
@@ -39,6 +40,18 @@ from protoncli.yamlio import (
 
 # ---------------------------------------------------------------------------------------------
 # Reading and building documents
+
+
+def require_removable(path: Path) -> None:
+    """Refuse, before anything is deleted in AWS, when `path` (a spec file or a component's
+    folder) could not be removed afterwards: its folder cannot be written."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PcliError(
+            f"{folder}: cannot be written, so {path.name} could not be removed after its stacks; "
+            "nothing was deleted",
+            hint="make the workspace writable for this user, then run the deletion again",
+        )
 
 
 def read_spec(path: Path) -> tuple[Spec, list[str]]:
