@@ -40,11 +40,12 @@ class SessionFactory:
     """Creates and caches sessions per target, clients per (target, service), account ids."""
 
     def __init__(self, *, max_attempts: int = 5) -> None:
-        # max_attempts counts every attempt, the first included (like AWS_MAX_ATTEMPTS).
-        self._config = Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
-            user_agent_extra=f"pcli/{__version__}",
-        )
+        # max_attempts counts every attempt, the first included (like AWS_MAX_ATTEMPTS); it
+        # and the standard retry mode are pcli's defaults: a user's own retry settings
+        # (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, `max_attempts` / `retry_mode` in the AWS config
+        # file) win, per session (see `_config_for`).
+        self._max_attempts = max_attempts
+        self._config = Config(user_agent_extra=f"pcli/{__version__}")
         self._lock = threading.RLock()
         self._sessions: dict[tuple[object, ...], Any] = {}
         self._clients: dict[tuple[object, ...], Any] = {}
@@ -58,11 +59,12 @@ class SessionFactory:
             cached = self._clients.get(key)
             if cached is None:
                 with aws_errors(f"create the {service} client", describe_target(target)):
-                    cached = self._session(target).create_client(
+                    session = self._session(target)
+                    cached = session.create_client(
                         service,
                         region_name=target.region or None,
                         endpoint_url=target.endpoint_url,
-                        config=self._config,
+                        config=self._config_for(session),
                     )
                 self._clients[key] = cached
             return cached
@@ -117,6 +119,15 @@ class SessionFactory:
         key = self._credential_key(target)
         if key is not None:
             _write_account_cache({**_read_account_cache(), key: account})
+
+    def _config_for(self, session: Any) -> Config:
+        """The clients' configuration: pcli's retry defaults where the user set none."""
+        retries: dict[str, Any] = {}
+        if session.get_config_variable("retry_mode") is None:
+            retries["mode"] = "standard"
+        if session.get_config_variable("max_attempts") is None:
+            retries["total_max_attempts"] = self._max_attempts
+        return self._config.merge(Config(retries=retries)) if retries else self._config
 
     def _session(self, target: AwsTarget) -> Any:
         with self._lock:

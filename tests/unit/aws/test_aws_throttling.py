@@ -121,3 +121,16 @@ def test_throttling_that_outlasts_the_retries_is_one_clear_error(faulty):
         "wait a minute and run the command again; with many stacks, lower the concurrency"
     )
     assert [throttled for _, _, throttled in injector.seen] == [True, True]
+
+
+@pytest.mark.parametrize(("variable", "attempts"), [(None, 5), ("2", 2), ("4", 4)])
+def test_the_users_aws_max_attempts_wins_over_pcli_s_default(
+    faulty, monkeypatch, variable, attempts
+):
+    url, injector = faulty
+    if variable is not None:
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", variable)
+    injector.throttle("cloudformation", "DescribeStacks", times=10)
+    with pytest.raises(AwsError):
+        _gateway(url, max_attempts=5).describe_all()
+    assert len(injector.seen) == attempts
