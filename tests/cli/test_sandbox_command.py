@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -124,3 +126,38 @@ def test_every_command_has_help_with_an_example(command):
     assert "Example:" in shown.stdout
     assert f" pcli sandbox {command}" in shown.stdout
     assert "--json" in shown.stdout
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_a_truncated_state_file_never_leaves_a_server_pcli_cannot_stop(cleanup):
+    started = run("start", "--json")
+    assert started.exit_code == 0, started.output
+    pid = json.loads(started.stdout)["pid"]
+    text = manager.state_file().read_text()
+    manager.state_file().write_text(text[: len(text) // 2])  # a write cut short
+
+    status = run("status")
+    assert status.exit_code == 1
+    assert f"its server (pid {pid}) still runs: pcli sandbox stop ends it" in status.output
+
+    again = run("start", "--json")  # does not leave the old server running beside the new one
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["pid"] != pid
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+    new_pid = json.loads(again.stdout)["pid"]
+    manager.state_file().write_text("{")
+    stopped = run("stop")
+    assert stopped.exit_code == 0, stopped.output
+    assert not _alive(new_pid)

@@ -208,6 +208,12 @@ def status() -> SandboxState:
     try:
         record = _read_record()
     except _UnreadableStateError as error:
+        lost = _servers_of_this_folder()
+        if lost:
+            pids = ", ".join(map(str, lost))
+            return _not_running(
+                f"{error}; its server (pid {pids}) still runs: pcli sandbox stop ends it"
+            )
         return _not_running(str(error))
     if record is None:
         return _not_running()
@@ -274,8 +280,10 @@ def stop(*, timeout: float = STOP_TIMEOUT) -> SandboxState:
         try:
             record = _read_record()
         except _UnreadableStateError as error:
+            stopped = _end_unrecorded_servers(timeout)
             state_file().unlink(missing_ok=True)
-            return _not_running(str(error))
+            found = f"; stopped the sandbox server it recorded (pid {', '.join(stopped)})"
+            return _not_running(str(error) + (found if stopped else ""))
         if record is None:
             return _not_running()
         problem = _process_problem(record)
@@ -286,12 +294,49 @@ def stop(*, timeout: float = STOP_TIMEOUT) -> SandboxState:
 
 
 def _end_recorded_process() -> None:
-    """Before a new start: end a recorded sandbox that no longer answers, drop a stale record."""
-    with contextlib.suppress(_UnreadableStateError):
+    """Before a new start: end a recorded sandbox that no longer answers, drop a stale record;
+    with an unreadable record, end this state folder's server that it no longer names."""
+    try:
         record = _read_record()
+    except _UnreadableStateError:
+        _end_unrecorded_servers(STOP_TIMEOUT)
+    else:
         if record is not None and _process_problem(record) is None:
             _terminate(record, STOP_TIMEOUT)
     state_file().unlink(missing_ok=True)
+
+
+def _end_unrecorded_servers(timeout: float) -> list[str]:
+    """Stop the sandbox servers this state folder started whose record was lost (a truncated
+    or corrupt state file): found by their command line, which names this folder's ready
+    file. Linux only (/proc); elsewhere nothing is found. The pids stopped."""
+    stopped = []
+    for pid in _servers_of_this_folder():
+        token = _process_token(pid)
+        if token is None:
+            continue
+        record = _Record(pid, 0, "", "", token)
+        _terminate(record, timeout)
+        stopped.append(str(pid))
+    return stopped
+
+
+def _servers_of_this_folder() -> list[int]:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    wanted = (SERVER_MODULE.encode(), str(_ready_file()).encode())
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if all(part in arguments for part in wanted):
+            found.append(int(entry.name))
+    return found
 
 
 def _has_ended(record: _Record) -> bool:
