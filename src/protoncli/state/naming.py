@@ -69,32 +69,3 @@ def _is_unambiguous(workspace: str, names: tuple[str, ...], readable: str) -> bo
     return all(_PLAIN_PART.fullmatch(name) for name in leading) and bool(
         _PLAIN_LAST.fullmatch(last)
     )
-
-
-def stack_tags(
-    *,
-    workspace: str,
-    kind: str,
-    environment: str | None = None,
-    service: str | None = None,
-    instance: str | None = None,
-    component: str | None = None,
-    blueprint: str,
-    version: str,
-    spec_digest: str,
-    deployment_id: str,
-) -> dict[str, str]:
-    """The pcli:* tags that say what a stack is (only those with a value)."""
-    tags = {
-        "pcli:workspace": workspace,
-        "pcli:kind": KIND_TAGS[kind_word(kind)],
-        "pcli:environment": environment,
-        "pcli:service": service,
-        "pcli:instance": instance,
-        "pcli:component": component,
-        "pcli:blueprint": blueprint,
-        "pcli:version": version,
-        "pcli:spec-digest": spec_digest,
-        "pcli:deployment-id": deployment_id,
-    }
-    return {key: value for key, value in tags.items() if value}

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from protoncli.state.naming import stack_name, stack_tags
+from protoncli.state.identity import Identity
+from protoncli.state.naming import stack_name
 
 VALID = re.compile(r"^[A-Za-z][-A-Za-z0-9]*$")
 HASHED = re.compile(r"-[0-9a-f]{8}$")
@@ -91,12 +92,8 @@ def test_unknown_kind_is_a_programming_error():
 
 
 def test_tags_name_what_the_stack_is_and_skip_empty_values():
-    tags = stack_tags(
-        workspace="acme",
-        kind="svc",
-        environment="dev",
-        service="api",
-        instance="api-dev",
+    tags = Identity.of_instance("api", "api-dev", "dev").tags(
+        "acme",
         blueprint="fargate",
         version="1.2",
         spec_digest="sha256:abc",
@@ -116,10 +113,8 @@ def test_tags_name_what_the_stack_is_and_skip_empty_values():
 
 
 def test_environment_tags_have_no_service_keys():
-    tags = stack_tags(
-        workspace="acme",
-        kind="environment",
-        environment="dev",
+    tags = Identity.of_environment("dev").tags(
+        "acme",
         blueprint="vpc",
         version="1.0",
         spec_digest="sha256:def",
