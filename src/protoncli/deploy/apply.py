@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from protoncli.deploy.model import Change, DeployEvent, DeployHooks, DeployResult, StackRequest
@@ -101,7 +101,7 @@ def apply_plan(
     _run(project, by_kind[ENVIRONMENT], lambda p: _environment(project, p, hooks, ledger))
     _run(project, by_kind[COMPONENT], lambda p: _component(project, p, hooks, ledger))
     services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
-    _service_phase(project, services, _serialised(hooks), ledger)
+    _service_phase(project, services, hooks.one_at_a_time(), ledger)
     for kind in reversed(KIND_ORDER):
         deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
         _run(project, deletions, lambda p: _delete(project, p, hooks, ledger))
@@ -366,21 +366,6 @@ def _warn(hooks: DeployHooks, request: StackRequest, warnings: Iterable[str]) ->
         hooks.on_event(
             DeployEvent("warning", request.stack_name, request.description, message=warning)
         )
-
-
-def _serialised(hooks: DeployHooks) -> DeployHooks:
-    """One question at a time when parallel deploys ask."""
-    lock = threading.Lock()
-
-    def confirm(changes: tuple[Change, ...]) -> bool:
-        with lock:
-            return hooks.confirm(changes)
-
-    def recreate(info: object) -> bool:
-        with lock:
-            return hooks.recreate(info)  # type: ignore[arg-type]
-
-    return replace(hooks, confirm=confirm, recreate=recreate)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ them as a live view (terminal), plain lines (CI, pipes) or NDJSON (`--json`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -146,3 +147,18 @@ class DeployHooks:
     on_event: OnEvent
     confirm: Callable[[tuple[Change, ...]], bool]
     recreate: Callable[[StackInfo], bool] = never_recreate
+
+    def one_at_a_time(self) -> DeployHooks:
+        """The same hooks for deployments running side by side: one question at a time
+        (a change set's confirmation or a recreation), never two interleaved."""
+        lock = threading.Lock()
+
+        def confirm(changes: tuple[Change, ...]) -> bool:
+            with lock:
+                return self.confirm(changes)
+
+        def recreate(info: StackInfo) -> bool:
+            with lock:
+                return self.recreate(info)
+
+        return replace(self, confirm=confirm, recreate=recreate)

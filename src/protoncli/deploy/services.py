@@ -5,10 +5,8 @@ Creating one (the spec file, from flags and answers) is `deploy.service_create`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.environments import environment_stack
@@ -218,9 +216,7 @@ def deploy_service(
     requests, has_pipeline, warnings = service_requests(project, record, with_pipeline=False)
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {name}", message=warning))
-    one_at_a_time = replace(
-        hooks, confirm=_serialised(hooks.confirm), recreate=_serialised(hooks.recreate)
-    )
+    one_at_a_time = hooks.one_at_a_time()
     spec_text = record.path.read_text(encoding="utf-8")
 
     def deploy_one(instance: str) -> DeployResult:
@@ -276,17 +272,6 @@ def service_targets(
         region = project.management_region()
         targets.append(StackTarget(region, pipeline_stack(project, name), f"pipeline of {name}"))
     return targets
-
-
-def _serialised(function: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    """One question at a time when parallel deploys ask for confirmation."""
-    lock = threading.Lock()
-
-    def ask(argument: Any) -> bool:
-        with lock:
-            return function(argument)
-
-    return ask
 
 
 def service_outputs(project: Project, name: str) -> dict[str, dict[str, str]]:
