@@ -22,6 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from protoncli.deploy.project import NOT_DEPLOYED
 from protoncli.errors import AwsError, NotFoundError, PcliError
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from protoncli.deploy.project import Project
     from protoncli.state.fleet import FleetItem
 
-NOT_DEPLOYED = "NOT_DEPLOYED"
 UNAVAILABLE = "UNAVAILABLE"  # drift_status where the endpoint cannot detect drift
 NOT_RUN = "NOT_RUN"  # drift_status when detection could not be started or did not end
 DRIFTED = "DRIFTED"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from protoncli.blueprints.limits import parse_version
 from protoncli.deploy.model import TERMINAL_FAILED, StackInfo, is_in_progress
-from protoncli.deploy.project import Project
+from protoncli.deploy.project import NOT_DEPLOYED, Project
 from protoncli.state.declared import Declared, DeclaredItem, read_declared
 from protoncli.state.deployed import Deployed, DeployedItem, read_deployed, usable_outputs
 from protoncli.state.digests import bundle_digest, changed_context, context_digest
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 UP_TO_DATE = "up-to-date"
 BEHIND_MINOR = "behind-minor"
 BEHIND_MAJOR = "behind-major"
-NOT_DEPLOYED = "NOT_DEPLOYED"
 DISPLAY_ORDER = (ENVIRONMENT, SERVICE_INSTANCE, PIPELINE, COMPONENT)
 
 

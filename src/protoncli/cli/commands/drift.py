@@ -142,7 +142,8 @@ def _print_report(report: DriftReport) -> None:
 
 
 def _cloudformation_cell(stack: StackDrift) -> str:
-    from protoncli.deploy.drift import NOT_DEPLOYED, UNAVAILABLE
+    from protoncli.deploy.drift import UNAVAILABLE
+    from protoncli.deploy.project import NOT_DEPLOYED
 
     if stack.drift_status == NOT_DEPLOYED:
         return "not deployed"
