@@ -147,26 +147,16 @@ def _deploy(
     from protoncli.deploy.records import recorded_deploy
 
     text = source.read_text(encoding="utf-8") if source is not None and source.is_file() else None
-    key = (region, request.stack_name)
-    project.known_outputs.pop(key, None)  # unknown until this deployment says
-    result = recorded_deploy(project, region, request, hooks, spec_text=text, spec=spec)
-    project.known_outputs[key] = dict(result.outputs)
-    return result
+    return recorded_deploy(project, region, request, hooks, spec_text=text, spec=spec)
 
 
 def _environment(
     project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger
 ) -> None:
-    from protoncli.deploy.environments import environment_request
-    from protoncli.state.declared import read_environment
+    from protoncli.deploy.environments import deploy_environment
 
     try:
-        record = read_environment(project, planned.item.identity.environment or "")
-        request, _, warnings = environment_request(project, record)
-        _warn(hooks, request, warnings)
-        result = _deploy(
-            project, record.region, request, hooks, source=record.path, spec=record.spec
-        )
+        result = deploy_environment(project, planned.item.identity.environment or "", hooks)
         ledger.put(_outcome(planned, result))
     except PcliError as error:
         ledger.put(_failure(planned, error))
@@ -359,13 +349,6 @@ def _delete(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: 
         ledger.put(_outcome(planned, result))
     except PcliError as error:
         ledger.put(_failure(planned, error))
-
-
-def _warn(hooks: DeployHooks, request: StackRequest, warnings: Iterable[str]) -> None:
-    for warning in warnings:
-        hooks.on_event(
-            DeployEvent("warning", request.stack_name, request.description, message=warning)
-        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,8 +56,8 @@ class Project:
     # Set on Ctrl-C (or SIGTERM): every wait of every deployment in flight ends at once.
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     # Outputs of stacks already known in this run, by (region, stack name): filled by `apply`
-    # from its bulk read and from each deployment's result, so rendering what follows reads
-    # no stack again. None: known not to have outputs to give (not deployed).
+    # from its bulk read and by every deployment from its result (`records.recorded_deploy`),
+    # so rendering what follows reads no stack again. None: known to have none (not deployed).
     known_outputs: dict[tuple[str, str], dict[str, str] | None] = field(
         default_factory=dict, repr=False
     )

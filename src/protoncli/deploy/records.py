@@ -186,6 +186,8 @@ def recorded_deploy(
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
 
     started = utc_now()
+    key = (region, request.stack_name)
+    project.known_outputs.pop(key, None)  # unknown until this deployment says
     try:
         result = project.deployer(region).deploy(request, hooks)
     except StackFailedError as error:
@@ -195,6 +197,7 @@ def recorded_deploy(
         run = _Run(region, request, spec_text, spec, started, error.result, details)
         _write(project, run, hooks)
         raise
+    project.known_outputs[key] = dict(result.outputs)  # what renders next reads
     if result.status != NO_CHANGES:
         _write(project, _Run(region, request, spec_text, spec, started, result), hooks)
     return result
