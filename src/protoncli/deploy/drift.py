@@ -28,7 +28,6 @@ from protoncli.errors import AwsError, NotFoundError, PcliError
 if TYPE_CHECKING:
     from protoncli.aws.cloudformation import CloudFormationGateway
     from protoncli.deploy.project import Project
-    from protoncli.state.fleet import FleetItem
 
 UNAVAILABLE = "UNAVAILABLE"  # drift_status where the endpoint cannot detect drift
 NOT_RUN = "NOT_RUN"  # drift_status when detection could not be started or did not end
@@ -219,9 +218,10 @@ def select_targets(project: Project, names: Sequence[str]) -> list[DriftTarget]:
     Orphans are not checked: nothing declares a template to compare them with.
     """
     from protoncli.state.fleet import read_fleet
+    from protoncli.state.plan import names_of
 
     fleet = read_fleet(project)
-    declared = [(_names_of(item), item) for item in fleet.items if item.is_declared]
+    declared = [(names_of(item), item) for item in fleet.items if item.is_declared]
     known = {name for matches, _ in declared for name in matches}
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -246,16 +246,6 @@ def select_targets(project: Project, names: Sequence[str]) -> list[DriftTarget]:
         if target.deployed or (names and target.kind != "pipeline"):
             targets.append(target)
     return targets
-
-
-def _names_of(item: FleetItem) -> frozenset[str]:
-    """The names on the command line that pick an item."""
-    identity = item.identity
-    if identity.kind == "service-instance":
-        return frozenset({identity.service or "", identity.name})
-    if identity.kind == "pipeline":
-        return frozenset({identity.service or ""})
-    return frozenset({identity.name})
 
 
 def detect_cloudformation_drift(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from protoncli.blueprints.limits import parse_version
 from protoncli.deploy.model import TERMINAL_FAILED, StackInfo, is_in_progress
 from protoncli.deploy.project import NOT_DEPLOYED, Project
+from protoncli.errors import PcliError
 from protoncli.state.declared import Declared, DeclaredItem, read_declared
 from protoncli.state.deployed import Deployed, DeployedItem, read_deployed, usable_outputs
 from protoncli.state.digests import bundle_digest, changed_context, context_digest
@@ -352,7 +353,7 @@ class _VersionCache:
         if blueprint not in self._versions:
             try:
                 self._versions[blueprint] = self._registry.versions(blueprint)
-            except Exception:  # noqa: BLE001 - an unknown or unreadable blueprint has no versions
+            except PcliError:  # an unknown or unreadable blueprint has no versions
                 self._versions[blueprint] = []
         return self._versions[blueprint]
 
@@ -380,7 +381,7 @@ def version_standing(versions: Sequence[VersionInfo], current: str) -> Versions:
         return Versions()
     try:
         major, minor = parse_version(current)
-    except Exception:  # noqa: BLE001 - a tag someone edited by hand: no standing
+    except PcliError:  # a version tag someone edited by hand: no standing
         return Versions()
     newest = published[-1]
     same_major = [v for v in published if v.major == major]

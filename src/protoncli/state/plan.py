@@ -95,7 +95,7 @@ def select(fleet: Fleet, names: Sequence[str], *, env: str | None = None) -> lis
     if names:
         known: dict[str, list[FleetItem]] = {}
         for item in items:
-            for name in _names_of(item):
+            for name in names_of(item):
                 known.setdefault(name, []).append(item)
         unknown = [name for name in names if name not in known]
         if unknown:
@@ -111,13 +111,15 @@ def select(fleet: Fleet, names: Sequence[str], *, env: str | None = None) -> lis
     return items
 
 
-def _names_of(item: FleetItem) -> set[str]:
+def names_of(item: FleetItem) -> frozenset[str]:
+    """The names that pick an item on a command line: a service picks its instances and its
+    pipeline, SERVICE/INSTANCE one instance, any other item its own name."""
     identity = item.identity
     if identity.kind == SERVICE_INSTANCE:
-        return {identity.service or "", identity.name}
+        return frozenset({identity.service or "", identity.name})
     if identity.kind == PIPELINE:
-        return {identity.service or ""}
-    return {identity.name}
+        return frozenset({identity.service or ""})
+    return frozenset({identity.name})
 
 
 def _action(item: FleetItem, prune: bool) -> PlannedItem:
