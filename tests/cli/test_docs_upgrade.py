@@ -10,7 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.cli.test_docs_upgrade_code import console_commands, help_examples, normalized
+from tests.cli.test_docs_upgrade_code import (
+    console_commands,
+    help_examples,
+    step_runner,
+)
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "upgrade.md"
 
@@ -33,12 +37,7 @@ def test_the_upgrade_how_to_runs_as_written(pcli, cli, tmp_path, starters_dir, m
     workspace = cli.workspace
     monkeypatch.chdir(workspace)
 
-    def run(step: int, exit_code: int = 0) -> None:
-        command, shown = steps[step]
-        result = pcli(*shlex.split(command)[1:])
-        assert result.exit_code == exit_code, result.output
-        if shown.strip():
-            assert normalized(result.output) == normalized(shown), command
+    run = step_runner(pcli, steps)
 
     run(0)
     run(1)

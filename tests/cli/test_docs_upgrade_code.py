@@ -16,6 +16,19 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "upgrade-code.m
 BLOCK = re.compile(r"(?P<excerpt><!-- excerpt -->\n)?```(?P<kind>\w+)\n(?P<body>.*?)```", re.DOTALL)
 
 
+def step_runner(pcli, steps: list[tuple[str, str]]):
+    """`run(step, exit_code=0)`: run a page's step as written; its shown output must match."""
+
+    def run(step: int, exit_code: int = 0) -> None:
+        command, shown = steps[step]
+        result = pcli(*shlex.split(command)[1:])
+        assert result.exit_code == exit_code, result.output
+        if shown.strip():
+            assert normalized(result.output) == normalized(shown), command
+
+    return run
+
+
 def console_commands(page: str) -> list[tuple[str, str]]:
     """(command, the output shown under it) for each `$ ` line of the console blocks."""
     found: list[tuple[str, str]] = []
@@ -55,12 +68,7 @@ def test_the_upgrade_code_how_to_runs_as_written(pcli, cli, tmp_path, starters_d
     workspace = cli.workspace
     monkeypatch.chdir(workspace)
 
-    def run(step: int, exit_code: int = 0) -> None:
-        command, shown = steps[step]
-        result = pcli(*shlex.split(command)[1:])
-        assert result.exit_code == exit_code, result.output
-        if shown.strip():
-            assert normalized(result.output) == normalized(shown), command
+    run = step_runner(pcli, steps)
 
     run(0)
     run(1)
