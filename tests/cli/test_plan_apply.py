@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 from tests.cli.test_component_status_commands import TINY_ENV, TINY_SVC
 
@@ -250,3 +251,28 @@ def test_an_edited_file_of_a_registered_version_is_never_deployed(web, registry,
     assert "changed after the version was registered" in said
     after = cloudformation.describe_stacks(StackName="pcli-demo-env-dev")["Stacks"][0]
     assert after.get("LastUpdatedTime") == before.get("LastUpdatedTime")
+
+
+def test_an_orphan_twin_in_another_region_does_not_change_what_others_render_with(web, moto_url):
+
+    workspace_file = web.workspace / "pcli.yaml"
+    workspace_file.write_text(workspace_file.read_text() + "regions: [eu-west-1]\n")
+    elsewhere = boto3.client("cloudformation", endpoint_url=moto_url, region_name="eu-west-1")
+    elsewhere.create_stack(
+        StackName="pcli-demo-env-dev",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {"TopicArn": {"Value": {"Ref": "T"}}},
+            }
+        ),
+        Tags=[
+            {"Key": "pcli:workspace", "Value": "demo"},
+            {"Key": "pcli:kind", "Value": "environment"},
+            {"Key": "pcli:environment", "Value": "dev"},
+        ],
+    )
+
+    rows = {(r["name"], r["region"]): r for r in status(web)["resources"]}
+    assert rows[("dev", "eu-west-1")]["orphaned"] is True
+    assert rows[("web/web-dev", "us-east-1")]["pending"] is False

@@ -301,8 +301,12 @@ class _Outputs:
         pairs: Sequence[tuple[DeclaredItem | None, DeployedItem | None, Identity]],
         declared: Declared,
     ) -> None:
+        # Only stacks matched to a declared item (in its region): as a deploy reads them. An
+        # orphan of the same identity in another region renders nothing.
         self._stacks = {
-            identity.key: theirs.stack for mine, theirs, identity in pairs if theirs is not None
+            identity.key: theirs.stack
+            for mine, theirs, identity in pairs
+            if theirs is not None and mine is not None
         }
         self._declared = declared
         self._component_of = {
