@@ -1,8 +1,10 @@
 """Two real `pcli env deploy` processes on one stack, against the moto server.
 
 The first runs in a terminal (pexpect) and stops at its change set's question; the second,
-started meanwhile, must not race it: it refuses, naming the waiting change set, and changes
-nothing. The first then deploys as if alone.
+started meanwhile with `--yes`, does not wait for that question to be answered (a change set
+in review is no operation on the stack): it deploys. When the first is then told yes, its change
+set is gone (executing the second's dropped it): it ends with a clear error saying nothing was
+changed by it, and the stack stays as the second deployed it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ STACK = "pcli-demo-env-dev"
 pytestmark = pytest.mark.skipif(not PCLI.exists(), reason="needs the installed pcli script")
 
 
-def test_a_second_deploy_refuses_while_the_first_ones_change_set_is_in_review(
+def test_the_first_deploy_to_execute_wins_and_the_overtaken_one_changes_nothing(
     cli, registry, cloudformation
 ):
     created = cli("env", "create", "dev", "-b", "vpc-ecs-env", "--no-deploy")
@@ -40,27 +42,35 @@ def test_a_second_deploy_refuses_while_the_first_ones_change_set_is_in_review(
     try:
         first.expect(r"Deploy these changes\?")
         (waiting,) = cloudformation.list_change_sets(StackName=STACK)["Summaries"]
+        assert waiting["ExecutionStatus"] == "AVAILABLE"
 
         second = subprocess.run(
             [str(PCLI), *args, "--yes"], capture_output=True, text=True, timeout=120, check=False
         )
 
-        assert second.returncode == 1, second.stderr
-        lines = second.stderr.splitlines()
-        assert (
-            f"Error: stack {STACK} (environment dev) has a change set of another pcli run "
-            f"waiting: {waiting['ChangeSetName']} (CREATE_COMPLETE, created "
-        ) in second.stderr
-        assert lines[-1].startswith("Hint: let that run finish (or decline it), then deploy")
-        assert "ChangeSet" not in second.stderr.replace(waiting["ChangeSetName"], "")
-        stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
-        assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"  # the second changed nothing
+        assert second.returncode == 0, second.stderr
+        assert "Deployed environment dev: CREATE_COMPLETE (pcli-demo-env-dev)" in second.stderr
+        deployed = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+        assert deployed["StackStatus"] == "CREATE_COMPLETE"
+        left = cloudformation.list_change_sets(StackName=STACK)["Summaries"]
+        assert waiting["ChangeSetName"] not in [s["ChangeSetName"] for s in left]  # dropped
 
         first.send("y\r")
-        first.expect(r"Deployed environment dev: CREATE_COMPLETE \(pcli-demo-env-dev\)")
         first.expect(pexpect.EOF)
     finally:
         first.close(force=True)
-    assert first.exitstatus == 0, first.logfile_read.getvalue()
+    shown = first.logfile_read.getvalue()
+    assert first.exitstatus == 1, shown
+    assert f"Error: stack {STACK} (environment dev): this run's change set " in shown
+    assert "no longer exists" in shown or "can no longer be executed" in shown
+    assert "nothing was changed by this run" in shown
+    assert "Hint: look at the stack now (pcli status)" in shown
+    for raw in ("ChangeSetNotFound", "ValidationError", "InvalidChangeSetStatus", "Traceback"):
+        assert raw not in shown
+    assert "Deployed environment dev" not in shown
     stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert (stack["StackId"], stack.get("LastUpdatedTime")) == (
+        deployed["StackId"],
+        deployed.get("LastUpdatedTime"),
+    )

@@ -177,7 +177,8 @@ def test_ci_in_a_terminal_gets_one_plain_line_per_state_change(dev):
     assert ESC not in text
     lines = [line for line in text.replace("\r", "").splitlines() if line.startswith(f"{STACK}  ")]
     assert lines[0] == f"{STACK}  Planning environment dev"
-    assert f"{STACK}  CREATE_COMPLETE" in lines
+    done = f"{STACK}  environment dev: CREATE_COMPLETE in "
+    assert sum(line.startswith(done) for line in lines) == 1, lines
     assert len(lines) == len(set(lines)), "a state change is printed once"
 
 

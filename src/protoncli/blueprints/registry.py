@@ -26,6 +26,7 @@ import difflib
 import json
 import re
 import tarfile
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -90,6 +91,11 @@ class Registry:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser()
+        # Bundles already loaded and checked by this object (one command's run), by version
+        # folder and registered digest: a registered version never changes, so a fleet of
+        # instances of one version reads and checks its files once.
+        self._loaded: dict[tuple[Path, str], Bundle] = {}
+        self._loading = threading.Lock()
 
     @classmethod
     def default(cls) -> Registry:
@@ -233,8 +239,16 @@ class Registry:
 
     def load(self, info: VersionInfo) -> Bundle:
         """The version's bundle, checked against the digest recorded when it was registered:
-        a registered version is immutable, so an edited file is an error, never deployed."""
+        a registered version is immutable, so an edited file is an error, never deployed.
+        Checked once per version and Registry object (each command makes its own)."""
         folder = self.bundle_dir(info)
+        key = (folder, info.digest)
+        with self._loading:
+            if key not in self._loaded:
+                self._loaded[key] = self._load_checked(info, folder)
+            return self._loaded[key]
+
+    def _load_checked(self, info: VersionInfo, folder: Path) -> Bundle:
         bundle = load_bundle(folder)
         actual = bundle_digest(bundle)
         if actual != info.digest:

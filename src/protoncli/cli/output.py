@@ -14,6 +14,7 @@ Output modes follow the root options of the command running now (`AppState`):
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,6 +24,7 @@ from protoncli.errors import PcliError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 JSON_SCHEMA_VERSION = "1"
 PIPE_WIDTH = 200  # columns of a table written to a pipe or a file
@@ -125,7 +127,17 @@ def table(
     """Print a plain table (no box) that reads well in a terminal and in a log.
 
     Columns named in `wrap` (and the last column) fold long values; the others never wrap.
+    Without colours (a pipe, a log, NO_COLOR), a table that fits the width as it is (the common
+    case) is laid out directly, character for character as rich lays it out, at a fraction of
+    the cost: measuring every cell of a fleet's rows took rich longer than reading the fleet.
     """
+    cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    console = make_console()
+    plain = title is None and console.color_system is None
+    laid_out = _simple_table(list(columns), cells, console.width) if plain else None
+    if laid_out is not None:
+        console.print(laid_out, no_wrap=True, overflow="ignore", crop=False)
+        return
     from rich import box
     from rich.table import Table
 
@@ -133,9 +145,50 @@ def table(
     for index, column in enumerate(columns):
         wraps = column in wrap or index == len(columns) - 1
         grid.add_column(column, overflow="fold", no_wrap=not wraps)
+    for row in cells:
+        grid.add_row(*row)
+    console.print(grid)
+
+
+_ONE_LINE = re.compile(r"[^\x00-\x1f\x7f\[]*")  # no control characters, no markup
+
+
+def _prints_as_is(cell: str) -> bool:
+    """Whether rich prints the text as it is on one line (no markup, no `:emoji:` code)."""
+    from rich.text import Text
+
+    if not _ONE_LINE.fullmatch(cell):
+        return False
+    return ":" not in cell or Text.from_markup(cell).plain == cell
+
+
+def _simple_table(columns: list[str], rows: list[list[str]], width: int) -> Text | None:
+    """The table as rich's SIMPLE_HEAD box without outer padding draws it (blank line, header,
+    rule, rows, blank line), when every cell is plain text on one line and the whole fits
+    `width`; None otherwise (rich then lays it out, folding what is too wide)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    if any(len(row) != len(columns) for row in rows):
+        return None
+    widths = [cell_len(column) for column in columns]
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    make_console().print(grid)
+        for index, cell in enumerate(row):
+            if not _prints_as_is(cell):
+                return None
+            widths[index] = max(widths[index], cell_len(cell))
+    total = 2 + sum(widths) + 3 * (len(columns) - 1)
+    if total > width or not all(_prints_as_is(column) for column in columns):
+        return None
+
+    def line(values: Sequence[str]) -> str:
+        pairs = zip(values, widths, strict=True)
+        padded = (value + " " * (size - cell_len(value)) for value, size in pairs)
+        return " " + "   ".join(padded) + " "
+
+    rule = " " + "\u2500" * (total - 2) + " "
+    body = [" " * total, line(columns), rule, *(line(row) for row in rows), " " * total]
+    return Text("\n".join(body))
 
 
 def key_values(pairs: Iterable[tuple[str, Any]]) -> None:

@@ -86,6 +86,8 @@ def apply_plan(
     project: Project, plan: Plan, hooks: DeployHooks, *, concurrency: int | None = None
 ) -> ApplyResult:
     """Carry out every acting item of `plan`; the outcome of each, in plan order."""
+    from protoncli.deploy.records import written_alongside
+
     workers = max(1, concurrency or project.concurrency)
     project.concurrency = workers
     for item in plan.fleet.items:  # what the bulk read says; each deployment updates it
@@ -98,13 +100,14 @@ def apply_plan(
         kind: [p for p in acting if p.item.kind == kind and p.action != DELETE]
         for kind in KIND_ORDER
     }
-    _run(project, by_kind[ENVIRONMENT], lambda p: _environment(project, p, hooks, ledger))
-    _run(project, by_kind[COMPONENT], lambda p: _component(project, p, hooks, ledger))
-    services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
-    _service_phase(project, services, hooks.one_at_a_time(), ledger)
-    for kind in reversed(KIND_ORDER):
-        deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
-        _run(project, deletions, lambda p: _delete(project, p, hooks, ledger))
+    with written_alongside(project):
+        _run(project, by_kind[ENVIRONMENT], lambda p: _environment(project, p, hooks, ledger))
+        _run(project, by_kind[COMPONENT], lambda p: _component(project, p, hooks, ledger))
+        services = _services(by_kind[SERVICE_INSTANCE] + by_kind[PIPELINE])
+        _service_phase(project, services, hooks.one_at_a_time(), ledger)
+        for kind in reversed(KIND_ORDER):
+            deletions = [p for p in acting if p.item.kind == kind and p.action == DELETE]
+            _run(project, deletions, lambda p: _delete(project, p, hooks, ledger))
     return ApplyResult(tuple(ledger.outcomes[p.item.identity.key] for p in acting))
 
 

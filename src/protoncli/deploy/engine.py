@@ -4,8 +4,11 @@ Every deployment creates a change set, shows it (`on_event("changes")`) and asks
 anything changes; an empty change set is success. While CloudFormation works, the stack's events
 are followed from the moment of execution (paginated, de-duplicated by event id) and reported
 one by one, until the stack reaches a terminal status. The engine never races another operation on
-the same stack: it waits for it first. Interrupting a wait (KeyboardInterrupt) leaves the
-operation running in AWS; `watch()` picks it up again.
+the same stack: it waits for it first. A change set that another run keeps in review is not an
+operation (it may wait for a person for good, or be left by a run that was killed): whichever run
+executes first deploys, and the other's change set, which CloudFormation then drops, ends that
+run with a clear error saying nothing was changed by it. Interrupting a wait (KeyboardInterrupt)
+leaves the operation running in AWS; `watch()` picks it up again.
 """
 
 from __future__ import annotations
@@ -157,23 +160,6 @@ class Deployer:
         final, events = self._follow(stack_id, name, description, since, on_event)
         return self._finish(final, events, name, description, on_event, changed=True)
 
-    def _refuse_open_change_sets(self, name: str, description: str) -> None:
-        """Refuse to deploy while another pcli run's change set waits on the stack: whichever
-        ran first would make the other's obsolete. Unlike an operation in progress, a change
-        set in review has no end to wait for (someone decides on it)."""
-        waiting = self._cf.open_change_sets(name)
-        if not waiting:
-            return
-        other = waiting[0]
-        created = f", created {other.created:%Y-%m-%d %H:%M:%S} UTC" if other.created else ""
-        raise StackBusyError(
-            f"stack {name} ({description}) has a change set of another pcli run waiting: "
-            f"{other.name} ({other.status}{created}); nothing was changed",
-            hint="let that run finish (or decline it), then deploy again; if no run is going "
-            f"on, delete it: aws cloudformation delete-change-set --stack-name {name} "
-            f"--change-set-name {other.name}",
-        )
-
     def delete(self, stack_name: str, description: str, *, on_event: OnEvent) -> DeployResult:
         """Delete the stack and wait until it is gone; a missing stack is already deleted."""
         on_event(DeployEvent("start", stack_name, description, status=DELETING))
@@ -213,8 +199,6 @@ class Deployer:
         else:
             info = known
         info = self._clear_failed_create(info, description, on_event, hooks.recreate)
-        if info is not None:
-            self._refuse_open_change_sets(name, description)
         change_set_type = "CREATE" if info is None or info.status == REVIEW else "UPDATE"
         change_set_id = self._cf.create_change_set(
             request, change_set_type=change_set_type, template_url=self.template_url(request)
@@ -285,14 +269,25 @@ class Deployer:
     def _follow(
         self, stack_id: str, name: str, description: str, since: datetime, on_event: OnEvent
     ) -> tuple[StackInfo | None, list[StackEvent]]:
-        """Poll the stack until no operation runs on it, reporting each new event once."""
+        """Poll the stack until no operation runs on it, reporting each new event once.
+
+        The first look comes at once. A stack that has already ended well by then (a template
+        with nothing slow in it, or the sandbox) has no progress to show: its events are not
+        read. Otherwise the events are read with every poll, the last one included, so a view
+        that shows progress misses none; a failure's events are always read (they name the
+        resources that failed)."""
         seen: set[str] = set()
         collected: list[StackEvent] = []
         started = self._clock()
         delay = FIRST_POLL_DELAY
         newest = since
+        first = True
         while True:
             info = self._cf.describe(stack_id)
+            ended = info is None or not _running(info.status)
+            if first and ended and (info is None or info.status not in TERMINAL_FAILED):
+                return info, collected
+            first = False
             # Read from a little before the newest event seen: less each poll, yet events that
             # show up late are still caught (and the ids keep each one reported once).
             for event in self._cf.events(stack_id, max(since, newest - EVENT_LOOKBACK)):
@@ -411,7 +406,8 @@ def _stale_tags(info: StackInfo, request: StackRequest) -> bool:
 
 
 class StackBusyError(DeployError):
-    """Another operation on the stack came first, or waits on it: nothing was deployed."""
+    """Another operation on the stack came first (it runs, or it took this run's change set
+    away): nothing was deployed by this run."""
 
     exit_code = ExitCode.ERROR
 

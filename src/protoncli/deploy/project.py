@@ -9,12 +9,14 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from protoncli.aws.target import AwsTarget
 from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from protoncli.aws.cloudformation import CloudFormationGateway
     from protoncli.aws.s3 import ArtifactStore
     from protoncli.aws.secrets import SecretStore
@@ -65,8 +67,31 @@ class Project:
     # `apply` fills it so that each deployment need not read its stack again first. Taken
     # once (a deployment removes its entry); a deployment that finds it outdated reads anew.
     known_stacks: dict[tuple[str, str], StackInfo | None] = field(default_factory=dict, repr=False)
+    # Set by `records.written_alongside`: where deployment records go to be written by a pool
+    # of their own (None: each is written at once, by the deployment's thread).
+    record_writer: Callable[[Callable[[], None]], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
+    _files: dict[Path, tuple[tuple[int, int, int], Any]] = field(default_factory=dict, repr=False)
+
+    def read_once(self, path: Path, load: Callable[[Path], T]) -> T:
+        """`load(path)`, read again only when the file changed since (another inode, size or
+        modification time): a fleet's deploy reads an environment's spec for every instance
+        in it, and every component record for every instance, from one file each.
+        `load`'s errors are not kept: a file that failed is read again next time."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return load(path)  # the loader says what is wrong with it
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            known = self._files.get(path)
+        if known is not None and known[0] == stamp:
+            return cast("T", known[1])
+        value = load(path)
+        with self._lock:
+            self._files[path] = (stamp, value)
+        return value
 
     def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
         from protoncli.deploy.engine import UNKNOWN

@@ -10,7 +10,10 @@ runs (the newest one with that id). History and rollback read these records, so 
 any clone of the workspace.
 
 `recorded_deploy` is the one place deployments are made and recorded. Writing a record never
-fails a deployment: a record that cannot be written is a warning event.
+fails a deployment: a record that cannot be written is a warning event. A record is written
+as soon as its deployment ends; inside `written_alongside` (a fleet's apply) a small pool of its
+own writes it while the deployment's slot goes on to the next stack, and leaving the block waits
+until every record is written.
 
 Secrets: spec files pcli writes hold references to secret values, never the values. A spec
 carried over from Proton may still hold a plain value of a secret input: the record then holds
@@ -20,8 +23,9 @@ history only and cannot be rolled back to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -195,12 +199,39 @@ def recorded_deploy(
             f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in error.result.failures
         )
         run = _Run(region, request, spec_text, spec, started, error.result, details)
-        _write(project, run, hooks)
+        _submit(project, run, hooks)
         raise
     project.known_outputs[key] = dict(result.outputs)  # what renders next reads
     if result.status != NO_CHANGES:
-        _write(project, _Run(region, request, spec_text, spec, started, result), hooks)
+        _submit(project, _Run(region, request, spec_text, spec, started, result), hooks)
     return result
+
+
+RECORD_WRITERS = 2  # records written at once inside `written_alongside`
+
+
+@contextmanager
+def written_alongside(project: Project) -> Iterator[None]:
+    """Inside, records are written by a pool of their own, beside the deployments; on leaving
+    (normally, on an error or on Ctrl-C), every record submitted is written before the block
+    ends, so the run's result comes after its records' warnings."""
+    pool = ThreadPoolExecutor(max_workers=RECORD_WRITERS, thread_name_prefix="pcli-records")
+    futures: list[Future[None]] = []
+    project.record_writer = lambda job: futures.append(pool.submit(job))
+    try:
+        yield
+    finally:
+        project.record_writer = None
+        pool.shutdown(wait=True)
+        for future in futures:
+            future.result()  # _write reports what it expects; anything else is a bug to raise
+
+
+def _submit(project: Project, run: _Run, hooks: DeployHooks) -> None:
+    if project.record_writer is None:
+        _write(project, run, hooks)
+    else:
+        project.record_writer(lambda: _write(project, run, hooks))
 
 
 def _write(project: Project, run: _Run, hooks: DeployHooks) -> None:

@@ -1,13 +1,11 @@
-"""Render one resource of a workspace for deployment: into a temporary folder, then read back."""
+"""Render one resource of a workspace for deployment, in memory."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from protoncli.blueprints.model import Bundle, Provisioning
@@ -36,9 +34,10 @@ def render_for_deploy(
     blueprint: str,
     version: str,
 ) -> RenderResult:
-    """Render into a temporary folder (as `pcli blueprint render` would) and return the result."""
+    """Render as `pcli blueprint render` would, with the same checks of every file's name, but
+    write nothing: a deploy reads the result from memory."""
     from protoncli.render.engine import render_bundle
-    from protoncli.render.writer import write_result
+    from protoncli.render.writer import relative_paths
 
     result = render_bundle(
         bundle,
@@ -48,8 +47,7 @@ def render_for_deploy(
         blueprint_name=blueprint,
         blueprint_version=version,
     )
-    with tempfile.TemporaryDirectory(prefix="pcli-render-") as tmp:
-        write_result(result, Path(tmp))
+    relative_paths(result)  # refuses a name that would leave the output folder
     return result
 
 

@@ -70,10 +70,10 @@ def environment_facts(project: Project, environment: str) -> tuple[str, Environm
 
 
 def _component_of(project: Project, service: str, instance: str) -> str | None:
-    from protoncli.workspace.specfiles import read_component
+    from protoncli.state.declared import component_record
 
     for name in project.workspace.components():
-        record = read_component(project.workspace, name)
+        record = component_record(project, name)
         if (record.service, record.instance) == (service, instance):
             return name
     return None

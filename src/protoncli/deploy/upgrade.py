@@ -461,16 +461,25 @@ def _protected(project: Project, spec: SpecUpgrade) -> dict[str, dict[str, Any]]
 
 def _write_spec(spec: SpecUpgrade, values: Mapping[str, Mapping[str, Any]]) -> None:
     from protoncli.workspace.roundtrip import double_quoted
-    from protoncli.workspace.specfiles import find_instance, set_header, update_spec
+    from protoncli.workspace.specfiles import find_instance, set_header, set_version, update_spec
+
+    def moved_meanwhile(pinned: str | None) -> UsageError:
+        return UsageError(
+            f"{spec.path}: now pins version {pinned}, not {spec.from_version} as when the "
+            "upgrade started; it was not changed",
+            hint="run the upgrade again",
+        )
+
+    if not values:  # the version alone moves (most upgrades): the quick edit
+        pinned = set_version(spec.path, spec.to_version, expected=spec.from_version)
+        if pinned is not None:
+            raise moved_meanwhile(pinned)
+        return
 
     def change(document: Any) -> None:
         pinned = str(document.get("version"))
         if pinned != spec.from_version:
-            raise UsageError(
-                f"{spec.path}: now pins version {pinned}, not {spec.from_version} as when the "
-                "upgrade started; it was not changed",
-                hint="run the upgrade again",
-            )
+            raise moved_meanwhile(pinned)
         set_header(document, "version", double_quoted(spec.to_version))
         for where, inputs in values.items():
             if spec.kind == ENVIRONMENT:

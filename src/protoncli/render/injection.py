@@ -48,25 +48,28 @@ _DOC = "docs/reference/specs-and-inputs.md"
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The markers' nonce: drawn once per process (no value in a spec can hold it), so the pattern
+# that finds them is compiled once, not per render.
+_NONCE = uuid.uuid4().hex[:12]
+_MARKERS = re.compile(f"\ue000{_NONCE}:(\\d+)\ue001|\ue002{_NONCE}\ue003")
+
+
 @dataclass
 class Landings:
     """The string inputs handed to a render, each with the template path that reads it."""
 
-    nonce: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     paths: list[str] = field(default_factory=list)  # index -> "environment.inputs.name"
     values: list[str] = field(default_factory=list)  # index -> the value
 
     def start(self, index: int) -> str:
-        return f"\ue000{self.nonce}:{index}\ue001"
+        return f"\ue000{_NONCE}:{index}\ue001"
 
     @property
     def end(self) -> str:
-        return f"\ue002{self.nonce}\ue003"
+        return f"\ue002{_NONCE}\ue003"
 
     def pattern(self) -> re.Pattern[str]:
-        return re.compile(
-            f"\ue000{self.nonce}:(\\d+)\ue001|\ue002{self.nonce}\ue003",
-        )
+        return _MARKERS
 
     def scrub(self, error: PcliError) -> PcliError:
         """`error` with any marker removed from its message, hint and details."""

@@ -61,12 +61,21 @@ def read_environment(project: Project, name: str) -> EnvironmentRecord:
         raise missing(
             "environment", name, project.workspace.environments(), f"pcli env create {name}"
         )
-    spec, warnings = read_spec(path)
+    spec, warnings = project.read_once(path, read_spec)
     if not isinstance(spec, EnvironmentSpec):
         raise UsageError(f"{path}: expected `proton: EnvironmentSpec`")
     blueprint, version = require_spec_header(str(path), spec.header)
     region = project.region_for(spec.header.get("region"))
     return EnvironmentRecord(name, path, spec, blueprint, version, region, tuple(warnings))
+
+
+def component_record(project: Project, name: str) -> ComponentRecord:
+    """The component's record (component.yaml), read once per run while it does not change."""
+    from protoncli.workspace.model import COMPONENT_FILE
+    from protoncli.workspace.specfiles import read_component
+
+    path = project.workspace.component_dir(name) / COMPONENT_FILE
+    return project.read_once(path, lambda _path: read_component(project.workspace, name))
 
 
 def read_service(project: Project, name: str) -> ServiceRecord:
@@ -75,7 +84,7 @@ def read_service(project: Project, name: str) -> ServiceRecord:
     path = project.workspace.service_spec(name)
     if not path.is_file():
         raise missing("service", name, project.workspace.services(), f"pcli svc create {name}")
-    spec, warnings = read_spec(path)
+    spec, warnings = project.read_once(path, read_spec)
     if not isinstance(spec, ServiceSpec):
         raise UsageError(f"{path}: expected `proton: ServiceSpec`")
     blueprint, version = require_spec_header(str(path), spec.header)
@@ -199,12 +208,10 @@ def _not_registered(blueprint: str, version: str) -> str:
 
 
 def _read_components(project: Project, problems: list[Problem]) -> dict[str, ComponentRecord]:
-    from protoncli.workspace.specfiles import read_component
-
     found: dict[str, ComponentRecord] = {}
     for name in project.workspace.components():
         try:
-            found[name] = read_component(project.workspace, name)
+            found[name] = component_record(project, name)
         except PcliError as error:
             problems.append(Problem(project.workspace.component_dir(name), error.message))
     return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -152,6 +153,60 @@ def update_spec(path: Path, changes: Callable[[Any], None]) -> None:
     """
     with file_lock(_lock_for(path), f"editing {path.name}"):
         _update_spec(path, changes)
+
+
+# The spec's top-level `version:` line: its value (quoted or plain) and what follows it.
+_VERSION_LINE = re.compile(
+    r"""^version:[ \t]*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s#"'][^\n#]*?)?[ \t]*(?:#[^\n]*)?$""",
+    re.MULTILINE,
+)
+
+
+def set_version(path: Path, version: str, *, expected: str) -> str | None:
+    """Pin `version` in the spec's header if it pins `expected` now; else write nothing and
+    return what it pins (None: done). Under the same lock and checks as `update_spec`.
+
+    The change of one header value is made in the text itself when the file has one
+    `version:` line that can be edited so, and the edited file is checked to hold the same data
+    but the version; any other file goes through the round trip of `update_spec`. Either way
+    comments, order and quoting survive; the text edit costs a fraction of the round trip,
+    which counts when an upgrade moves a fleet of specs."""
+    from protoncli.workspace.roundtrip import double_quoted
+
+    with file_lock(_lock_for(path), f"editing {path.name}"):
+        text = read_text(path, InputError)
+        data = parse_yaml(text, str(path), InputError)
+        pinned = str(data.get("version")) if isinstance(data, Mapping) else None
+        if pinned != expected:
+            return pinned
+        edited = _text_with_version(text, data, version)
+        if edited is None:
+
+            def change(document: Any) -> None:
+                set_header(document, "version", double_quoted(version))
+
+            _update_spec(path, change)
+            return None
+        if edited != text:
+            _check_spec(edited, path, changed=True)
+            windows = b"\r\n" in path.read_bytes()  # read_text gave "\n" for any line end
+            atomic_write(path, edited.replace("\n", "\r\n") if windows else edited)
+        return None
+
+
+def _text_with_version(text: str, data: Mapping[str, Any], version: str) -> str | None:
+    """The text with its one `version:` line's value replaced by `version` (double-quoted);
+    None unless the result reads as `data` with that version alone changed."""
+    lines = list(_VERSION_LINE.finditer(text))
+    if len(lines) != 1 or lines[0].group("value") is None:
+        return None
+    found = lines[0]
+    edited = f'{text[: found.start("value")]}"{version}"{text[found.end("value") :]}'
+    try:
+        reread = parse_yaml(edited, "<edited>", InputError)
+    except InputError:
+        return None
+    return edited if reread == {**data, "version": version} else None
 
 
 def _lock_for(spec: Path) -> Path:

@@ -216,6 +216,17 @@ def client():
 
 
 @pytest.fixture
+def calls(client):
+    """The CloudFormation operations the engine asked for, in order (unscripted ones included:
+    they are recorded before the Stubber refuses them)."""
+    made: list[str] = []
+    client.meta.events.register(
+        "provide-client-params.cloudformation", lambda model, **_: made.append(model.name)
+    )
+    return made
+
+
+@pytest.fixture
 def script(client):
     with Stubber(client) as stubber:
         yield Script(stubber)
@@ -304,7 +315,6 @@ def test_a_failed_create_reports_the_failing_resources(client, script):
 
 def test_an_update_rollback_is_a_failed_deployment(client, script):
     script.stack("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
-    script.waiting_change_sets()
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "True")])
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
@@ -335,7 +345,6 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
     script.event(0, NAME, "UPDATE_COMPLETE")
     script.poll("UPDATE_COMPLETE", updated=started)
     script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"}, tags=TAGS)
-    script.waiting_change_sets()
     script.no_changes()
 
     run = Run(client)
@@ -355,7 +364,6 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
 
 def test_an_interrupted_wait_is_resumed_by_watch(client, script):
     script.stack("UPDATE_COMPLETE")
-    script.waiting_change_sets()
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
@@ -442,9 +450,7 @@ def test_a_failed_first_create_is_replaced_after_confirmation(client, script):
     script.poll("DELETE_COMPLETE")
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)], stack_id=NEW_STACK_ID)
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
-    script.events.clear()
-    script.event(3, NAME, "CREATE_COMPLETE")
-    script.poll("CREATE_COMPLETE", stack_id=NEW_STACK_ID)
+    script.stack("CREATE_COMPLETE", stack_id=NEW_STACK_ID)
 
     asked = []
     run = Run(client)
@@ -458,7 +464,6 @@ def test_a_failed_first_create_is_replaced_after_confirmation(client, script):
         "resource",
         "deleted",
         "changes",
-        "resource",
         "done",
     ]
 
@@ -480,7 +485,6 @@ def test_a_failed_first_create_is_left_alone_without_confirmation(client, script
 
 def test_a_stack_waiting_for_review_gets_a_create_change_set(client, script):
     script.stack("REVIEW_IN_PROGRESS")
-    script.waiting_change_sets()
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
     script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
     script.stack("REVIEW_IN_PROGRESS")
@@ -587,44 +591,149 @@ def test_later_polls_read_only_recent_pages_yet_catch_late_events(client, script
     ]
 
 
+# --- following an operation --------------------------------------------------------------------
+
+
+def _after_execution(calls):
+    return calls[calls.index("ExecuteChangeSet") + 1 :]
+
+
+def test_a_stack_that_ended_well_at_the_first_look_has_no_events_read(client, script, calls):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.stack("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
+
+    run = Run(client)
+    result = run.deploy()
+
+    assert (result.status, result.changed, result.outputs) == (
+        "CREATE_COMPLETE",
+        True,
+        {"BucketName": "dev-bucket"},
+    )
+    assert run.kinds() == ["start", "changes", "done"]
+    assert run.resources() == []
+    assert _after_execution(calls) == ["DescribeStacks"]
+    assert "DescribeStackEvents" not in calls
+    assert run.sleeps == []
+
+
+def test_a_stack_gone_at_the_first_look_of_a_deletion_has_no_events_read(client, script, calls):
+    script.stack("CREATE_COMPLETE")
+    script.call("delete_stack", StackName=STACK_ID)
+    script.missing()
+
+    run = Run(client)
+    result = run.deployer.delete(NAME, DESCRIPTION, on_event=run.on_event)
+
+    assert (result.status, result.changed) == ("DELETE_COMPLETE", True)
+    assert run.kinds() == ["start", "deleted"]
+    assert calls == ["DescribeStacks", "DeleteStack", "DescribeStacks"]
+    assert run.sleeps == []
+
+
+def test_a_stack_still_running_at_the_first_look_has_its_events_read_on_every_poll(
+    client, script, calls
+):
+    script.stack("UPDATE_COMPLETE")
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)
+    script.event(2, "Bucket", "UPDATE_IN_PROGRESS")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)
+    script.event(3, "Bucket", "UPDATE_COMPLETE")  # shows up with the last poll only
+    script.event(4, NAME, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    script.event(5, NAME, "UPDATE_COMPLETE")
+    script.poll("UPDATE_COMPLETE", updated=T0, outputs={"BucketName": "b"})
+
+    run = Run(client)
+    result = run.deploy()
+
+    assert (result.status, result.outputs) == ("UPDATE_COMPLETE", {"BucketName": "b"})
+    assert _after_execution(calls) == ["DescribeStacks", "DescribeStackEvents"] * 3
+    assert run.resources() == [
+        (NAME, "UPDATE_IN_PROGRESS"),
+        ("Bucket", "UPDATE_IN_PROGRESS"),
+        ("Bucket", "UPDATE_COMPLETE"),
+        (NAME, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        (NAME, "UPDATE_COMPLETE"),
+    ]
+    assert run.kinds() == ["start", "changes", *["resource"] * 5, "done"]
+    assert run.sleeps == [0.2, 0.4]
+
+
+def test_a_stack_that_failed_at_the_first_look_has_its_events_read_once(client, script, calls):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "CREATE_FAILED", "dev-bucket already exists")
+    script.event(3, NAME, "ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create")
+    script.event(4, "Bucket", "DELETE_COMPLETE")
+    script.event(5, NAME, "ROLLBACK_COMPLETE")
+    script.poll("ROLLBACK_COMPLETE", reason="The following resource(s) failed to create")
+
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deploy()
+
+    assert caught.value.message == f"stack {NAME} ({DESCRIPTION}): ROLLBACK_COMPLETE"
+    assert caught.value.details == ["Bucket (AWS::S3::Bucket): dev-bucket already exists"]
+    assert [f.logical_id for f in caught.value.result.failures] == ["Bucket"]
+    assert _after_execution(calls) == ["DescribeStacks", "DescribeStackEvents"]
+    assert run.resources() == [
+        (NAME, "CREATE_IN_PROGRESS"),
+        ("Bucket", "CREATE_FAILED"),
+        (NAME, "ROLLBACK_IN_PROGRESS"),
+        ("Bucket", "DELETE_COMPLETE"),
+        (NAME, "ROLLBACK_COMPLETE"),
+    ]
+    assert run.kinds()[-1] == "failed"
+    assert run.sleeps == []
+
+
 # --- other runs on the same stack ---------------------------------------------------------------
 
 OTHER_RUN = "pcli-20261128115700-4f2a9c1e"
 
 
-def test_a_change_set_of_another_run_waiting_on_the_stack_is_refused(client, script):
+def test_an_update_goes_ahead_without_looking_for_change_sets_of_other_runs(client, script, calls):
+    """A change set another run keeps in review is no operation to wait for: whichever run
+    executes first deploys. No ListChangeSets is scripted, so asking for one would fail."""
     script.stack("UPDATE_COMPLETE")
-    script.waiting_change_sets(OTHER_RUN, other_stack="pcli-acme-env-prod")
-    run = Run(client)
-
-    with pytest.raises(StackBusyError) as caught:
-        run.deploy()
-
-    assert caught.value.message == (
-        f"stack {NAME} ({DESCRIPTION}) has a change set of another pcli run waiting: "
-        f"{OTHER_RUN} (CREATE_COMPLETE, created 2026-11-28 11:57:00 UTC); nothing was changed"
-    )
-    assert caught.value.hint.endswith(
-        f"aws cloudformation delete-change-set --stack-name {NAME} --change-set-name {OTHER_RUN}"
-    )
-    assert caught.value.exit_code == ExitCode.ERROR
-    assert run.confirmed == []
-
-
-def test_change_sets_of_other_stacks_and_ones_that_ran_do_not_stop_a_deploy(client, script):
-    script.stack("UPDATE_COMPLETE")
-    script.waiting_change_sets(other_stack="pcli-acme-env-prod")
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
-    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.stack("UPDATE_COMPLETE", updated=T0, outputs={"BucketName": "b"})
+
     run = Run(client)
+    result = run.deploy()
+
+    assert (result.status, result.changed) == ("UPDATE_COMPLETE", True)
+    assert "ListChangeSets" not in calls
+    assert calls == [
+        "DescribeStacks",
+        "CreateChangeSet",
+        "DescribeChangeSet",
+        "ExecuteChangeSet",
+        "DescribeStacks",
+    ]
+    assert run.confirmed == [(Change("Modify", "Bucket", "AWS::S3::Bucket", "False"),)]
+
+
+def test_declining_a_create_leaves_the_empty_stack_another_runs_change_set_waits_on(client, script):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.stack("REVIEW_IN_PROGRESS")
+    script.waiting_change_sets(OTHER_RUN, other_stack="pcli-acme-env-prod")
     with pytest.raises(PcliError, match="not deployed: declined"):
-        run.deploy(confirm=_refuse)
-    assert run.kinds() == ["start", "changes"]
+        Run(client).deploy(confirm=_refuse)
 
 
 def _update_reviewed(script):
     script.stack("UPDATE_COMPLETE")
-    script.waiting_change_sets()
     script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
 
 
@@ -674,7 +783,6 @@ def test_a_change_set_that_vanished_while_being_made_is_a_clear_error(client, sc
     """Another run declined its CREATE and deleted the empty stack, this run's change set
     with it: nothing of this run is left to clean up."""
     script.stack("REVIEW_IN_PROGRESS")
-    script.waiting_change_sets()
     script.stubber.add_response(
         "create_change_set", {"Id": CHANGE_SET_ID}, {"ChangeSetType": "CREATE", **_any()}
     )
@@ -701,9 +809,7 @@ def test_a_stack_known_from_the_bulk_read_is_not_read_again(client, script):
     run.deployer._known = lambda _name: None  # absent, moments ago
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
-    script.event(1, NAME, "CREATE_IN_PROGRESS")
-    script.event(2, NAME, "CREATE_COMPLETE")
-    script.poll("CREATE_COMPLETE")
+    script.stack("CREATE_COMPLETE")
 
     assert run.deploy().status == "CREATE_COMPLETE"
 
@@ -717,7 +823,6 @@ def test_an_outdated_bulk_read_falls_back_to_reading_the_stack(client, script):
         "create_change_set", "AlreadyExistsException", f"Stack [{NAME}] already exists", 400
     )
     script.stack("CREATE_COMPLETE", tags=TAGS)
-    script.waiting_change_sets()
     script.no_changes()
 
     assert run.deploy().status == "NO_CHANGES"

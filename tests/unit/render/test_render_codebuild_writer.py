@@ -13,7 +13,7 @@ from protoncli.errors import RenderError
 from protoncli.render.context import load_context
 from protoncli.render.engine import render_bundle
 from protoncli.render.model import RenderContext, RenderedResource, RenderResult
-from protoncli.render.writer import write_result
+from protoncli.render.writer import relative_paths, write_result
 from protoncli.specs.io import load_spec, parse_spec
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "render"
@@ -132,6 +132,18 @@ def test_write_result_refuses_paths_that_leave_the_output_folder(tmp_path, folde
         write_result(result, out)
     assert error.value.message.startswith("refusing to write")
     assert not out.exists()  # nothing at all was written, not even the valid resource
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [("../escape", "a.yaml"), ("prod", "../../escape.yaml"), ("/abs", "a.yaml")],
+)
+def test_a_deploy_render_refuses_the_same_names_without_writing(folder, name):
+    """Deploys render in memory: the names are checked all the same."""
+    result = RenderResult((resource("ok", {"a.yaml": "x"}), resource(folder, {name: "x"})))
+    with pytest.raises(RenderError, match="refusing to write"):
+        relative_paths(result)
+    assert relative_paths(RenderResult((resource("ok", {"a.yaml": "x"}),))) == [("ok/a.yaml", "x")]
 
 
 def test_write_result_refuses_a_symlink_pointing_outside(tmp_path):

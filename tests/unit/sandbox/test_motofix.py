@@ -6,7 +6,9 @@ import threading
 import time
 
 import boto3
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 TEMPLATE = """\
 Resources:
@@ -65,6 +67,76 @@ def test_a_create_change_set_reuses_a_stack_left_in_review(moto_url):
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     names = [s["StackName"] for s in cf.describe_stacks()["Stacks"]]
     assert names == ["s"]
+
+
+def _created(cf, stack):
+    created = cf.create_change_set(
+        StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+    )
+    cf.execute_change_set(ChangeSetName=created["Id"])
+    return created
+
+
+def _pending(cf, stack, name):
+    return cf.create_change_set(
+        StackName=stack, ChangeSetName=name, ChangeSetType="UPDATE", TemplateBody=TWO_TOPICS
+    )
+
+
+def _listed(cf, stack):
+    summaries = cf.list_change_sets(StackName=stack)["Summaries"]
+    return sorted((s["ChangeSetName"], s["ExecutionStatus"]) for s in summaries)
+
+
+def test_executing_a_change_set_drops_the_stacks_other_change_sets(moto_url):
+    """As CloudFormation does: they no longer fit the stack. Other stacks keep theirs."""
+    cf = _client(moto_url)
+    for stack in ("s", "t"):
+        _created(cf, stack)
+    first = _pending(cf, "s", "first")
+    _pending(cf, "s", "second")
+    _pending(cf, "t", "other-stack")
+    assert _listed(cf, "s") == [
+        ("create", "EXECUTE_COMPLETE"),
+        ("first", "AVAILABLE"),
+        ("second", "AVAILABLE"),
+    ]
+
+    cf.execute_change_set(ChangeSetName=first["Id"])
+
+    assert _listed(cf, "s") == [("first", "EXECUTE_COMPLETE")]
+    assert _listed(cf, "t") == [("create", "EXECUTE_COMPLETE"), ("other-stack", "AVAILABLE")]
+    assert cf.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_executing_a_change_set_that_is_gone_answers_change_set_not_found(moto_url):
+    """moto alone answers an internal error (500)."""
+    cf = _client(moto_url, config=Config(retries={"total_max_attempts": 1}))
+    _created(cf, "s")
+    first, second = _pending(cf, "s", "first"), _pending(cf, "s", "second")
+    cf.execute_change_set(ChangeSetName=first["Id"])
+
+    for gone in ({"ChangeSetName": second["Id"]}, {"ChangeSetName": "second", "StackName": "s"}):
+        with pytest.raises(ClientError) as caught:
+            cf.execute_change_set(**gone)
+        assert caught.value.response["Error"]["Code"] == "ChangeSetNotFound"
+        assert "does not exist" in caught.value.response["Error"]["Message"]
+
+    assert cf.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert _listed(cf, "s") == [("first", "EXECUTE_COMPLETE")]
+
+
+def test_executing_a_change_set_of_a_deleted_stack_answers_change_set_not_found(moto_url):
+    cf = _client(moto_url, config=Config(retries={"total_max_attempts": 1}))
+    _created(cf, "s")
+    pending = _pending(cf, "s", "pending")
+    cf.delete_stack(StackName="s")
+
+    with pytest.raises(ClientError) as caught:
+        cf.execute_change_set(ChangeSetName=pending["Id"])
+
+    assert caught.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    assert cf.describe_stacks()["Stacks"] == []
 
 
 NETWORK = """\
