@@ -96,6 +96,9 @@ class Registry:
         # instances of one version reads and checks its files once.
         self._loaded: dict[tuple[Path, str], Bundle] = {}
         self._loading = threading.Lock()
+        # Version records read by this object, by file, with the file's (inode, mtime, size)
+        # when read: a record is read again only when it changed (promote rewrites it).
+        self._records: dict[Path, tuple[tuple[int, int, int], VersionInfo]] = {}
 
     @classmethod
     def default(cls) -> Registry:
@@ -275,8 +278,23 @@ class Registry:
         for entry in folder.iterdir():
             match = _VERSION_FOLDER.match(entry.name)
             if match and entry.is_dir():
-                found.append(read_version_record(entry / VERSION_FILE, name, match))
+                found.append(self._version_record(entry / VERSION_FILE, name, match))
         return sorted(found, key=lambda info: (info.major, info.minor))
+
+    def _version_record(self, path: Path, name: str, match: re.Match[str]) -> VersionInfo:
+        """The version's record, read again only when the file changed since this object
+        read it (a fleet's deploy asks for the same versions for every stack)."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return read_version_record(path, name, match)  # it says what is wrong
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        known = self._records.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        info = read_version_record(path, name, match)
+        self._records[path] = (stamp, info)
+        return info
 
     def _existing(self, name: str) -> list[VersionInfo]:
         check_name(name, "blueprint")

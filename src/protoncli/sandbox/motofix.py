@@ -20,6 +20,9 @@ pcli deploys only through change sets, where moto 5.2 differs from CloudFormatio
   calls answer 500, "OrderedDict mutated during iteration"): it answers with the named stack's
   change sets only (by name: the live stack of that name; or by stack id), from a copy taken
   at once. moto does not paginate ListChangeSets, so neither does the correction;
+- DescribeStacks by name and moto's own lookups of a stack by name walk the live dict of stacks,
+  which a concurrent create adds to ("dictionary changed size during iteration": an error page
+  under a fleet's deploys): they walk a copy taken at once, as ListChangeSets does;
 - moto's server lists its own package folder (some 150 entries, a stat each) on every request,
   holding the lock every request takes, to tell a service's name from a host name: it is listed
   once. A third of the server's time went there under a fleet's deploys.
@@ -75,6 +78,7 @@ def apply_moto_fixes() -> None:
         return original_create(self, stack_name, *args, **kwargs)
 
     _answer_list_change_sets_per_stack()
+    _find_stacks_in_a_copy()
     _teach_ec2_deletes()
     _list_moto_modules_once()
     setattr(execute_change_set, _MARK, True)
@@ -105,6 +109,37 @@ def _answer_list_change_sets_per_stack() -> None:
 
     CloudFormationBackend.list_change_sets = list_change_sets  # type: ignore[method-assign]
     CloudFormationResponse.list_change_sets = list_change_sets_response  # type: ignore[method-assign]
+
+
+def _find_stacks_in_a_copy() -> None:
+    """DescribeStacks and GetStack as moto has them, walking copies of its dicts."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    def describe_stacks(self: Any, name_or_stack_id: str) -> list[Any]:
+        stacks = list(self.stacks.values())
+        if not name_or_stack_id:
+            return stacks
+        for stack in stacks:
+            if name_or_stack_id in (stack.name, stack.stack_id):
+                return [stack]
+        for stack in list(self.deleted_stacks.values()):
+            if stack.stack_id == name_or_stack_id:
+                return [stack]
+        raise ValidationError(name_or_stack_id)
+
+    def get_stack(self: Any, name_or_stack_id: str) -> Any:
+        live = dict(self.stacks)
+        known = {**dict(self.deleted_stacks), **live}
+        if name_or_stack_id in known:  # a stack id: deleted stacks included
+            return known[name_or_stack_id]
+        for stack in live.values():  # a name: live stacks only
+            if stack.name == name_or_stack_id:
+                return stack
+        raise ValidationError(name_or_stack_id)
+
+    CloudFormationBackend.describe_stacks = describe_stacks  # type: ignore[method-assign]
+    CloudFormationBackend.get_stack = get_stack  # type: ignore[method-assign]
 
 
 def _list_moto_modules_once() -> None:

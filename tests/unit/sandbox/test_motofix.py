@@ -291,3 +291,32 @@ def test_list_change_sets_answers_while_other_stacks_deploy(moto_url):
     assert not any(thread.is_alive() for thread in threads)
     assert lists > 0
     assert min(rounds) > 0, rounds  # every stack kept changing while the lists ran
+
+
+class _Arrives:
+    """A stack whose name, once read, makes another stack arrive in the backend: what a
+    create served by another thread does while DescribeStacks walks the stacks."""
+
+    def __init__(self, backend, name):
+        self._backend, self._name, self.stack_id = backend, name, f"id-{name}"
+
+    @property
+    def name(self):
+        self._backend.stacks.setdefault("arrived-id", _Arrives(self._backend, "arrived"))
+        return self._name
+
+
+@pytest.mark.parametrize("lookup", ["describe_stacks", "get_stack"])
+def test_a_stack_that_arrives_while_stacks_are_looked_up_breaks_nothing(lookup):
+    from moto.cloudformation.models import CloudFormationBackend
+
+    from protoncli.sandbox.motofix import apply_moto_fixes
+
+    apply_moto_fixes()
+    backend = CloudFormationBackend("us-east-1", "123456789012")
+    first, second = _Arrives(backend, "first"), _Arrives(backend, "second")
+    backend.stacks.update({first.stack_id: first, second.stack_id: second})
+
+    found = getattr(backend, lookup)("second")  # reading "first" adds a stack mid-walk
+
+    assert (found[0] if lookup == "describe_stacks" else found) is second
