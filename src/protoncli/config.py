@@ -29,6 +29,7 @@ CHOICE = "choice"
 TEXT = "text"
 PATH = "path"
 REGION = "region"
+SECONDS = "seconds"
 
 FLAG = "flag"
 ENV = "env"
@@ -44,7 +45,7 @@ BOOL_WORDS = "true/false, 1/0, yes/no or on/off"
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # BOOL | CHOICE | TEXT | PATH | REGION
+    kind: str  # BOOL | CHOICE | TEXT | PATH | REGION | SECONDS
     description: str
     default: Any = None
     choices: tuple[str, ...] = ()
@@ -65,7 +66,8 @@ class Setting:
             return "true|false"
         if self.kind == CHOICE:
             return "|".join(self.choices)
-        return {PATH: "a folder", REGION: "an AWS region name"}.get(self.kind, "a name")
+        words = {PATH: "a folder", REGION: "an AWS region name", SECONDS: "a number of seconds"}
+        return words.get(self.kind, "a name")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -102,6 +104,20 @@ SETTINGS: tuple[Setting, ...] = (
         default="auto",
         choices=("auto", "always", "never"),
     ),
+    Setting(
+        "connect_timeout",
+        SECONDS,
+        "Seconds to wait for a connection to AWS before trying again (AWS_MAX_ATTEMPTS and"
+        " AWS_RETRY_MODE say how often).",
+        default=5.0,
+    ),
+    Setting(
+        "read_timeout",
+        SECONDS,
+        "Seconds to wait for an answer from AWS before trying again; the first attempts and"
+        " their retries give up well within a minute by default.",
+        default=10.0,
+    ),
     Setting("quiet", BOOL, "Print only results, warnings and errors.", default=False),
     Setting("debug", BOOL, "Show tracebacks and debug details.", default=False),
     Setting("no_input", BOOL, "Never prompt; fail when input is missing.", default=False),
@@ -133,7 +149,27 @@ def parse_text(setting: Setting, text: str, where: str) -> Any:
         if raw.lower() in _FALSE:
             return False
         raise UsageError(f"{where}: {text!r} is not true or false", hint=f"use {BOOL_WORDS}")
+    if setting.kind == SECONDS:
+        return _seconds(raw, where)
     return check_value(setting, raw, where)
+
+
+MAX_SECONDS = 3600.0
+
+
+def _seconds(value: Any, where: str) -> float:
+    """A positive number of seconds, at most an hour."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if isinstance(value, bool) or not 0 < seconds <= MAX_SECONDS:
+        raise UsageError(
+            f"{where}: expected a number of seconds (more than 0, at most {MAX_SECONDS:g}), "
+            f"not {value!r}",
+            hint="for example 5 or 2.5",
+        )
+    return seconds
 
 
 def check_value(setting: Setting, value: Any, where: str) -> Any:
@@ -142,6 +178,8 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
         if isinstance(value, bool):
             return value
         raise UsageError(f"{where}: {value!r} is not true or false", hint="write true or false")
+    if setting.kind == SECONDS:
+        return _seconds(value, where)
     if not isinstance(value, str) or not value.strip():
         raise UsageError(f"{where}: expected {setting.allowed}, not {value!r}")
     if setting.kind == CHOICE and value not in setting.choices:
@@ -167,6 +205,8 @@ def format_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"  # seconds: 5, 2.5
     return str(value)
 
 

@@ -12,7 +12,19 @@ from typer.testing import CliRunner
 from protoncli import paths
 from protoncli.cli.app import app
 
-KEYS = ["region", "profile", "registry", "sandbox", "output", "color", "quiet", "debug", "no_input"]
+KEYS = [
+    "region",
+    "profile",
+    "registry",
+    "sandbox",
+    "output",
+    "color",
+    "connect_timeout",
+    "read_timeout",
+    "quiet",
+    "debug",
+    "no_input",
+]
 
 
 def run(*args, env=None):
@@ -50,6 +62,8 @@ def test_list_shows_every_setting_its_value_and_source(tmp_path, monkeypatch):
         ["sandbox", "false", "default"],
         ["output", "text", "default"],
         ["color", "auto", "default"],
+        ["connect_timeout", "5", "default"],
+        ["read_timeout", "10", "default"],
         ["quiet", "false", "default"],
         ["debug", "false", "default"],
         ["no_input", "false", "default"],

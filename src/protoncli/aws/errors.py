@@ -182,6 +182,16 @@ def _botocore_error(error: BaseException, action: str) -> tuple[str, str | None]
         return f"cannot get AWS credentials ({error_message(error)})", (
             "check the credential source of the profile in use (`aws configure list`)"
         )
+    if isinstance(error, boto.ReadTimeoutError):
+        endpoint = str(kwargs.get("endpoint_url") or "the endpoint")
+        return (
+            f"no answer from {endpoint} to {action}: it accepts connections but did not "
+            "answer in time, attempt after attempt"
+        ), (
+            "check the endpoint (for the sandbox: pcli sandbox status) and the network; if "
+            "it is only slow, give it more time with --read-timeout SECONDS (or "
+            "PCLI_READ_TIMEOUT), and fewer or more attempts with AWS_MAX_ATTEMPTS"
+        )
     if isinstance(error, boto.EndpointConnectionError | boto.ConnectTimeoutError):
         return _unreachable(str(kwargs.get("endpoint_url") or ""))
     if isinstance(error, boto.ConnectionError):

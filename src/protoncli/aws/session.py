@@ -34,18 +34,33 @@ from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarg
 from protoncli.yamlio import atomic_write
 
 ROLE_SESSION_NAME = "pcli"
+DEFAULT_CONNECT_TIMEOUT = 5.0  # the `connect_timeout` setting's default (config.py)
+DEFAULT_READ_TIMEOUT = 10.0  # the `read_timeout` setting's default (config.py)
 
 
 class SessionFactory:
     """Creates and caches sessions per target, clients per (target, service), account ids."""
 
-    def __init__(self, *, max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 5,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ) -> None:
         # max_attempts counts every attempt, the first included (like AWS_MAX_ATTEMPTS); it
         # and the standard retry mode are pcli's defaults: a user's own retry settings
         # (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, `max_attempts` / `retry_mode` in the AWS config
         # file) win, per session (see `_config_for`).
         self._max_attempts = max_attempts
-        self._config = Config(user_agent_extra=f"pcli/{__version__}")
+        # Timeouts per attempt: botocore's own (60 s each) with five attempts kept a command
+        # silent for five minutes before an endpoint that accepts connections and never
+        # answers was reported; these give up within a minute, and are settings.
+        self._config = Config(
+            user_agent_extra=f"pcli/{__version__}",
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
         self._lock = threading.RLock()
         self._sessions: dict[tuple[object, ...], Any] = {}
         self._clients: dict[tuple[object, ...], Any] = {}

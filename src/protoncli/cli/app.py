@@ -130,6 +130,22 @@ def root(
             "region",
         ),
     ),
+    connect_timeout: float | None = typer.Option(
+        None,
+        "--connect-timeout",
+        metavar="SECONDS",
+        help=_env_help(
+            "Seconds to wait for a connection to AWS, per attempt (default 5).", "connect_timeout"
+        ),
+    ),
+    read_timeout: float | None = typer.Option(
+        None,
+        "--read-timeout",
+        metavar="SECONDS",
+        help=_env_help(
+            "Seconds to wait for an answer from AWS, per attempt (default 10).", "read_timeout"
+        ),
+    ),
     profile: str | None = typer.Option(
         None,
         "--profile",
@@ -150,6 +166,8 @@ def root(
         "sandbox": sandbox,
         "region": region,
         "profile": profile,
+        "connect_timeout": connect_timeout,
+        "read_timeout": read_timeout,
     }
     given = {key: value for key, value in values.items() if _typed(ctx, _PARAMETERS.get(key, key))}
     state = AppState(given, workspace=workspace if _typed(ctx, "workspace") else None)

@@ -99,7 +99,9 @@ def open_project(ctx: typer.Context) -> Project:
 
         endpoint = require_running()
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
-    return Project(workspace, open_registry(state.registry), SessionFactory(), aws)
+    connect, read = state.timeouts
+    sessions = SessionFactory(connect_timeout=connect, read_timeout=read)
+    return Project(workspace, open_registry(state.registry), sessions, aws)
 
 
 def ask_yes_no(question: str) -> bool:

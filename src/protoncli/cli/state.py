@@ -88,6 +88,14 @@ class AppState:
         return self.settings.region_override()
 
     @property
+    def timeouts(self) -> tuple[float, float]:
+        """Seconds to wait for a connection to AWS and for an answer (each attempt)."""
+        return (
+            float(self.settings.value("connect_timeout")),
+            float(self.settings.value("read_timeout")),
+        )
+
+    @property
     def profile(self) -> str | None:
         """The AWS profile pcli sets; None leaves AWS_PROFILE and botocore's rules in charge."""
         value = self.settings.value("profile")

@@ -48,6 +48,8 @@ def test_defaults_when_nothing_sets_anything(tmp_path, monkeypatch):
         "registry": Path(os.environ["PCLI_HOME"]) / "data" / "registry",
         "sandbox": False,
         "output": "text",
+        "connect_timeout": 5.0,
+        "read_timeout": 10.0,
         "color": "auto",
         "quiet": False,
         "debug": False,
@@ -202,6 +204,23 @@ def test_the_workspace_may_turn_the_sandbox_on_and_the_variable_off(workspace, m
     assert resolve_settings().value("sandbox") is False
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("2.5", 2.5), ("30", 30.0), (" 1 ", 1.0)])
+def test_timeouts_are_seconds_from_variables_and_files(tmp_path, monkeypatch, text, seconds):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PCLI_READ_TIMEOUT", text)
+    assert resolve_settings().value("read_timeout") == seconds
+    user_file(f"connect_timeout: {text.strip()}\n")
+    assert resolve_settings().value("connect_timeout") == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "soon", "7200", "nan"])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused(tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PCLI_CONNECT_TIMEOUT", text)
+    with pytest.raises(UsageError, match="expected a number of seconds"):
+        resolve_settings()
+
+
 def test_unknown_keys_of_the_user_file_are_warnings_and_empty_keys_are_unset(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = user_file("regoin: eu-west-1\nprofile:\n")
@@ -222,6 +241,8 @@ def test_every_setting_has_a_pcli_variable_and_a_flag():
         ("PCLI_SANDBOX", "--sandbox"),
         ("PCLI_OUTPUT", "--output"),
         ("PCLI_COLOR", "--color"),
+        ("PCLI_CONNECT_TIMEOUT", "--connect-timeout"),
+        ("PCLI_READ_TIMEOUT", "--read-timeout"),
         ("PCLI_QUIET", "--quiet"),
         ("PCLI_DEBUG", "--debug"),
         ("PCLI_NO_INPUT", "--no-input"),
