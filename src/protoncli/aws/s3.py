@@ -24,6 +24,7 @@ from protoncli.errors import AwsError
 
 _MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
 _OWNED_ALREADY_CODES = frozenset({"BucketAlreadyOwnedByYou"})
+_DENIED_CODES = frozenset({"403", "AccessDenied"})
 _PUBLIC_ACCESS_BLOCKED = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -49,29 +50,41 @@ class ArtifactStore:
         CloudFormation could not read)."""
         data = body.encode("utf-8")
         key = f"templates/{stack_name}/{hashlib.sha256(data).hexdigest()}.yaml"
-        self._ensure_bucket()
-        with aws_errors("PutObject", f"bucket {self.bucket}"):
-            self._client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=data,
-                ContentType="application/x-yaml",
-                ExpectedBucketOwner=self._account_id,
-            )
+        self._put(key, data, "application/x-yaml")
         return f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{key}"
 
     def put_record(self, key: str, document: dict[str, Any]) -> None:
         """Store one JSON record under `key` (the bucket is made first if need be)."""
         data = json.dumps(document, indent=2, sort_keys=True).encode("utf-8")
-        self._ensure_bucket()
-        with aws_errors("PutObject", f"bucket {self.bucket}"):
+        self._put(key, data, "application/json")
+
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        """PutObject; the bucket is made when the first put finds none (no HeadBucket before
+        every run's first put: the bucket is there but once per account and region)."""
+
+        def put() -> None:
             self._client.put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=data,
-                ContentType="application/json",
+                ContentType=content_type,
                 ExpectedBucketOwner=self._account_id,
             )
+
+        with aws_errors("PutObject", f"bucket {self.bucket}"):
+            try:
+                put()
+            except ClientError as error:
+                code = error_code(error)
+                if code in _DENIED_CODES:
+                    raise self._not_ours("PutObject") from error
+                if code not in _MISSING_BUCKET_CODES:
+                    raise
+            else:
+                return
+        self._ensure_bucket()
+        with aws_errors("PutObject", f"bucket {self.bucket}"):
+            put()
 
     def record_keys(self, prefix: str) -> list[str]:
         """Every key under `prefix` (paginated), sorted; empty when the bucket does not exist."""
@@ -116,14 +129,17 @@ class ArtifactStore:
                 code = error_code(error)
                 if code in _MISSING_BUCKET_CODES:
                     return False
-                if code == "403":
-                    raise AwsError(
-                        f"HeadBucket failed for bucket {self.bucket}: access denied (the bucket "
-                        f"belongs to another account, or these credentials may not read it)",
-                        hint="allow s3:ListBucket on it, or check which account owns the bucket",
-                    ) from error
+                if code in _DENIED_CODES:
+                    raise self._not_ours("HeadBucket") from error
                 raise
         return True
+
+    def _not_ours(self, action: str) -> AwsError:
+        return AwsError(
+            f"{action} failed for bucket {self.bucket}: access denied (the bucket belongs to "
+            "another account, or these credentials may not use it)",
+            hint="allow s3:ListBucket and s3:PutObject on it, or check which account owns it",
+        )
 
     def _create_bucket(self) -> None:
         arguments: dict[str, Any] = {"Bucket": self.bucket}

@@ -34,6 +34,7 @@ from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarg
 from protoncli.yamlio import atomic_write
 
 ROLE_SESSION_NAME = "pcli"
+_ARN = "/arn"  # the account cache's key of a credential's ARN: its digest and this
 DEFAULT_CONNECT_TIMEOUT = 5.0  # the `connect_timeout` setting's default (config.py)
 DEFAULT_READ_TIMEOUT = 10.0  # the `read_timeout` setting's default (config.py)
 
@@ -101,19 +102,28 @@ class SessionFactory:
         return account
 
     def caller_arn(self, target: AwsTarget) -> str:
-        """The ARN the target's credentials act as (STS GetCallerIdentity, once per target;
-        its account fills the account cache too)."""
+        """The ARN the target's credentials act as (STS GetCallerIdentity; remembered per
+        credential like the account id, so a deploy's record costs no call for it; its
+        account fills the account cache too)."""
         with self._lock:
             cached = self._callers.get(target.key)
         if cached is not None:
             return cached
-        sts = self.client("sts", target)
-        with aws_errors("GetCallerIdentity", describe_target(target)):
-            answer = sts.get_caller_identity()
-        arn = str(answer["Arn"])
+        key = self._credential_key(target)
+        remembered = None if key is None else _read_account_cache().get(f"{key}{_ARN}")
+        if remembered is not None:
+            arn = remembered
+        else:
+            sts = self.client("sts", target)
+            with aws_errors("GetCallerIdentity", describe_target(target)):
+                answer = sts.get_caller_identity()
+            arn = str(answer["Arn"])
+            with self._lock:
+                self._accounts.setdefault(target.key, str(answer["Account"]))
+            if key is not None:
+                _write_account_cache({**_read_account_cache(), f"{key}{_ARN}": arn})
         with self._lock:
             self._callers[target.key] = arn
-            self._accounts.setdefault(target.key, str(answer["Account"]))
         return arn
 
     def _credential_key(self, target: AwsTarget) -> str | None:

@@ -63,15 +63,37 @@ def test_an_existing_bucket_is_reused(moto_url):
     assert len(s3.list_buckets()["Buckets"]) == 1
 
 
-def test_a_bucket_of_another_account_is_refused():
+def test_a_put_into_an_existing_bucket_is_the_only_call(moto_url):
+    """The bucket is looked for only when a put finds none: once per account and region."""
+    first, _ = _store(moto_url, region="ap-south-1")
+    first.put_record("records/s/1.json", {"n": 1})
+    store, s3 = _store(moto_url, region="ap-south-1")
+    calls = []
+    s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+
+    store.put_record("records/s/2.json", {"n": 2})
+    store.put_record("records/s/3.json", {"n": 3})
+
+    assert calls == ["PutObject", "PutObject"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "action"),
+    [
+        ([("put_object", "AccessDenied")], "PutObject"),  # ExpectedBucketOwner differs
+        ([("put_object", "NoSuchBucket"), ("head_bucket", "403")], "HeadBucket"),
+    ],
+)
+def test_a_bucket_of_another_account_is_refused(answers, action):
     client = SessionFactory().client(
         "s3", AwsTarget("us-east-1", endpoint_url="http://127.0.0.1:1")
     )
     store = ArtifactStore(client, account_id="123456789012", region="us-east-1")
     with Stubber(client) as stubber:
-        stubber.add_client_error("head_bucket", "403", "Forbidden", 403)
+        for operation, code in answers:
+            stubber.add_client_error(operation, code, "Forbidden", 403)
         with pytest.raises(AwsError) as caught:
             store.upload_template("s", "x: 1\n")
     assert caught.value.message.startswith(
-        "HeadBucket failed for bucket pcli-artifacts-123456789012-us-east-1: access denied"
+        f"{action} failed for bucket pcli-artifacts-123456789012-us-east-1: access denied"
     )

@@ -125,6 +125,22 @@ def test_the_account_id_is_asked_once_per_credentials_then_read_from_the_cache(m
     assert len(calls) == 1
 
 
+def test_the_caller_is_asked_once_per_credentials_then_read_from_the_cache(moto_url):
+    target = AwsTarget(region="us-west-1", endpoint_url=moto_url)
+    calls = []
+
+    def counting(factory):
+        factory.client("sts", target).meta.events.register(
+            "before-call.sts.GetCallerIdentity", lambda **_: calls.append(1)
+        )
+        return factory
+
+    first = counting(SessionFactory()).caller_arn(target)
+    assert counting(SessionFactory()).caller_arn(target) == first
+    assert first.startswith("arn:aws:")
+    assert len(calls) == 1
+
+
 def test_a_role_names_its_account_without_a_call(moto_url):
     target = AwsTarget(
         region="us-east-1", endpoint_url=moto_url, role_arn="arn:aws:iam::333333333333:role/Deploy"
