@@ -205,10 +205,12 @@ def test_svc_create_deploys_instances_in_parallel_with_environment_outputs_then_
 
     result = cli(
         "svc", "create", "web", "-b", "fargate-web-svc", "-i", "web-dev=dev",
-        "-i", "web-prod=prod", "-p", "port=8080", "--yes",
+        "-i", "web-prod=prod", "-p", "port=8080", "--pipeline-param", "unit_test_command=make",
+        "--yes",
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
+    assert "pipeline inputs are ignored" not in result.output  # the blueprint has one
     spec = cli.workspace / "services" / "web.yaml"
     assert summary_lines(result) == [
         f"Wrote {spec} (fargate-web-svc@1.0).",

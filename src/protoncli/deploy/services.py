@@ -166,9 +166,11 @@ def service_requests(
     require_cloudformation(bundle, info.ref)
     context, regions, contexts = _context(project, record, with_instance_outputs=with_pipeline)
     inputs_digests = _declared_digests(project, record, bundle.has_pipeline)
+    # Without the pipeline, neither its template nor its inputs: they are rendered (and their
+    # inputs checked) with the pipeline, once the instances are deployed.
     result = render_for_deploy(
         bundle if with_pipeline else replace(bundle, pipeline=None),
-        record.spec,
+        record.spec if with_pipeline else replace(record.spec, pipeline=None),
         name=record.name,
         context=context,
         blueprint=info.name,
