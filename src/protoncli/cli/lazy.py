@@ -127,7 +127,10 @@ class LazyGroup(TyperGroup):
             _debug_traceback(ctx)
             report_error(error)
             raise typer.Exit(int(error.exit_code)) from None
-        except (TyperException, typer.Exit, typer.Abort):
+        except TyperException as error:
+            _point_at_root_option(ctx, error)
+            raise
+        except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted.\n")
@@ -146,6 +149,28 @@ class LazyGroup(TyperGroup):
                 "Hint: this is a bug in pcli; rerun with --debug for the traceback and report it.\n"
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
+
+
+def _point_at_root_option(ctx: Any, error: TyperException) -> None:
+    """An option of pcli itself typed after the command (`pcli status --sandbox`): the error
+    says where it goes instead of that there is no such option."""
+    name = getattr(error, "option_name", None)
+    if type(error).__name__ != "NoSuchOption" or not name:
+        return
+    root = ctx.find_root().command
+    for param in root.params:
+        if name in (*param.opts, *param.secondary_opts):
+            break
+    else:
+        return
+    metavar = param.metavar or str(param.name).upper()
+    value = "" if getattr(param, "is_flag", False) else f" {metavar}"
+    command = getattr(getattr(error, "ctx", None), "command_path", "") or "pcli COMMAND"
+    example = command.replace("pcli", f"pcli {name}{value}", 1)
+    error.message = (
+        f"{name} is an option of pcli itself, not of `{command}`: give it before the "
+        f"command, as in `{example} ...`"
+    )
 
 
 # What the machine refuses (not a bug of pcli): a folder that may not be written, a full disk.
