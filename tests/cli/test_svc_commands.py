@@ -326,6 +326,31 @@ def test_svc_deploy_one_instance_leaves_the_others_alone(cli, api, cloudformatio
     assert outputs_of(stacks(cloudformation)["pcli-demo-svc-api-api-a"])["Owner"] == "dev-team"
 
 
+def test_svc_deploy_env_deploys_only_the_instances_in_that_environment(cli, api, cloudformation):
+    spec = cli.workspace / "services" / "api.yaml"
+    spec.write_text(spec.read_text().replace("owner: ops", "owner: dev-team"))
+
+    result = cli("svc", "deploy", "api", "--env", "two", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "pcli-demo-svc-api-api-a" not in result.stderr
+    found = stacks(cloudformation)
+    assert outputs_of(found["pcli-demo-svc-api-api-b"])["Owner"] == "dev-team"
+    assert outputs_of(found["pcli-demo-svc-api-api-a"])["Owner"] == "ops"
+
+
+def test_svc_deploy_env_without_an_instance_there_names_where_the_service_runs(cli, api):
+    result = cli("svc", "deploy", "api", "--env", "prod", "--yes")
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: service 'api' has no instance in 'prod'\nHint: its instances run in: one, two\n"
+    )
+    both = cli("svc", "deploy", "api", "-i", "api-a", "--env", "two", "--yes")
+    assert both.exit_code == 2
+    assert "has no instance in 'two' among the instances named" in both.stderr
+
+
 def test_svc_deploy_of_an_unknown_instance_names_the_known_ones(cli, api):
     result = cli("svc", "deploy", "api", "-i", "api-c", "--yes")
 

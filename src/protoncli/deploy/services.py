@@ -244,6 +244,25 @@ def deploy_service(
     return results
 
 
+def instances_in(
+    project: Project, name: str, environments: Sequence[str], instances: Sequence[str] = ()
+) -> list[str]:
+    """The service's instances that run in `environments` (and are among `instances`, when
+    some are named): what `svc deploy NAME --env E` deploys. An environment the service has no
+    instance in is an error naming those it has."""
+    record = read_service(project, name)
+    chosen = _chosen_instances(record, instances)
+    where = sorted({i.environment for i in record.spec.instances})
+    missing_envs = [e for e in environments if e not in {i.environment for i in chosen}]
+    if missing_envs:
+        named = " among the instances named" if instances else ""
+        raise UsageError(
+            f"service {name!r} has no instance in {', '.join(map(repr, missing_envs))}{named}",
+            hint=f"its instances run in: {', '.join(where)}",
+        )
+    return [i.name for i in chosen if i.environment in environments]
+
+
 def _chosen_instances(record: ServiceRecord, names: Sequence[str]) -> list[InstanceSpec]:
     """The instances named (all of them when none is), each checked to exist."""
     declared = [i.name for i in record.spec.instances]

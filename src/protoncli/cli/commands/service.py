@@ -10,6 +10,7 @@ import typer
 from protoncli.cli import output
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
+    complete_environments,
     complete_instances,
     complete_placements,
     complete_service_blueprint_refs,
@@ -176,12 +177,21 @@ def deploy(
         autocompletion=complete_instances,
         help="Deploy only this instance (repeat); default: all.",
     ),
+    env: list[str] = typer.Option(
+        [],
+        "--env",
+        "-e",
+        autocompletion=complete_environments,
+        help="Deploy only the instances in this environment (repeat); default: every one.",
+    ),
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
     revert_drift: bool = REVERT_DRIFT_OPTION,
 ) -> None:
     """Deploy a service: its instances in parallel, then its pipeline.
+
+    Every instance by default, production's included: --env and --instance choose.
 
     With --cancel, the updates in progress on those stacks are cancelled instead (they roll
     back) and watched to their end. With --revert-drift, resources changed outside
@@ -192,11 +202,16 @@ def deploy(
       pcli svc deploy web --yes
 
       pcli svc deploy web -i web-dev --yes --json
+
+      pcli svc deploy web --env staging --yes
     """
-    from protoncli.deploy.services import deploy_service, service_targets
+    from protoncli.deploy.services import deploy_service, instances_in, service_targets
 
     mode = deployment_mode(revert_drift, cancel=cancel)
-    chosen = "".join(f" -i {i}" for i in instance) + (" --revert-drift" if mode else "")
+    chosen = "".join(f" -i {i}" for i in instance) + "".join(f" --env {e}" for e in env)
+    chosen += " --revert-drift" if mode else ""
+    if env:
+        instance = instances_in(open_project(ctx), name, env, instance)
     if cancel:
         run_cancel(
             ctx,
