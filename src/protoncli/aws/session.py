@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from botocore.credentials import (  # type: ignore[import-untyped]
 
 from protoncli import __version__, paths
 from protoncli.aws.errors import aws_errors
+from protoncli.aws.slowcalls import SlowCalls
 from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarget
 from protoncli.yamlio import atomic_write
 
@@ -48,6 +50,7 @@ class SessionFactory:
         max_attempts: int = 5,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        on_slow: Callable[[str], None] | None = None,
     ) -> None:
         # max_attempts counts every attempt, the first included (like AWS_MAX_ATTEMPTS); it
         # and the standard retry mode are pcli's defaults: a user's own retry settings
@@ -67,6 +70,13 @@ class SessionFactory:
         self._clients: dict[tuple[object, ...], Any] = {}
         self._accounts: dict[tuple[object, ...], str] = {}
         self._callers: dict[tuple[object, ...], str] = {}
+        # A call still going after half the read timeout (at most 5 s) is said through
+        # `on_slow` (the command line's note); none is without it.
+        self._slow = (
+            None
+            if on_slow is None
+            else SlowCalls(on_slow, after=min(5.0, read_timeout / 2), read_timeout=read_timeout)
+        )
 
     def client(self, service: str, target: AwsTarget) -> Any:
         """A botocore client for `service` at `target` (created once, then reused)."""
@@ -82,6 +92,8 @@ class SessionFactory:
                         endpoint_url=target.endpoint_url,
                         config=self._config_for(session),
                     )
+                if self._slow is not None:
+                    self._slow.watch(cached)
                 self._clients[key] = cached
             return cached
 

@@ -100,7 +100,7 @@ def open_project(ctx: typer.Context) -> Project:
         endpoint = require_running()
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
     connect, read = state.timeouts
-    sessions = SessionFactory(connect_timeout=connect, read_timeout=read)
+    sessions = SessionFactory(connect_timeout=connect, read_timeout=read, on_slow=output.note)
     return Project(workspace, open_registry(state.registry), sessions, aws)
 
 

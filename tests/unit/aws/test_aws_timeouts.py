@@ -12,11 +12,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from botocore.hooks import HierarchicalEmitter
 
 from protoncli.aws.cloudformation import CloudFormationGateway
 from protoncli.aws.session import SessionFactory
+from protoncli.aws.slowcalls import SlowCalls
 from protoncli.aws.target import AwsTarget
 from protoncli.config import SETTINGS_BY_KEY
 from protoncli.errors import AwsError, ExitCode
@@ -76,6 +79,55 @@ def test_each_attempt_gives_up_after_the_read_timeout(silent, monkeypatch):
     assert "--read-timeout" in (caught.value.hint or "")
 
 
+def test_a_call_still_going_after_half_the_read_timeout_is_said_once(silent, monkeypatch):
+    url, _ = silent
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    said: list[str] = []
+    sessions = SessionFactory(read_timeout=2, on_slow=said.append)
+    gateway = CloudFormationGateway(
+        sessions.client("cloudformation", AwsTarget(region="us-east-1", endpoint_url=url))
+    )
+
+    with pytest.raises(AwsError):
+        gateway.describe_all()
+
+    assert len(said) == 1, said
+    assert said[0].startswith(
+        "Still waiting for CloudFormation DescribeStacks (us-east-1) after 1 s: AWS or the "
+        "network is slow. Each attempt gives up after 2 s (--read-timeout)"
+    )
+
+
+def test_calls_that_end_in_time_are_not_said_and_a_slow_one_once():
+    now = [0.0]
+    said: list[str] = []
+    calls = SlowCalls(said.append, after=5, read_timeout=10, clock=lambda: now[0])
+    real = SessionFactory().client("sts", AwsTarget(region="us-east-1"))
+    events = HierarchicalEmitter()  # the client's events alone, without botocore's handlers
+    calls.watch(SimpleNamespace(meta=SimpleNamespace(events=events, region_name="us-east-1")))
+    model = real.meta.service_model.operation_model("GetCallerIdentity")
+
+    events.emit("before-call.sts.GetCallerIdentity", model=model)
+    now[0] = 4.9
+    calls.look()
+    events.emit("after-call.sts.GetCallerIdentity", model=model)
+    now[0] = 60
+    calls.look()
+    assert said == []
+
+    events.emit("before-call.sts.GetCallerIdentity", model=model)
+    now[0] = 65
+    calls.look()
+    calls.look()
+    assert said == [
+        (
+            "Still waiting for STS GetCallerIdentity (us-east-1) after 5 s: AWS or the network "
+            "is slow. Each attempt gives up after 10 s (--read-timeout), and AWS_MAX_ATTEMPTS "
+            "says how many are made."
+        )
+    ]
+
+
 def test_the_defaults_give_up_within_a_minute():
     client = SessionFactory().client("cloudformation", AwsTarget(region="us-east-1"))
     config = client.meta.config
@@ -110,6 +162,7 @@ def test_the_timeouts_reach_every_command_from_flags_and_variables(silent, tmp_p
     assert time.monotonic() - started < 15, done.stderr
     assert done.returncode == ExitCode.ERROR, done.stderr
     assert f"no answer from {url}/ to DescribeStacks" in done.stderr
+    assert "Still waiting for CloudFormation DescribeStacks (us-east-1)" in done.stderr
     assert "Hint: " in done.stderr
     assert "--read-timeout" in done.stderr
 
