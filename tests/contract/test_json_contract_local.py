@@ -138,3 +138,9 @@ def test_config_documents(pcli, check_schema):
     removed = document(pcli("config", "unset", "output", "--json"))
     check_schema(removed, "config-unset")
     assert removed["removed"] is True
+
+    seconds = document(pcli("config", "set", "read_timeout", "2.5", "--json"))
+    check_schema(seconds, "config-set")
+    got = document(pcli("config", "get", "read_timeout", "--json"))
+    check_schema(got, "config-get")
+    assert (got["value"], got["origin"]) == (2.5, "user")
