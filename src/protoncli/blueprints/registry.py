@@ -28,6 +28,7 @@ import re
 import tarfile
 import threading
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from protoncli.blueprints.bundle import bundle_digest, load_bundle
@@ -54,6 +55,7 @@ from protoncli.blueprints.versions import (
     write_version,
 )
 from protoncli.errors import NotFoundError, PcliError, RegistryError, UsageError
+from protoncli.filecache import FileCache
 from protoncli.yamlio import atomic_write
 
 __all__ = [
@@ -96,9 +98,9 @@ class Registry:
         # instances of one version reads and checks its files once.
         self._loaded: dict[tuple[Path, str], Bundle] = {}
         self._loading = threading.Lock()
-        # Version records read by this object, by file, with the file's (inode, mtime, size)
-        # when read: a record is read again only when it changed (promote rewrites it).
-        self._records: dict[Path, tuple[tuple[int, int, int], VersionInfo]] = {}
+        # Version records read by this object, read again only when one changes (promote
+        # rewrites it): a fleet's deploy asks for the same versions for every stack.
+        self._records = FileCache()
 
     @classmethod
     def default(cls) -> Registry:
@@ -274,27 +276,13 @@ class Registry:
         folder = self.root / name
         if not folder.is_dir():
             return []
-        found = []
+        found: list[VersionInfo] = []
         for entry in folder.iterdir():
             match = _VERSION_FOLDER.match(entry.name)
             if match and entry.is_dir():
-                found.append(self._version_record(entry / VERSION_FILE, name, match))
+                load = partial(read_version_record, name=name, match=match)
+                found.append(self._records.read(entry / VERSION_FILE, load))
         return sorted(found, key=lambda info: (info.major, info.minor))
-
-    def _version_record(self, path: Path, name: str, match: re.Match[str]) -> VersionInfo:
-        """The version's record, read again only when the file changed since this object
-        read it (a fleet's deploy asks for the same versions for every stack)."""
-        try:
-            stat = path.stat()
-        except OSError:
-            return read_version_record(path, name, match)  # it says what is wrong
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        known = self._records.get(path)
-        if known is not None and known[0] == stamp:
-            return known[1]
-        info = read_version_record(path, name, match)
-        self._records[path] = (stamp, info)
-        return info
 
     def _existing(self, name: str) -> list[VersionInfo]:
         check_name(name, "blueprint")

@@ -9,10 +9,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from protoncli.aws.target import AwsTarget
 from protoncli.errors import AwsError, InputError, NotFoundError, PcliError, UsageError
+from protoncli.filecache import FileCache
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -72,26 +73,13 @@ class Project:
     record_writer: Callable[[Callable[[], None]], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
-    _files: dict[Path, tuple[tuple[int, int, int], Any]] = field(default_factory=dict, repr=False)
+    _files: FileCache = field(default_factory=FileCache, repr=False)
 
     def read_once(self, path: Path, load: Callable[[Path], T]) -> T:
-        """`load(path)`, read again only when the file changed since (another inode, size or
-        modification time): a fleet's deploy reads an environment's spec for every instance
-        in it, and every component record for every instance, from one file each.
-        `load`'s errors are not kept: a file that failed is read again next time."""
-        try:
-            stat = path.stat()
-        except OSError:
-            return load(path)  # the loader says what is wrong with it
-        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            known = self._files.get(path)
-        if known is not None and known[0] == stamp:
-            return cast("T", known[1])
-        value = load(path)
-        with self._lock:
-            self._files[path] = (stamp, value)
-        return value
+        """`load(path)`, read again only when the file changed: a fleet's deploy reads an
+        environment's spec for every instance in it, and every component record for every
+        instance, from one file each (see `filecache`)."""
+        return self._files.read(path, load)
 
     def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
         from protoncli.deploy.engine import UNKNOWN
