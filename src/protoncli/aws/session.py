@@ -36,7 +36,7 @@ from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarg
 from protoncli.yamlio import atomic_write
 
 ROLE_SESSION_NAME = "pcli"
-_ARN = "/arn"  # the account cache's key of a credential's ARN: its digest and this
+_ARN = "/arn"  # the account cache keeps a credential's ARN under its digest and this
 DEFAULT_CONNECT_TIMEOUT = 5.0  # the `connect_timeout` setting's default (config.py)
 DEFAULT_READ_TIMEOUT = 10.0  # the `read_timeout` setting's default (config.py)
 
@@ -103,12 +103,12 @@ class SessionFactory:
             cached = self._accounts.get(target.key)
         if cached is not None:
             return cached
-        account = _account_from_role(target.role_arn) or self._remembered_account(target)
+        account = _account_from_role(target.role_arn) or self._remembered(target)
         if account is None:
             sts = self.client("sts", target)
             with aws_errors("GetCallerIdentity", describe_target(target)):
                 account = str(sts.get_caller_identity()["Account"])
-            self._remember_account(target, account)
+            self._remember(target, account)
         with self._lock:
             self._accounts[target.key] = account
         return account
@@ -121,19 +121,15 @@ class SessionFactory:
             cached = self._callers.get(target.key)
         if cached is not None:
             return cached
-        key = self._credential_key(target)
-        remembered = None if key is None else _read_account_cache().get(f"{key}{_ARN}")
-        if remembered is not None:
-            arn = remembered
-        else:
+        arn = self._remembered(target, _ARN)
+        if arn is None:
             sts = self.client("sts", target)
             with aws_errors("GetCallerIdentity", describe_target(target)):
                 answer = sts.get_caller_identity()
             arn = str(answer["Arn"])
             with self._lock:
                 self._accounts.setdefault(target.key, str(answer["Account"]))
-            if key is not None:
-                _write_account_cache({**_read_account_cache(), f"{key}{_ARN}": arn})
+            self._remember(target, arn, _ARN)
         with self._lock:
             self._callers[target.key] = arn
         return arn
@@ -148,14 +144,16 @@ class SessionFactory:
         material = f"{access_key}\0{target.endpoint_url or ''}"
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
-    def _remembered_account(self, target: AwsTarget) -> str | None:
+    def _remembered(self, target: AwsTarget, what: str = "") -> str | None:
+        """What the cache holds for the target's credentials: the account id, or with `what`
+        (`_ARN`) another fact of them."""
         key = self._credential_key(target)
-        return None if key is None else _read_account_cache().get(key)
+        return None if key is None else _read_account_cache().get(f"{key}{what}")
 
-    def _remember_account(self, target: AwsTarget, account: str) -> None:
+    def _remember(self, target: AwsTarget, value: str, what: str = "") -> None:
         key = self._credential_key(target)
         if key is not None:
-            _write_account_cache({**_read_account_cache(), key: account})
+            _write_account_cache({**_read_account_cache(), f"{key}{what}": value})
 
     def _config_for(self, session: Any) -> Config:
         """The clients' configuration: pcli's retry defaults where the user set none."""
