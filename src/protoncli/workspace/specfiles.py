@@ -187,10 +187,7 @@ def set_version(path: Path, version: str, *, expected: str) -> str | None:
 
             _update_spec(path, change)
             return None
-        if edited != text:
-            _check_spec(edited, path, changed=True)
-            windows = b"\r\n" in path.read_bytes()  # read_text gave "\n" for any line end
-            atomic_write(path, edited.replace("\n", "\r\n") if windows else edited)
+        _write_edit(path, text, edited)
         return None
 
 
@@ -237,6 +234,12 @@ def _update_spec(path: Path, changes: Callable[[Any], None]) -> None:
     except RoundTripError as error:
         where = f"{source}:{error.line}" if error.line else source
         raise InputError(f"{where}: cannot edit this YAML: {error.problem}") from error
+    _write_edit(path, text, new_text)
+
+
+def _write_edit(path: Path, text: str, new_text: str) -> None:
+    """Write an edited spec (checked first, with the file's line ends); nothing when the
+    edit changed nothing."""
     if new_text == text:
         return
     _check_spec(new_text, path, changed=True)
