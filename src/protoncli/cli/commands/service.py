@@ -38,6 +38,7 @@ from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
+    from protoncli.deploy.project import Project
     from protoncli.prompting import Prompter
 
 app = typer.Typer(
@@ -210,26 +211,29 @@ def deploy(
     mode = deployment_mode(revert_drift, cancel=cancel)
     chosen = "".join(f" -i {i}" for i in instance) + "".join(f" --env {e}" for e in env)
     chosen += " --revert-drift" if mode else ""
-    if env:
-        instance = instances_in(open_project(ctx), name, env, instance)
+
+    def instances(project: Project) -> list[str]:
+        return instances_in(project, name, env, instance) if env else instance
+
     if cancel:
         run_cancel(
             ctx,
             command="svc deploy",
             json_=json_,
             yes=yes,
-            targets=lambda project: service_targets(project, name, instance),
+            targets=lambda project: service_targets(project, name, instances(project)),
             rerun=f"pcli svc deploy {name}{chosen} --cancel --yes",
         )
         return
     project = open_project(ctx)
+    chosen_instances = instances(project)
     run_deploy(
         ctx,
         command="svc deploy",
         json_=json_,
         yes=yes,
         action=lambda callbacks: deploy_service(
-            project, name, callbacks.hooks, instances=instance, deployment_mode=mode
+            project, name, callbacks.hooks, instances=chosen_instances, deployment_mode=mode
         ),
         rerun=f"pcli svc deploy {name}{chosen} --yes",
     )
