@@ -207,6 +207,24 @@ class Side:
     calls: list[Counter[str]] = field(default_factory=list)
 
 
+def child_env(home: Path, proxy_url: str, region: str, **extra: str) -> dict[str, str]:
+    """A clean environment for a benchmark's subprocesses: PCLI_HOME at `home`, dummy
+    credentials, every AWS call to the proxy, no AWS config files of the user's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PCLI_"))}
+    env.update(
+        PCLI_HOME=str(home),
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the sandbox's dummy credentials
+        AWS_DEFAULT_REGION=region,
+        AWS_ENDPOINT_URL=proxy_url,
+        AWS_CONFIG_FILE=str(home / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
+        NO_COLOR="1",
+        **extra,
+    )
+    return env
+
+
 @dataclass(frozen=True)
 class Setup:
     home: Path
@@ -215,19 +233,7 @@ class Setup:
     proxy_url: str
 
     def child_env(self) -> dict[str, str]:
-        """A clean environment for the subprocesses: dummy credentials, AWS at the proxy."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PCLI_"))}
-        env.update(
-            PCLI_HOME=str(self.home),
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the sandbox's dummy credentials
-            AWS_DEFAULT_REGION=REGION,
-            AWS_ENDPOINT_URL=self.proxy_url,
-            AWS_CONFIG_FILE=str(self.home / "no-aws-config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(self.home / "no-aws-credentials"),
-            NO_COLOR="1",
-        )
-        return env
+        return child_env(self.home, self.proxy_url, REGION)
 
 
 def run_command(args: list[str], env: dict[str, str]) -> None:

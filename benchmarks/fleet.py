@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy import CallCounter, CountingProxy  # benchmarks/deploy.py, beside this script
+from deploy import CallCounter, CountingProxy, child_env  # benchmarks/deploy.py, beside this
 
 ROOT = Path(__file__).resolve().parents[1]
 PCLI = ROOT / ".venv" / "bin" / "pcli"
@@ -210,20 +210,8 @@ class Bench:
     sandbox_url: str
 
     def child_env(self) -> dict[str, str]:
-        """A clean environment for the subprocesses: dummy credentials, AWS at the proxy."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PCLI_"))}
-        env.update(
-            PCLI_HOME=str(self.home),
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the sandbox's dummy credentials
-            AWS_DEFAULT_REGION=REGION,
-            AWS_ENDPOINT_URL=self.proxy_url,
-            AWS_CONFIG_FILE=str(self.home / "no-aws-config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(self.home / "no-aws-credentials"),
-            NO_COLOR="1",
-            CI="1",  # plain progress lines, never a prompt
-        )
-        return env
+        """benchmarks/deploy.py's clean environment, with plain progress lines, never a prompt."""
+        return child_env(self.home, self.proxy_url, REGION, CI="1")
 
     def pcli(self, *args: str) -> list[str]:
         return [str(PCLI), "--workspace", str(self.workspace), *args]
