@@ -14,7 +14,9 @@ T = TypeVar("T")
 
 
 class FileCache:
-    """What `load(path)` made of each file, kept with the file's stamp when it was read."""
+    """What `load(path)` made of each file, kept with the file's stamp when it was read.
+    Kept by path alone: one cache reads each file with one loader (a spec file as a spec,
+    never also as text)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
