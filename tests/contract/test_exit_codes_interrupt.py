@@ -88,6 +88,25 @@ def open_for_writing(fifo: Path, reader: subprocess.Popen[str]) -> int:
             time.sleep(0.01)
 
 
+def wait_until_reading(reader: subprocess.Popen[str]) -> None:
+    """Wait until `reader` sleeps in the kernel reading a pipe (Linux's /proc/PID/wchan).
+
+    A signal that lands after Python last checked for signals and before the read reaches the
+    kernel is handled without interrupting the read (CPython re-checks only when the call
+    returns): sent then, the test would hang on a lost Ctrl-C, not on pcli. Without /proc, a
+    moment's wait has to do."""
+    wchan = Path(f"/proc/{reader.pid}/wchan")
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if "pipe" in wchan.read_text():
+                return
+        except OSError:
+            break
+        time.sleep(0.01)
+    time.sleep(0.5)
+
+
 def test_sigint_while_reading_the_spec_exits_130(registry, tmp_path):
     fifo = tmp_path / "spec.yaml"
     os.mkfifo(fifo)
@@ -98,6 +117,7 @@ def test_sigint_while_reading_the_spec_exits_130(registry, tmp_path):
     )
     writer = open_for_writing(fifo, reader)
     try:
+        wait_until_reading(reader)
         reader.send_signal(signal.SIGINT)
         _stdout, stderr = reader.communicate(timeout=TIMEOUT)
     finally:
