@@ -25,7 +25,24 @@ pcli deploys only through change sets, where moto 5.2 differs from CloudFormatio
   under a fleet's deploys): they walk a copy taken at once, as ListChangeSets does;
 - moto's server lists its own package folder (some 150 entries, a stat each) on every request,
   holding the lock every request takes, to tell a service's name from a host name: it is listed
-  once. A third of the server's time went there under a fleet's deploys.
+  once. A third of the server's time went there under a fleet's deploys;
+- a YAML short form whose argument is a mapping (`!GetAZs {Ref: AWS::Region}`, as AWS's sample
+  VPC templates write it) reaches moto as YAML parser nodes, not as the mapping: it is read as
+  one;
+- `Fn::GetAZs` takes its argument as it is written (`{Ref: AWS::Region}` gives zones such as
+  "{'Ref': 'AWS::Region'}a"), reads an empty one as us-east-1 whatever the stack's region, and
+  answers zones a to d of any region (some have fewer, so a subnet in the one it picks is
+  refused): the argument is resolved, an empty one is the stack's region, and the answer is the
+  availability zones moto's EC2 has in that region;
+- an update that changes a resource of a type moto cannot update (some 50: VPCs, subnets, log
+  groups, DynamoDB tables, load balancers, ...) drops the resource from the stack while it keeps
+  running: the stack then loses outputs that `Ref` it, any `Fn::GetAtt` of it makes every later
+  DescribeStacks of the region fail (a ValidationError, until the server restarts), and deleting
+  the stack leaves the resource behind. The resource stays in the stack, unchanged, as moto
+  leaves it;
+- log groups are such a type, and their CloudFormation model drops KmsKeyId: an update of a log
+  group applies RetentionInDays, KmsKeyId and Tags (a new LogGroupName replaces it, as
+  CloudFormation does), and a new one gets its KmsKeyId.
 """
 
 from __future__ import annotations
@@ -81,6 +98,10 @@ def apply_moto_fixes() -> None:
     _find_stacks_in_a_copy()
     _teach_ec2_deletes()
     _list_moto_modules_once()
+    _read_short_forms_of_mappings()
+    _resolve_get_azs()
+    _keep_resources_moto_cannot_update()
+    _update_log_groups()
     setattr(execute_change_set, _MARK, True)
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
@@ -181,3 +202,147 @@ def _teach_ec2_deletes() -> None:
     RouteTable.delete = delete_route_table  # type: ignore[attr-defined]
     InternetGateway.delete = delete_internet_gateway  # type: ignore[attr-defined]
     VPCGatewayAttachment.delete = delete_attachment  # type: ignore[attr-defined]
+
+
+def _read_short_forms_of_mappings() -> None:
+    """moto's YAML constructor of short forms (`!Ref`, `!GetAZs`, ...), with a mapping argument
+    read as a mapping. moto registers the constructor again before each template it parses,
+    under the name its modules import, so those names are what is replaced."""
+    import yaml
+    from moto.cloudformation import models, responses, utils
+
+    original = utils.yaml_tag_constructor
+
+    def yaml_tag_constructor(loader: Any, tag: str, node: Any) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            key = "Ref" if tag == "!Ref" else f"Fn::{tag[1:]}"
+            return {key: loader.construct_mapping(node, deep=True)}
+        return original(loader, tag, node)
+
+    for module in (utils, models, responses):
+        module.yaml_tag_constructor = yaml_tag_constructor  # type: ignore[attr-defined]
+
+
+def _resolve_get_azs() -> None:
+    """`Fn::GetAZs` as CloudFormation answers it: the availability zones of the region its
+    argument names once resolved, the stack's region when the argument is empty."""
+    from moto.cloudformation import parsing
+
+    original = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        if isinstance(resource_json, dict) and list(resource_json) == ["Fn::GetAZs"]:
+            # resolved as any value is: most often {Ref: AWS::Region}
+            region = parsing.clean_json(resource_json["Fn::GetAZs"], resources_map)
+            return _availability_zones(
+                str(resources_map["AWS::AccountId"]),
+                str(region or resources_map["AWS::Region"]),
+            )
+        return original(resource_json, resources_map)
+
+    parsing.clean_json = clean_json
+
+
+def _availability_zones(account_id: str, region: str) -> list[str]:
+    """The availability zones moto's EC2 has in the region (none for a region it lacks)."""
+    from moto.ec2.models import ec2_backends
+
+    try:
+        zones = ec2_backends[account_id][region].describe_availability_zones()
+    except KeyError:  # not a region moto knows
+        return []
+    return sorted(zone.name for zone in zones if zone.zone_type == "availability-zone")
+
+
+def _keep_resources_moto_cannot_update() -> None:
+    """A resource whose type moto has no update for stays in the stack as it is, instead of
+    dropping out of it (moto's answer: None, which its stack keeps in the resource's place)."""
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(
+        logical_id: str,
+        resource_json: dict[str, Any],
+        resources_map: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        model = parsing.get_model_map().get(resource_json.get("Type", ""))
+        if model is not None and hasattr(
+            model.update_from_cloudformation_json, "__isabstractmethod__"
+        ):
+            return resources_map[logical_id]  # the resource as it runs
+        return original(logical_id, resource_json, resources_map, account_id, region_name)
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+
+_GENERATED_SUFFIX = 12  # moto names a resource with no name of its own STACK-LOGICALID-<12 chars>
+
+
+def _update_log_groups() -> None:
+    """AWS::Logs::LogGroup updates as CloudFormation does them, and KmsKeyId on creation."""
+    from moto.logs.models import LogGroup, logs_backends
+
+    original_create = LogGroup.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create(
+        cls: Any,
+        /,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        group = original_create(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        _set_log_group_properties(group, cloudformation_json.get("Properties") or {})
+        return group
+
+    def update(  # moto passes these by name
+        cls: Any,
+        *,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        backend = logs_backends[account_id][region_name]
+        old_name = str(original_resource.name)
+        if properties.get("LogGroupName") is None:
+            # still unnamed: keep the name moto made up, which a new one would replace
+            same = len(old_name) == len(new_resource_name) and (
+                old_name[:-_GENERATED_SUFFIX] == new_resource_name[:-_GENERATED_SUFFIX]
+            )
+        else:
+            same = properties["LogGroupName"] == old_name
+        if not same:  # a new name: a new log group, and the old one goes
+            replacement = create(
+                cls, new_resource_name, cloudformation_json, account_id, region_name
+            )
+            if old_name in backend.groups:
+                backend.delete_log_group(old_name)
+            return replacement
+        _set_log_group_properties(original_resource, properties)
+        tags = {str(t["Key"]): str(t["Value"]) for t in properties.get("Tags") or []}
+        dropped = [
+            key for key in backend.list_tags_for_resource(original_resource.arn) if key not in tags
+        ]
+        if dropped:
+            backend.untag_resource(original_resource.arn, dropped)
+        backend.tag_resource(original_resource.arn, tags)
+        return original_resource
+
+    LogGroup.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+    LogGroup.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign,assignment]
+
+
+def _set_log_group_properties(group: Any, properties: dict[str, Any]) -> None:
+    retention = properties.get("RetentionInDays")
+    group.set_retention_policy(int(retention) if retention not in (None, "") else None)
+    group.kms_key_id = properties.get("KmsKeyId")
