@@ -4,15 +4,20 @@ Checks, in order: the bundle loads (layout, manifests, limits), the schema's own
 render with the sample spec (`spec/spec.yaml`) or placeholder inputs and placeholder outputs,
 cfn-lint on every rendered CloudFormation file, and `terraform fmt -check` on Terraform output
 where a `terraform` binary exists.
+
+What lint makes up, and how it tells findings about those values from findings about the bundle,
+is in lint_render.py and docs/reference/lint.md. Whatever a bundle holds, lint reports findings:
+an exception no check expected becomes an error finding, never a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,14 +26,9 @@ from protoncli.blueprints.model import Bundle, Kind, Provisioning
 from protoncli.errors import PcliError
 
 if TYPE_CHECKING:
-    from protoncli.render.model import RenderContext, RenderResult
-    from protoncli.schema.model import InputDef, InputType
+    from protoncli.blueprints.lint_render import LintRender
+    from protoncli.render.model import RenderResult
     from protoncli.specs.model import Spec
-
-LINT_ENVIRONMENT = "lint-env"
-LINT_SERVICE = "lint-svc"
-LINT_INSTANCE = "lint-instance"
-LINT_COMPONENT = "lint-component"
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,22 @@ class LintReport:
         }
 
 
-def _error_findings(check: str, error: PcliError) -> list[Finding]:
-    findings = [Finding("error", check, error.message)]
-    findings.extend(Finding("error", check, detail) for detail in error.details)
+def _error_findings(check: str, error: PcliError, severity: str = "error") -> list[Finding]:
+    findings = [Finding(severity, check, error.message)]
+    findings.extend(Finding(severity, check, detail) for detail in error.details)
     return findings
+
+
+def _unexpected(check: str, error: Exception, location: str | None = None) -> Finding:
+    """An exception no check expected, as an error finding (lint never ends in a traceback)."""
+    text = str(error).strip().splitlines()
+    detail = f": {text[0]}" if text else ""
+    return Finding(
+        "error",
+        check,
+        f"{check} stopped with an unexpected {type(error).__name__}{detail}",
+        location,
+    )
 
 
 def lint_bundle_ref(
@@ -120,26 +132,61 @@ def lint_bundle(
             for problem in schema_problems(bundle.schema)
         )
     checks.append("render")
-    result = None
-    try:
-        spec, spec_note = _lint_spec(bundle, spec_path)
-        if spec_note:
-            findings.append(Finding("info", "spec", spec_note))
-        result = _render(bundle, spec, blueprint)
-    except PcliError as error:
-        findings.extend(_error_findings("render", error))
+    result, placeholders = _render_step(bundle, spec_path, blueprint, findings)
     rendered: tuple[str, ...] = ()
     if result is not None:
         rendered = tuple(sorted(result.files()))
         findings.extend(Finding("warning", "render", w) for w in result.warnings)
         if any(r.provisioning == Provisioning.CLOUDFORMATION for r in result.resources):
             checks.append("cfn-lint")
-            findings.extend(_cfn_lint(result))
+            findings.extend(_cfn_lint(result, placeholders))
         tf_findings, ran = _terraform_fmt(result)
         if ran:
             checks.append("terraform-fmt")
         findings.extend(tf_findings)
     return LintReport(target or bundle.root, tuple(findings), rendered, tuple(checks))
+
+
+def _render_step(
+    bundle: Bundle,
+    spec_path: Path | None,
+    blueprint: tuple[str | None, str | None],
+    findings: list[Finding],
+) -> tuple[RenderResult | None, Mapping[str, str]]:
+    """The test render; its notes and failures go to `findings`. Returns the result (None when
+    nothing rendered) and the placeholder values it used (value -> what it stands for)."""
+    try:
+        spec, spec_note = _lint_spec(bundle, spec_path)
+    except PcliError as error:
+        findings.extend(_error_findings("render", error))
+        return None, {}
+    if spec_note:
+        findings.append(Finding("info", "spec", spec_note))
+    from protoncli.blueprints.lint_render import LintRender
+
+    render = LintRender(bundle, spec, blueprint)
+    unexpected: Exception | None = None
+    try:
+        result, failure = render.run()
+    except Exception as error:  # noqa: BLE001 - no bundle ends lint with an internal error
+        result, failure, unexpected = None, None, error
+    findings.extend(Finding(*note) for note in render.notes)
+    if unexpected is not None:
+        findings.append(_unexpected("render", unexpected))
+    if failure is not None:
+        findings.extend(_failure_findings(failure, render))
+    return result, render.placeholders()
+
+
+def _failure_findings(error: PcliError, render: LintRender) -> list[Finding]:
+    """A render that failed: an error, or a warning when only lint's placeholders made it fail."""
+    label = render.failure_cause(error)
+    if label is None:
+        return _error_findings("render", error)
+    note = f" (caused by lint's placeholder for {label}, not by the bundle)"
+    findings = [Finding("warning", "render", error.message + note)]
+    findings.extend(Finding("warning", "render", detail) for detail in error.details)
+    return findings
 
 
 def _lint_spec(bundle: Bundle, spec_path: Path | None) -> tuple[Spec | None, str | None]:
@@ -151,83 +198,84 @@ def _lint_spec(bundle: Bundle, spec_path: Path | None) -> tuple[Spec | None, str
     if sample is not None:
         return parse_spec(sample, f"{bundle.root}/spec/spec.yaml"), "rendered with spec/spec.yaml"
     if bundle.kind is Kind.COMPONENT or bundle.schema is None:
-        return _placeholder_spec(bundle), None
-    return _placeholder_spec(bundle), "no spec/spec.yaml: rendered with defaults and placeholders"
+        return None, None
+    return None, "no spec/spec.yaml: rendered with defaults and placeholders"
 
 
-def placeholder_value(item: InputDef) -> Any:
-    """A value that satisfies the input's type, enum and limits where that is simple to make."""
-    raw = dict(item.raw or {})
-    if "example" in raw:
-        return raw["example"]
-    if item.enum:
-        return item.enum[0]
-    if item.type in ("number", "integer"):
-        return raw.get("minimum", 1)
-    if item.type == "boolean":
-        return False
-    if item.type == "array":
-        return []
-    text = "placeholder"
-    min_length = int(raw.get("minLength", 0))
-    max_length = int(raw.get("maxLength", len(text)))
-    text = text.ljust(min_length, "x")
-    return text[: max(max_length, 1)]
+# A cfn-lint message about a value starts with it: `'vpc-1' is not a 'AWS::EC2::VPC.Id'`,
+# `0 is less than the minimum of 1`.
+_LEADING_VALUE = re.compile(r"""^(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?)\b)""")
+# A scalar where a list or a mapping belongs is the template's doing, whatever the value.
+_STRUCTURAL = re.compile(r"is not of type .*'(array|object)'")
+MIN_CONTAINED = 8  # a shorter placeholder counts only when it is the whole value
+MAX_SCALARS = 50  # scalars of the node a finding points at that are looked at
 
 
-def _placeholder_inputs(input_type: InputType | None) -> dict[str, Any]:
-    if input_type is None:
-        return {}
-    return {
-        item.name: placeholder_value(item)
-        for item in input_type.inputs
-        if item.required and not item.has_default
-    }
+def placeholder_behind(
+    message: str, placeholders: Mapping[str, str], node: Any = None
+) -> str | None:
+    """What lint made up that a cfn-lint finding is about, if anything (the rule is in
+    docs/reference/lint.md, "Findings about placeholders").
 
-
-def _placeholder_spec(bundle: Bundle) -> Spec | None:
-    from protoncli.specs.model import EnvironmentSpec, InstanceSpec, ServiceSpec
-
-    schema = bundle.schema
-    if bundle.kind is Kind.ENVIRONMENT and schema is not None:
-        return EnvironmentSpec(inputs=_placeholder_inputs(schema.main), source="<placeholders>")
-    if bundle.kind is Kind.SERVICE and schema is not None:
-        instance = InstanceSpec(LINT_INSTANCE, LINT_ENVIRONMENT, _placeholder_inputs(schema.main))
-        pipeline = _placeholder_inputs(schema.pipeline) if bundle.has_pipeline else None
-        return ServiceSpec(instances=(instance,), pipeline=pipeline, source="<placeholders>")
+    The value a finding is about is the one its message starts with, or a scalar of `node` (the
+    value at the finding's path in the rendered template) that the message quotes. It holds a
+    placeholder when it is one, contains one of at least `MIN_CONTAINED` characters (shorter
+    ones, such as `1`, are too common to tell), or contains `placeholder-`. A scalar found where
+    a list or mapping belongs is never the placeholder's fault.
+    """
+    if _STRUCTURAL.search(message):
+        return None
+    found = _LEADING_VALUE.match(message)
+    if found is not None:
+        value = next(group for group in found.groups() if group is not None)
+        label = _held(value, placeholders)
+        if label is not None:
+            return label
+    for scalar in _scalars(node):
+        if f"'{scalar}'" in message or repr(scalar) in message:
+            label = _held(scalar, placeholders)
+            if label is not None:
+                return label
     return None
 
 
-def _lint_context(bundle: Bundle) -> RenderContext:
-    from protoncli.render.model import ComponentTarget, RenderContext
-
-    component = None
-    if bundle.kind is Kind.COMPONENT:
-        component = ComponentTarget(LINT_ENVIRONMENT, LINT_SERVICE, LINT_INSTANCE)
-    return RenderContext(component=component, placeholder_outputs=True)
-
-
-def _render(
-    bundle: Bundle, spec: Spec | None, blueprint: tuple[str | None, str | None]
-) -> RenderResult:
-    from protoncli.render.engine import render_bundle
-
-    name = {
-        Kind.ENVIRONMENT: LINT_ENVIRONMENT,
-        Kind.SERVICE: LINT_SERVICE,
-        Kind.COMPONENT: LINT_COMPONENT,
-    }[bundle.kind]
-    return render_bundle(
-        bundle,
-        spec,
-        name=name,
-        context=_lint_context(bundle),
-        blueprint_name=blueprint[0],
-        blueprint_version=blueprint[1],
-    )
+def _held(value: str, placeholders: Mapping[str, str]) -> str | None:
+    for text, label in placeholders.items():
+        if value == text or (len(text) >= MIN_CONTAINED and text in value):
+            return label
+    if "placeholder-" in value:
+        return "an output"
+    return None
 
 
-def _cfn_lint(result: RenderResult) -> list[Finding]:
+def _scalars(node: Any) -> list[str]:
+    """The string scalars of a parsed template node (the first `MAX_SCALARS`)."""
+    found: list[str] = []
+    pending = [node]
+    seen: set[int] = set()  # YAML aliases can make cycles
+    while pending and len(found) < MAX_SCALARS:
+        item = pending.pop(0)
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping | list) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend(item.values() if isinstance(item, Mapping) else item)
+    return found
+
+
+def _at_path(document: Any, path: Any) -> Any:
+    """The node at a cfn-lint path (keys and indexes) in a parsed template; None if absent."""
+    node = document
+    for step in path if isinstance(path, list | tuple) else ():
+        in_mapping = isinstance(node, Mapping) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if not (in_mapping or in_list):
+            return None
+        node = node[step]
+    return node
+
+
+def _cfn_lint(result: RenderResult, placeholders: Mapping[str, str]) -> list[Finding]:
     from cfnlint.api import ManualArgs, lint
 
     findings: list[Finding] = []
@@ -238,18 +286,41 @@ def _cfn_lint(result: RenderResult) -> list[Finding]:
             if not file_name.endswith((".yaml", ".yml", ".json", ".template")):
                 continue
             path = f"{resource.folder}/{file_name}"
-            for match in lint(text, config=ManualArgs(regions=["us-east-1"])):
-                severity = str(match.rule.severity).lower()
-                findings.append(
-                    Finding(
-                        "error" if severity == "error" else "warning",
-                        "cfn-lint",
-                        str(match.message),
-                        f"{path}:{match.linenumber}",
-                        str(match.rule.id),
-                    )
-                )
+            try:
+                matches = lint(text, config=ManualArgs(regions=["us-east-1"]))
+            except Exception as error:  # noqa: BLE001 - no template ends lint with a traceback
+                findings.append(_unexpected("cfn-lint", error, path))
+                continue
+            document = _parsed(text) if matches else None
+            findings.extend(
+                _cfn_finding(match, f"{path}:{match.linenumber}", placeholders, document)
+                for match in matches
+            )
     return findings
+
+
+def _parsed(text: str) -> Any:
+    from protoncli.errors import RenderError
+    from protoncli.yamlio import parse_yaml
+
+    try:
+        return parse_yaml(text, "<rendered>", RenderError, cloudformation=True)
+    except RenderError:
+        return None
+
+
+def _cfn_finding(
+    match: Any, location: str, placeholders: Mapping[str, str], document: Any
+) -> Finding:
+    """One cfn-lint match; one about a value lint made up is a warning (an error's) or info."""
+    severity = "error" if str(match.rule.severity).lower() == "error" else "warning"
+    message = str(match.message)
+    node = _at_path(document, getattr(match, "path", None))
+    label = placeholder_behind(message, placeholders, node)
+    if label is not None:
+        severity = "warning" if severity == "error" else "info"
+        message = f"{message} (the value is lint's placeholder for {label})"
+    return Finding(severity, "cfn-lint", message, location, str(match.rule.id))
 
 
 def _terraform_fmt(result: RenderResult) -> tuple[list[Finding], bool]:
@@ -265,14 +336,17 @@ def _terraform_fmt(result: RenderResult) -> tuple[list[Finding], bool]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         env = dict(os.environ, TF_CLI_CONFIG_FILE=os.devnull, TF_IN_AUTOMATION="1")
-        proc = subprocess.run(
-            [terraform, "fmt", "-check", "-recursive", "-list=true", "-no-color", tmp],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [terraform, "fmt", "-check", "-recursive", "-list=true", "-no-color", tmp],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            return [_unexpected("terraform-fmt", error)], True
     if proc.returncode == 0:
         return [], True
     findings = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import cache, lru_cache
 from typing import Any, cast
 
@@ -143,6 +144,14 @@ class PcliUndefined(StrictUndefined):
     ) -> None:
         factory = _error_factory(obj, name, exc)
         super().__init__(hint, obj, name, cast("type[TemplateRuntimeError]", factory))
+        _LAST_UNDEFINED.set(self)
+
+
+# The undefined value the running render made last. Python code that an undefined value reaches
+# without calling one of its methods (`tojson`'s JSON encoder, `range`, `str.join`) raises a
+# TypeError that names only its class ("Object of type PcliUndefined is not JSON serializable");
+# the render reports such an error as this value's own undefined error, which names its path.
+_LAST_UNDEFINED: ContextVar[PcliUndefined | None] = ContextVar("pcli_last_undefined", default=None)
 
 
 @cache
@@ -227,7 +236,24 @@ def _sandbox_error(exc: SecurityError, where: str) -> RenderError:
     )
 
 
+def _undefined_behind(exc: Exception) -> Exception | None:
+    """The undefined error of the value behind a TypeError about an undefined value, if any."""
+    undefined = _LAST_UNDEFINED.get()
+    if not isinstance(exc, TypeError) or undefined is None:
+        return None
+    if PcliUndefined.__name__ not in str(exc):
+        return None
+    try:
+        undefined._fail_with_undefined_error()  # noqa: SLF001 - raises the error naming its path
+    except (UndefinedError, SecurityError) as named:
+        return named
+    return None
+
+
 def _runtime_error(exc: Exception, where: str, namespace: Namespace) -> RenderError:
+    behind = _undefined_behind(exc)
+    if behind is not None:
+        return _runtime_error(behind, where, namespace)
     if isinstance(exc, UndefinedReferenceError):
         hint = _root_hint(exc.path, namespace) if exc.top_level else exc.hint
         return RenderError(f"{where}: '{exc.path}' is undefined", hint=hint)
@@ -250,6 +276,7 @@ def render_text(source: str, filename: str, namespace: Namespace, *, line_offset
     except TemplateSyntaxError as exc:
         raise _syntax_error(exc, source, f"{filename}:{exc.lineno + line_offset}") from exc
     variables = {key: wrap(value, key, namespace) for key, value in namespace.values.items()}
+    token = _LAST_UNDEFINED.set(None)
     try:
         return template.render(variables)
     except (
@@ -264,3 +291,5 @@ def render_text(source: str, filename: str, namespace: Namespace, *, line_offset
         line = _template_line(exc, filename)
         where = filename if line is None else f"{filename}:{line + line_offset}"
         raise _runtime_error(exc, where, namespace) from exc
+    finally:
+        _LAST_UNDEFINED.reset(token)
