@@ -118,8 +118,12 @@ def parse_yaml(
         return yaml.load(text, Loader=_FAST_LOADERS[flavour])  # noqa: S506 - SafeLoader family
     except yaml.YAMLError:
         pass
+    except RecursionError as exc:
+        raise error(f"{source}: invalid YAML: nested too deeply to be read") from exc
     try:
         return yaml.load(text, Loader=_PYTHON_LOADERS[flavour])  # noqa: S506 - SafeLoader family
+    except RecursionError as exc:
+        raise error(f"{source}: invalid YAML: nested too deeply to be read") from exc
     except yaml.YAMLError as exc:
         line = _yaml_error_line(exc)
         where = f"{source}:{line}" if line else source

@@ -291,5 +291,11 @@ def render_text(source: str, filename: str, namespace: Namespace, *, line_offset
         line = _template_line(exc, filename)
         where = filename if line is None else f"{filename}:{line + line_offset}"
         raise _runtime_error(exc, where, namespace) from exc
+    except RecursionError as exc:  # a macro that calls itself, or a loop of includes
+        raise RenderError(
+            f"{filename}: the template calls itself without end (Python's recursion limit "
+            "was reached)",
+            hint="look for a macro that calls itself, or calls that nest too deeply",
+        ) from exc
     finally:
         _LAST_UNDEFINED.reset(token)
