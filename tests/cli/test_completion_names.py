@@ -2,7 +2,9 @@
 
 One real workspace (pcli init, env/svc/component create --no-deploy) and a registry (starters
 plus a blueprint with two published versions and a draft), built once with the real CLI; each
-test runs `.venv/bin/pcli` in a subprocess as a shell's completion script does.
+test runs `.venv/bin/pcli` in a subprocess as a shell's completion script does. bash's answers
+are the text bash replaces (after the last `=`, from the last `@`); "files" means pcli lets the
+shell complete file names.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from protoncli.cli.completion_shells import DEFAULT_WORDBREAKS
+
 PCLI = str(Path(sys.executable).with_name("pcli"))
 STARTERS = Path(__file__).resolve().parents[2] / "blueprints"
 HEAVY = ("boto3", "botocore", "jinja2", "jsonschema", "questionary", "cfnlint", "moto")
 _ZSH_ITEM = re.compile(r'^"((?:[^"]|"")*)"(?::"((?:[^"]|"")*)")?$')
+_ZSH_DESCRIBED = re.compile(
+    r"^local -a _pcli_items=\((.*)\); _describe -t values value _pcli_items -S ''$"
+)
 TEAM_ENV_SCHEMA = """\
 schema:
   format:
@@ -28,10 +35,24 @@ schema:
   types:
     TeamInput:
       type: object
+      required: [team]
       properties:
         team:
           type: string
           default: core
+        tier:
+          type: string
+          description: "How much it costs"
+          enum: [small, large]
+          default: small
+        public:
+          type: boolean
+          default: false
+"""
+BUDGET_INPUT = """\
+        budget:
+          type: number
+          default: 10
 """
 TEAM_ENV_FILES = {
     "schema/schema.yaml": TEAM_ENV_SCHEMA,
@@ -71,8 +92,11 @@ def site(tmp_path_factory):
         (bundle / relative).parent.mkdir(parents=True, exist_ok=True)
         (bundle / relative).write_text(text)
     template = bundle / "infrastructure" / "cloudformation.yaml"
+    schema = bundle / "schema" / "schema.yaml"
     for number, extra in enumerate(([], [], ["--draft"])):
         template.write_text(template.read_text() + f"# change {number}\n")
+        if extra:  # the draft (1.2) has one input more
+            schema.write_text(schema.read_text() + BUDGET_INPUT)
         pcli_setup(env, root, "blueprint", "publish", str(bundle), "--name", "team-env", *extra)
     steps = [
         ("env", "create", "dev", "-b", "vpc-ecs-env"),
@@ -108,19 +132,39 @@ def run_completion(site, shell_env: dict[str, str], cwd: Path | None = None, **e
     )
 
 
-def bash(site, line: str, **kwargs) -> list[str]:
-    """COMPREPLY as bash gets it: COMP_WORDS is the line, COMP_CWORD the word being completed."""
-    words = line.split()
-    cword = len(words) if line.endswith(" ") else len(words) - 1
-    shell = {"_PCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(cword)}
+def bash(site, line: str, **kwargs) -> list[str] | str:
+    """COMPREPLY as pcli's bash script gets it (the line up to the cursor in COMP_LINE), or
+    "files" when pcli lets bash complete file names (exit status 1, nothing printed)."""
+    shell = {
+        "_PCLI_COMPLETE": "complete_bash",
+        "COMP_LINE": line,
+        "COMP_WORDBREAKS": DEFAULT_WORDBREAKS,
+    }
+    proc = run_completion(site, shell, **kwargs)
+    assert proc.stderr == ""
+    if proc.returncode == 1 and not proc.stdout.strip():
+        return "files"
+    assert proc.returncode == 0
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+def old_bash(site, line: str, **kwargs) -> list[str]:
+    """COMPREPLY as the script of an older pcli (Typer's) gets it: COMP_WORDS split as bash
+    splits them (at `@` and `=` too), joined with newlines, and COMP_CWORD."""
+    words = re.findall(r"[^\s@=:]+|[@=:]+", line) + ([""] if line.endswith(" ") else [])
+    shell = {
+        "_PCLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "\n".join(words),
+        "COMP_CWORD": str(len(words) - 1),
+    }
     proc = run_completion(site, shell, **kwargs)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ""
     return [line for line in proc.stdout.splitlines() if line]
 
 
 def zsh(site, line: str, **kwargs) -> list[tuple[str, str]] | str:
-    """(value, description) pairs of the `_arguments` call zsh evaluates; "_files" for none."""
+    """(value, description) pairs of the `_arguments` (or, for `KEY=` with no space after it,
+    `_describe`) call zsh evaluates; "_files" for file names, [] for nothing at all."""
     proc = run_completion(
         site, {"_PCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": line}, **kwargs
     )
@@ -128,6 +172,12 @@ def zsh(site, line: str, **kwargs) -> list[tuple[str, str]] | str:
     out = proc.stdout.strip()
     if out == "_files":
         return out
+    if not out:
+        return []
+    described = _ZSH_DESCRIBED.match(out)
+    if described:
+        items = re.findall(r"'((?:[^'\\]|\\.)*?)'(?= |$)", described.group(1))
+        return [tuple([*re.split(r"(?<!\\):", item, maxsplit=1), ""][:2]) for item in items]
     body = out.removeprefix("_arguments '*: :((").removesuffix("))'")
     pairs = []
     for item in body.split("\n"):
@@ -225,17 +275,14 @@ def test_versions_follow_an_at_sign_newest_first_with_the_recommended_marked(sit
         ("team-env@1.1", "recommended"),
         ("team-env@1.0", "published"),
     ]
-    assert bash(site, "pcli blueprint render team-env@1.") == [
-        "team-env@1.2",
-        "team-env@1.1",
-        "team-env@1.0",
-    ]
+    assert bash(site, "pcli blueprint render team-env@1.") == ["@1.2", "@1.1", "@1.0"]
     assert bash(site, "pcli blueprint promote team-env ") == ["1.2", "1.1", "1.0"]
 
 
 def test_a_bundle_path_is_left_to_the_shell(site):
-    assert bash(site, "pcli blueprint render ./") == []
+    assert bash(site, "pcli blueprint render ./") == "files"
     assert zsh(site, "pcli blueprint lint ../") == "_files"
+    assert bash(site, "pcli blueprint render my-bundle") == "files"  # no blueprint is called so
 
 
 def test_the_registry_flag_is_read_from_the_line(site, tmp_path):
@@ -301,9 +348,7 @@ finally:
 
 def imported_while_completing(site, line: str) -> set[str]:
     """Every module loaded by one completion request, run as `pcli` runs it."""
-    words = line.split()
-    cword = len(words) if line.endswith(" ") else len(words) - 1
-    shell = {"_PCLI_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(cword)}
+    shell = {"_PCLI_COMPLETE": "complete_bash", "COMP_LINE": line}
     _base, root, home = site
     proc = subprocess.run(
         [sys.executable, "-c", MODULES_AFTER_MAIN],
@@ -339,6 +384,181 @@ def test_create_commands_complete_blueprints_of_their_kind_and_versions_of_the_o
 
 
 def test_svc_create_completes_the_environment_of_an_instance_after_the_equals_sign(site):
-    assert bash(site, "pcli svc create shop -i shop-x=") == ["shop-x=dev", "shop-x=prod"]
-    assert bash(site, "pcli svc create shop -i shop-x=p") == ["shop-x=prod"]
+    assert bash(site, "pcli svc create shop -i shop-x=") == ["dev", "prod"]
+    assert bash(site, "pcli svc create shop -i shop-x=p") == ["prod"]
     assert bash(site, "pcli svc create shop -i shop-x") == []
+    assert zsh(site, "pcli svc create shop -i shop-x=") == [
+        ("shop-x=dev", "vpc-ecs-env@1.0 eu-west-1"),
+        ("shop-x=prod", "vpc-ecs-env@1.0 us-west-2"),
+    ]
+    assert fish(site, "pcli svc create shop --instance shop-x=d") == [
+        ("shop-x=dev", "vpc-ecs-env@1.0 eu-west-1")
+    ]
+
+
+# --- KEY=VALUE options: the blueprint's inputs, then their values --------------------------------
+
+
+def test_param_offers_the_inputs_of_the_blueprint_typed_with_no_space_after_them(site):
+    assert zsh(site, "pcli env create qa -b team-env -p ") == [
+        ("team=", "string, required"),
+        ("tier=", "string: How much it costs"),
+        ("public=", "boolean"),
+    ]
+    assert bash(site, "pcli env create qa -b team-env --param t") == ["team=", "tier="]
+    assert bash(site, "pcli env create qa -b team-env -p team=x -p t") == ["tier="]  # given
+
+
+def test_param_values_are_the_inputs_allowed_values(site):
+    assert bash(site, "pcli env create qa -b team-env -p tier=") == ["small", "large"]
+    assert bash(site, "pcli env create qa -b team-env -p public=t") == ["true"]
+    assert fish(site, "pcli env create qa -b team-env -p tier=l") == [("tier=large", "")]
+    assert bash(site, "pcli env create qa -b team-env -p team=") == []  # any text: no files
+
+
+def test_param_reads_the_version_chosen_on_the_line(site):
+    recommended = bash(site, "pcli env create qa -b team-env -p b")
+    assert recommended == []  # 1.1, the recommended version, has no budget input
+    assert bash(site, "pcli env create qa -b team-env@1.2 -p b") == ["budget="]
+    assert bash(site, "pcli env create qa -b team-env --version 1.2 -p b") == ["budget="]
+    assert bash(site, "pcli upgrade -b team-env --to 1.2 --param b") == ["budget="]
+    assert bash(site, "pcli env create qa -p ") == []  # no blueprint yet: nothing, no files
+
+
+def test_pipeline_param_offers_the_pipeline_inputs(site):
+    assert bash(site, "pcli svc create shop -b fargate-web-svc --pipeline-param b") == [
+        "build_image="
+    ]
+    assert bash(site, "pcli svc create shop -b fargate-web-svc -p task_size=s") == ["small"]
+
+
+def test_an_option_written_with_its_value_keeps_it_in_every_candidate(site):
+    assert zsh(site, "pcli --color=a") == [("--color=auto", "default"), ("--color=always", "")]
+    assert bash(site, "pcli --color=a") == ["auto", "always"]
+    assert fish(site, "pcli svc create shop --instance=shop-x=p") == [
+        ("--instance=shop-x=prod", "vpc-ecs-env@1.0 us-west-2")
+    ]
+
+
+# --- file names only where a path is expected ----------------------------------------------------
+
+
+def test_names_never_fall_back_to_file_names(site):
+    assert bash(site, "pcli env deploy zz") == []
+    assert bash(site, "pcli svc create shop -i zz") == []
+    assert bash(site, "pcli blueprint show zz") == []
+    assert bash(site, "pcli config set output x") == []
+    assert zsh(site, "pcli svc create shop -i shop-x=zz") == []
+    assert zsh(site, "pcli component deploy zz") == []
+
+
+def test_paths_fall_back_to_file_names(site):
+    assert bash(site, "pcli blueprint render team-env --spec sp") == "files"
+    assert bash(site, "pcli config set registry ./r") == "files"
+    assert zsh(site, "pcli blueprint render team-env --output-dir o") == "_files"
+
+
+def fish_files(site, line: str) -> bool:
+    """fish's `is-args` question: False when pcli has candidates or wants no file names."""
+    shell = {
+        "_PCLI_COMPLETE": "complete_fish",
+        "_TYPER_COMPLETE_FISH_ACTION": "is-args",
+        "_TYPER_COMPLETE_ARGS": line,
+    }
+    proc = run_completion(site, shell)
+    assert proc.returncode in (0, 1), proc.stderr
+    return proc.returncode == 1
+
+
+def test_fish_is_told_where_file_names_fit(site):
+    assert fish_files(site, "pcli svc create shop -i shop-x=zz") is False
+    assert fish_files(site, "pcli env deploy ") is False
+    assert fish_files(site, "pcli blueprint lint ./") is True
+
+
+# --- scripts of older pcli versions (Typer's: the words bash split) ------------------------------
+
+
+def test_an_older_script_gets_versions_and_environments_after_the_break(site):
+    assert old_bash(site, "pcli blueprint show team-env@") == ["@1.2", "@1.1", "@1.0"]
+    assert old_bash(site, "pcli svc create shop -i shop-x=p") == ["prod"]
+    assert old_bash(site, "pcli env deploy ") == ["dev", "prod"]
+
+
+# --- every completer reads local files only ------------------------------------------------------
+
+# One line per completer (the function a parameter's `autocompletion=` names).
+LINE_OF_COMPLETER = {
+    "complete_aws_profiles": "pcli --profile ",
+    "complete_blueprint_names": "pcli blueprint versions ",
+    "complete_blueprint_refs": "pcli blueprint show team-env@",
+    "complete_blueprint_versions": "pcli blueprint promote team-env ",
+    "complete_bundles": "pcli blueprint render te",
+    "complete_chosen_blueprint_versions": "pcli env create qa -b team-env --version ",
+    "complete_color_modes": "pcli --color ",
+    "complete_components": "pcli component deploy ",
+    "complete_drift_names": "pcli drift ",
+    "complete_environment_blueprint_refs": "pcli env create qa -b team-env@",
+    "complete_environments": "pcli env deploy ",
+    "complete_inputs": "pcli env create qa -b team-env -p tier=",
+    "complete_instances": "pcli svc deploy web -i ",
+    "complete_output_modes": "pcli --output ",
+    "complete_pipeline_inputs": "pcli svc create shop -b fargate-web-svc --pipeline-param ",
+    "complete_placements": "pcli svc create shop -i shop-x=",
+    "complete_service_blueprint_refs": "pcli svc create shop -b fargate-web-svc@",
+    "complete_services": "pcli svc show ",
+    "complete_setting_keys": "pcli config get ",
+    "complete_setting_values": "pcli config set color ",
+}
+
+MODULES_AFTER_REQUESTS = """
+import io, json, os, sys
+from protoncli.__main__ import main
+answered = []
+for line in json.loads(sys.argv[1]):
+    os.environ["COMP_LINE"] = line
+    stdout, sys.stdout = sys.stdout, io.StringIO()
+    try:
+        code, candidates = main(), sys.stdout.getvalue()
+    finally:
+        sys.stdout = stdout
+    answered.append(code == 0 and bool(candidates.strip()))
+print(json.dumps({"answered": answered, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_every_completer_is_covered_by_the_import_check():
+    import inspect
+
+    from protoncli.cli import completion
+    from protoncli.cli.commands import drift
+
+    completers = {
+        name
+        for module in (completion, drift)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if name.startswith("complete_") and function.__module__ == module.__name__
+    }
+    assert completers == set(LINE_OF_COMPLETER)
+
+
+def test_no_completer_imports_aws_or_other_heavy_modules(site, tmp_path):
+    """Every completer's request, in one process: no boto3, botocore, moto, jinja2..."""
+    _base, root, home = site
+    lines = list(LINE_OF_COMPLETER.values())
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile dev-admin]\n")
+    shell = {"_PCLI_COMPLETE": "complete_bash", "COMP_WORDBREAKS": DEFAULT_WORDBREAKS}
+    proc = subprocess.run(
+        [sys.executable, "-c", MODULES_AFTER_REQUESTS, json.dumps(lines)],
+        cwd=root,
+        env=clean_env(home, AWS_CONFIG_FILE=str(aws_config), **shell),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+
+    assert dict(zip(lines, report["answered"], strict=True)) == dict.fromkeys(lines, True)
+    assert sorted(m for m in report["modules"] if m.split(".")[0] in HEAVY) == []

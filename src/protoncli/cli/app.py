@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from protoncli import __version__
+from protoncli.cli.completion_shells import use_pcli_shells
 from protoncli.cli.lazy import LazyGroup
 from protoncli.cli.state import AppState
 
@@ -188,6 +189,7 @@ def _typed(ctx: typer.Context, parameter: str) -> bool:
 def run(argv: list[str] | None = None) -> int:
     """Run the app as a script would; return the exit code instead of exiting."""
     command = typer.main.get_command(app)
+    use_pcli_shells()  # after get_command: building the root command registers Typer's
     try:
         command.main(args=argv, prog_name="pcli", standalone_mode=True)
     except SystemExit as exit_:

@@ -9,6 +9,11 @@ few header lines; only instance names need a spec parsed (with libyaml).
 The workspace is the one commands would use: --workspace on the line, else PCLI_WORKSPACE, else
 the nearest `pcli.yaml` up from the current directory; the registry is the resolved `registry`
 setting. Any problem yields no candidates: a completion never prints a traceback into a shell.
+
+Candidates are whole words (`team-env@1.1`, `web-dev=dev`, `port=`), whatever the shell; the
+shell classes (completion_shells.py) cut them to what bash replaces, and leave the words typed
+before the completed one in `ctx.meta` for the completers that read the line. A completer marked
+`_never_files` offers names only: when it has none, the shell offers no file names either.
 """
 
 from __future__ import annotations
@@ -24,12 +29,16 @@ from typing import Any
 
 import typer
 
+from protoncli.cli.completion_shells import NO_FILES, WORDS
+
 Candidate = tuple[str, str]  # (value, help shown by zsh and fish)
 Completer = Callable[[typer.Context, str], list[Candidate]]
 
 _VERSION_FOLDER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _HEADER_LINE = re.compile(r"^([A-Za-z_]+)\s*:\s*(.*?)\s*(?:\s#.*)?$")
 _PATH_LIKE = ("/", ".", "~")
+# blueprints.versions.BUNDLE_FOLDER; that module loads more than a completion needs
+_BUNDLE_FOLDER = "bundle"
 
 
 def _never_fails(completer: Completer) -> Completer:
@@ -41,6 +50,18 @@ def _never_fails(completer: Completer) -> Completer:
             return []
 
     return safe
+
+
+def _never_files(completer: Completer) -> Completer:
+    """A completer whose values are never file names: when it offers nothing, the shell
+    offers nothing either (instead of the files of the current directory)."""
+
+    @functools.wraps(completer)
+    def names_only(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+        ctx.meta[NO_FILES] = True
+        return completer(ctx, incomplete)
+
+    return names_only
 
 
 def _matching(candidates: Iterable[Candidate], incomplete: str) -> list[Candidate]:
@@ -170,8 +191,6 @@ def _version_candidates(versions: list[tuple[str, dict[str, Any]]], prefix: str)
 def _blueprint_ref_candidates(
     ctx: typer.Context, incomplete: str, kind: str | None = None
 ) -> list[Candidate]:
-    if incomplete.startswith(_PATH_LIKE):
-        return []  # a bundle path: the shell completes file names
     registry = _registry_root(ctx)
     name, at, _partial = incomplete.partition("@")
     if at:
@@ -188,25 +207,37 @@ def _blueprint_ref_candidates(
     )
 
 
+@_never_files
 @_never_fails
 def complete_blueprint_refs(ctx: typer.Context, incomplete: str) -> list[Candidate]:
-    """Blueprint NAME, or NAME@VERSION once NAME@ is typed (newest first, recommended marked).
-    A path (starting with /, . or ~) is left to the shell's file completion."""
+    """Blueprint NAME, or NAME@VERSION once NAME@ is typed (newest first, recommended marked)."""
     return _blueprint_ref_candidates(ctx, incomplete)
 
 
+@_never_fails
+def complete_bundles(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """A BUNDLE: as `complete_blueprint_refs`, or a path. A path (starting with /, . or ~), or a
+    word no blueprint starts with, is left to the shell's file completion."""
+    if incomplete.startswith(_PATH_LIKE):
+        return []
+    return _blueprint_ref_candidates(ctx, incomplete)
+
+
+@_never_files
 @_never_fails
 def complete_environment_blueprint_refs(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """As `complete_blueprint_refs`, environment blueprints only."""
     return _blueprint_ref_candidates(ctx, incomplete, "environment")
 
 
+@_never_files
 @_never_fails
 def complete_service_blueprint_refs(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """As `complete_blueprint_refs`, service blueprints only."""
     return _blueprint_ref_candidates(ctx, incomplete, "service")
 
 
+@_never_files
 @_never_fails
 def complete_blueprint_names(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Blueprint names of the registry, with kind and recommended version."""
@@ -214,6 +245,7 @@ def complete_blueprint_names(ctx: typer.Context, incomplete: str) -> list[Candid
     return _matching(((bp, _blueprint_help(v)) for bp, v in blueprints.items()), incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_blueprint_versions(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Versions of the blueprint named earlier on the line (the NAME argument), newest first."""
@@ -224,36 +256,153 @@ def complete_blueprint_versions(ctx: typer.Context, incomplete: str) -> list[Can
     return _matching(_version_candidates(versions, ""), incomplete)
 
 
+def _chosen_blueprint(ctx: typer.Context) -> str | None:
+    """The blueprint given on the line with --blueprint/-b, as typed (NAME or NAME@VERSION)."""
+    name = ctx.params.get("blueprint")
+    if not name:
+        given = _option_values(ctx, ("--blueprint", "-b"))
+        name = given[-1] if given else None
+    return str(name) if name else None
+
+
+def _option_values(ctx: typer.Context, options: tuple[str, ...]) -> list[str]:
+    """Every value typed on the line after one of `options` (`--param a=1 -p b=2`)."""
+    return [after for word, after in pairwise(_command_words(ctx)) if word in options]
+
+
+@_never_files
 @_never_fails
 def complete_chosen_blueprint_versions(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Versions of the blueprint given earlier on the line with --blueprint/-b (create)."""
-    name = ctx.params.get("blueprint")
-    if not name:
-        words = _command_words(ctx)
-        given = [after for word, after in pairwise(words) if word in ("--blueprint", "-b")]
-        name = given[-1] if given else None
+    name = _chosen_blueprint(ctx)
     if not name:
         return []
-    versions = _versions(_registry_root(ctx), str(name).partition("@")[0])
+    versions = _versions(_registry_root(ctx), name.partition("@")[0])
     return _matching(_version_candidates(versions, ""), incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_placements(ctx: typer.Context, incomplete: str) -> list[Candidate]:
-    """INSTANCE=ENVIRONMENT for svc create: after the `=`, the workspace's environments."""
-    instance, separator, _ = incomplete.partition("=")
+    """INSTANCE=ENVIRONMENT for svc create: after the `=`, the workspace's environments.
+
+    Before it, nothing: the instance name is a new one. Never file names."""
+    instance, separator, environment = incomplete.partition("=")
     if not separator:
         return []
     return [
-        (f"{instance}={name}", about)
-        for name, about in complete_environments(ctx, incomplete.partition("=")[2])
+        (f"{instance}={name}", about) for name, about in complete_environments(ctx, environment)
     ]
+
+
+@_never_files
+@_never_fails
+def complete_inputs(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """--param KEY=VALUE: the inputs of the blueprint chosen on the line, as `KEY=`, those
+    already given left out; after the `=`, the input's allowed values (enum, true/false).
+    The blueprint version is NAME@VERSION, --version (or --to), else the recommended one."""
+    return _input_candidates(ctx, incomplete, pipeline=False)
+
+
+@_never_files
+@_never_fails
+def complete_pipeline_inputs(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """--pipeline-param KEY=VALUE: as `complete_inputs`, for the pipeline's inputs."""
+    return _input_candidates(ctx, incomplete, pipeline=True)
+
+
+def _input_candidates(ctx: typer.Context, incomplete: str, *, pipeline: bool) -> list[Candidate]:
+    bundle = _chosen_bundle(ctx)
+    if bundle is None:
+        return []
+    inputs = _schema_inputs(bundle, pipeline=pipeline)
+    key, separator, _value = incomplete.partition("=")
+    if separator:
+        prop = next((prop for input_, prop, _required in inputs if input_ == key), {})
+        values = prop.get("enum") or (["true", "false"] if prop.get("type") == "boolean" else [])
+        return _matching(((f"{key}={_text(value)}", "") for value in values), incomplete)
+    flags = ("--pipeline-param",) if pipeline else ("--param", "-p")
+    given = {value.partition("=")[0] for value in _option_values(ctx, flags)}
+    return _matching(
+        (
+            (f"{input_}=", _input_help(prop, required=required))
+            for input_, prop, required in inputs
+            if input_ not in given
+        ),
+        incomplete,
+    )
+
+
+def _chosen_bundle(ctx: typer.Context) -> Path | None:
+    """The registry folder of the blueprint version chosen on the line: -b NAME@VERSION, or
+    -b NAME with --version (create) or --to (upgrade), else NAME's recommended version."""
+    chosen = _chosen_blueprint(ctx)
+    if not chosen:
+        return None
+    name, _at, wanted = chosen.partition("@")
+    if not wanted:
+        typed = ctx.params.get("version") or ctx.params.get("to")
+        given = [str(typed)] if typed else _option_values(ctx, ("--version", "--to"))
+        wanted = given[-1] if given else ""
+    registry = _registry_root(ctx)
+    version = _chosen_version(_versions(registry, name), wanted)
+    return None if version is None else registry / name / version / _BUNDLE_FOLDER
+
+
+def _chosen_version(versions: list[tuple[str, dict[str, Any]]], wanted: str) -> str | None:
+    """The version create would use: MAJOR.MINOR as given; else the newest published one (of
+    the MAJOR given, if one is)."""
+    if wanted and "." in wanted:
+        return wanted if any(version == wanted for version, _record in versions) else None
+    return next(
+        (
+            version
+            for version, record in versions
+            if record.get("status") == "PUBLISHED"
+            and (not wanted or version.partition(".")[0] == wanted)
+        ),
+        None,
+    )
+
+
+def _schema_inputs(bundle: Path, *, pipeline: bool) -> list[tuple[str, dict[str, Any], bool]]:
+    """(name, property, required) of the bundle's instance (or pipeline) input type, in schema
+    order, read with libyaml; the full schema checks are the commands' business."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = (bundle / "schema" / "schema.yaml").read_text(encoding="utf-8")
+    schema = yaml.load(text, Loader=loader)["schema"]  # noqa: S506 - a SafeLoader
+    keys = ["pipeline_input_type"] if pipeline else ["environment_input_type", "service_input_type"]
+    type_name = next((schema[key] for key in keys if schema.get(key)), None)
+    if type_name is None:
+        return []
+    input_type = schema["types"][type_name]
+    required = set(input_type.get("required") or [])
+    properties = input_type.get("properties") or {}
+    return [
+        (str(name), prop, name in required)
+        for name, prop in properties.items()
+        if isinstance(prop, dict)
+    ]
+
+
+def _input_help(prop: dict[str, Any], *, required: bool) -> str:
+    about = str(prop.get("title") or prop.get("description") or "")
+    kind = f"{prop.get('type', 'input')}{', required' if required else ''}"
+    return f"{kind}: {about}" if about else kind
+
+
+def _text(value: Any) -> str:
+    """A schema value as typed on the line (YAML's true, not Python's True)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 # ---------------------------------------------------------------------------------------------
 # Workspace
 
 
+@_never_files
 @_never_fails
 def complete_environments(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Environment names of the workspace, with blueprint@version and region."""
@@ -268,6 +417,7 @@ def complete_environments(ctx: typer.Context, incomplete: str) -> list[Candidate
     return _matching(candidates, incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_services(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Service names of the workspace, with blueprint@version."""
@@ -335,7 +485,7 @@ def _typed_name(ctx: typer.Context) -> str | None:
 def _command_words(ctx: typer.Context) -> list[str]:
     """The words typed after the command's own name, before the word being completed."""
     path = ctx.command_path.split()[1:]  # e.g. ["svc", "deploy"]
-    words = _line_words()[1:]
+    words = list(ctx.meta.get(WORDS, []))  # left there by the shell's completion class
     for index, word in enumerate(words):
         if path and word == path[0]:
             path.pop(0)
@@ -344,25 +494,7 @@ def _command_words(ctx: typer.Context) -> list[str]:
     return []
 
 
-def _line_words() -> list[str]:
-    """The completed words of the line, as the shell's completion script passes them."""
-    import shlex
-
-    if "COMP_WORDS" in os.environ:  # bash
-        line = os.environ["COMP_WORDS"]
-        count = int(os.environ.get("COMP_CWORD", "0"))
-    else:  # zsh, fish, powershell
-        line = os.environ.get("_TYPER_COMPLETE_ARGS", "")
-        count = -1
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        words = line.split()
-    if count >= 0:
-        return words[:count]
-    return words if line.endswith(" ") else words[:-1]
-
-
+@_never_files
 @_never_fails
 def complete_instances(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Instance names of the service typed on the line (every service's when none is)."""
@@ -379,6 +511,7 @@ def complete_instances(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     return _matching(candidates, incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_components(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Component names of the workspace, with the service instance each is attached to."""
@@ -410,16 +543,19 @@ def _choices(key: str) -> list[Candidate]:
     return [(choice, "default" if choice == setting.default else "") for choice in choices]
 
 
+@_never_files
 @_never_fails
 def complete_output_modes(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     return _matching(_choices("output"), incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_color_modes(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     return _matching(_choices("color"), incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_setting_keys(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """The keys `pcli config get|set|unset` take, with what each is."""
@@ -430,18 +566,21 @@ def complete_setting_keys(ctx: typer.Context, incomplete: str) -> list[Candidate
 
 @_never_fails
 def complete_setting_values(ctx: typer.Context, incomplete: str) -> list[Candidate]:
-    """Values of the setting named by the KEY argument (choices and booleans)."""
-    from protoncli.config import setting_named
+    """Values of the setting named by the KEY argument (choices and booleans). Only a path
+    setting's value is left to the shell's file completion."""
+    from protoncli.config import PATH, setting_named
 
     key = ctx.params.get("key")
     if not key:
         return []
     setting = setting_named(str(key))
+    ctx.meta[NO_FILES] = setting.kind != PATH
     if setting.key == "profile":
         return complete_aws_profiles(ctx, incomplete)
     return _matching(_choices(setting.key), incomplete)
 
 
+@_never_files
 @_never_fails
 def complete_aws_profiles(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Profile names from the AWS config and credentials files (read, never called)."""

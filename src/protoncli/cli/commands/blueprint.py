@@ -13,6 +13,7 @@ from protoncli.cli.completion import (
     complete_blueprint_names,
     complete_blueprint_refs,
     complete_blueprint_versions,
+    complete_bundles,
 )
 from protoncli.cli.state import app_state
 from protoncli.errors import PcliError, RegistryError, UsageError
@@ -339,7 +340,7 @@ def sync(
 def render(
     ctx: typer.Context,
     bundle: str = typer.Argument(
-        ..., metavar="BUNDLE", autocompletion=complete_blueprint_refs, help=BUNDLE_HELP
+        ..., metavar="BUNDLE", autocompletion=complete_bundles, help=BUNDLE_HELP
     ),
     spec: Path | None = typer.Option(
         None, "--spec", "-s", help="Proton spec file (EnvironmentSpec or ServiceSpec)."
@@ -393,7 +394,7 @@ def render(
 def lint(
     ctx: typer.Context,
     bundle: str = typer.Argument(
-        ..., metavar="BUNDLE", autocompletion=complete_blueprint_refs, help=BUNDLE_HELP
+        ..., metavar="BUNDLE", autocompletion=complete_bundles, help=BUNDLE_HELP
     ),
     spec: Path | None = typer.Option(
         None, "--spec", "-s", help="Spec to render with (default: the bundle's sample spec)."
