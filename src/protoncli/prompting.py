@@ -15,8 +15,15 @@ How an input is asked, by its schema:
 - array: a checkbox when its items have an `enum`, otherwise entries one by one.
 
 Every typed answer is checked as it is typed with the schema (`value_problems`), and the reason
-it is refused is shown. Leaving an answer empty leaves an input unset (its default applies)
-unless it is required and has no default.
+it is refused is shown; a `pattern` is said in words in the hint and in that reason
+(`schema.patterns`). An answer is also checked with the values given or answered before it
+where the check is certain (an address range against the VPC's and the other subnets',
+`schema.cidr`). Leaving an answer empty leaves an input unset (its default applies) unless it
+is required and has no default.
+
+A choice of a select question may be `disabled` (a reason): it is shown with the reason and
+cannot be chosen. A `heading` is shown before its question (before the first question of each
+service instance and of the pipeline).
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ class Choice:
     value: Any
     title: str
     description: str | None = None
+    disabled: str | None = None  # why it cannot be chosen (shown beside it)
 
 
 def _nothing_wrong(_answer: Any) -> str | None:
@@ -77,7 +85,9 @@ class Question:
     "instances.web-dev.inputs.port"). `default` is what is pre-filled or pre-selected (UNSET:
     nothing). For text kinds and list entries, `check_text` gives the reason a typed text is
     refused (None: accepted) and `convert` turns an accepted text into the answer; for
-    checkbox and list answers, `check_answer` judges the whole list.
+    checkbox and list answers, `check_answer` judges the whole list; for a select answer, the
+    choice (a disabled choice is refused with its reason). `heading` is shown before the
+    question (the instance or pipeline the questions that follow are about).
     """
 
     key: str
@@ -90,6 +100,7 @@ class Question:
     convert: Callable[[str], Any] = _as_typed
     check_answer: Callable[[Any], str | None] = _nothing_wrong
     optional: bool = False  # an empty text answer means UNSET
+    heading: str | None = None
 
     def validate(self, text: str) -> str | None:
         """Why `text` is refused as an answer (or a list entry), or None when it is accepted."""
@@ -176,17 +187,34 @@ class _NotConvertibleError(ValueError):
     """A typed text that does not read as the expected type; the argument says what fits."""
 
 
-def _problems(prop: Mapping[str, Any], value: Any, *, secret: bool) -> str | None:
+Related = Callable[[Any], list[str]]  # problems of a value with the other inputs' values
+
+
+def _no_relation(_value: Any) -> list[str]:
+    return []
+
+
+def _problems(
+    prop: Mapping[str, Any], value: Any, *, secret: bool, related: Related = _no_relation
+) -> str | None:
     from protoncli.schema.validate import value_problems
 
     found = value_problems(prop, value, secret=secret, remember=False)
+    if not found:
+        found = related(value)
     return "; ".join(found) if found else None
 
 
 def _typed_checker(
-    kind: str, prop: Mapping[str, Any], *, secret: bool, optional: bool
+    kind: str,
+    prop: Mapping[str, Any],
+    *,
+    secret: bool,
+    optional: bool,
+    related: Related = _no_relation,
 ) -> Callable[[str], str | None]:
-    """The reason a typed text is refused: empty when needed, not the type, against the schema."""
+    """The reason a typed text is refused: empty when needed, not the type, against the schema,
+    then with the other inputs (`related`)."""
 
     def check(text: str) -> str | None:
         if not text.strip():
@@ -195,7 +223,7 @@ def _typed_checker(
             value = _convert_scalar(kind, text)
         except _NotConvertibleError as exc:
             return str(exc)
-        return _problems(prop, value, secret=secret)
+        return _problems(prop, value, secret=secret, related=related)
 
     return check
 
@@ -203,9 +231,12 @@ def _typed_checker(
 # --- questions for inputs ---------------------------------------------------------------------
 
 
-def input_question(item: InputDef, *, key: str, default: Any = UNSET) -> Question:
+def input_question(
+    item: InputDef, *, key: str, default: Any = UNSET, related: Related = _no_relation
+) -> Question:
     """The question for one input. `default` (a draft's or another instance's answer) is
-    pre-filled instead of the schema's default when it fits the question."""
+    pre-filled instead of the schema's default when it fits the question; `related` gives the
+    problems of an answer with the values of the other inputs."""
     prop: Mapping[str, Any] = dict(item.raw or {"type": item.type})
     optional = not item.required or item.has_default
     prefill = default if default is not UNSET else (item.default if item.has_default else UNSET)
@@ -220,15 +251,16 @@ def input_question(item: InputDef, *, key: str, default: Any = UNSET) -> Questio
     if item.type == "boolean":
         return _boolean_question(base, prefill, has_default=item.has_default, optional=optional)
     if item.type == "array":
-        return _array_question(prop, base, prefill)
+        return _array_question(prop, base, prefill, related)
     kind: QuestionKind = "integer" if item.type == "integer" else "text"
     if item.type == "number":
         kind = "number"
+    check = _typed_checker(item.type, prop, secret=False, optional=optional, related=related)
     return replace(
         base,
         kind=kind,
         default=prefill,
-        check_text=_typed_checker(item.type, prop, secret=False, optional=optional),
+        check_text=check,
         convert=lambda text: _convert_scalar(item.type, text),
     )
 
@@ -239,10 +271,21 @@ def _message(item: InputDef) -> str:
 
 def _help(item: InputDef) -> str | None:
     parts = [item.description.strip()] if item.description else []
-    limits = _limits(item.raw or {})
-    if limits:
-        parts.append(limits)
+    parts += [words for words in (_shape(item.raw or {}), _limits(item.raw or {})) if words]
     return "; ".join(parts) or None
+
+
+def _shape(prop: Mapping[str, Any]) -> str | None:
+    """The property's `pattern` (or its items') in words, else as written."""
+    from protoncli.schema.patterns import pattern_hint
+
+    pattern = prop.get("pattern")
+    if isinstance(pattern, str):
+        return pattern_hint(pattern)
+    items = prop.get("items")
+    if isinstance(items, Mapping) and isinstance(items.get("pattern"), str):
+        return f"each entry: {pattern_hint(items['pattern'])}"
+    return None
 
 
 def _limits(prop: Mapping[str, Any]) -> str:
@@ -287,14 +330,16 @@ def _boolean_question(
     return replace(base, kind="confirm", default=default)
 
 
-def _array_question(prop: Mapping[str, Any], base: Question, prefill: Any) -> Question:
+def _array_question(
+    prop: Mapping[str, Any], base: Question, prefill: Any, related: Related
+) -> Question:
     items = prop.get("items")
     items = dict(items) if isinstance(items, Mapping) else {"type": "string"}
     item_type = str(items.get("type", "string"))
     default = list(prefill) if isinstance(prefill, list | tuple) else UNSET
 
     def check_list(values: Any) -> str | None:
-        return _problems(prop, list(values), secret=False)
+        return _problems(prop, list(values), secret=False, related=related)
 
     if isinstance(items.get("enum"), list):
         choices = tuple(Choice(value, shown_value(value)) for value in items["enum"])
@@ -334,24 +379,47 @@ def ask_inputs(
     key: str,
     defaults: Mapping[str, Any] | None = None,
     on_answer: OnAnswer | None = None,
+    known: Mapping[str, Any] | None = None,
+    heading: str | None = None,
 ) -> dict[str, Any]:
     """Ask, in schema order, every input whose name is not in `given`; return the answers.
 
     `defaults` are answers to pre-fill (from a draft, or another instance); `on_answer` is
     called after each answer (to keep it in a draft). Inputs left unset are not in the result.
+    `known` holds the values given for the inputs not asked: each answer is checked with them
+    and with the answers before it (an input left unset counts with its default). `heading` is
+    shown before the first question.
     """
     skipped = set(given)
+    settled = dict(known or {})
     answers: dict[str, Any] = {}
     for item in input_type.inputs:
         if item.name in skipped:
             continue
         prefill = (defaults or {}).get(item.name, UNSET)
-        value = prompter.ask(input_question(item, key=f"{key}.{item.name}", default=prefill))
+        related = _relation(input_type, settled, item.name)
+        question = input_question(item, key=f"{key}.{item.name}", default=prefill, related=related)
+        if heading is not None:
+            question, heading = replace(question, heading=heading), None
+        value = prompter.ask(question)
         if on_answer is not None:
             on_answer(item, value)
         if value is not UNSET:
-            answers[item.name] = value
+            answers[item.name] = settled[item.name] = value
+        elif item.has_default:
+            settled[item.name] = item.default
     return answers
+
+
+def _relation(input_type: InputType, settled: Mapping[str, Any], name: str) -> Related:
+    """The problems of an answer to input `name` with the values settled before it."""
+
+    def related(value: Any) -> list[str]:
+        from protoncli.schema.cidr import answer_range_problems
+
+        return answer_range_problems(input_type, {**settled, name: value}, name)
+
+    return related
 
 
 def text_question(

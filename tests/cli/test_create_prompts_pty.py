@@ -185,7 +185,7 @@ def test_an_invalid_answer_is_shown_with_its_reason_and_corrected(terminal, work
 
     child.expect(r"Team \(team\)")
     child.send("Core" + ENTER)
-    child.expect(r"'Core' does not match the pattern \^\[a-z\]\+\$")
+    child.expect(r"'Core' must be lower-case letters only")
     child.send(CLEAR_LINE + "core" + ENTER)
     child.expect(r"Size \(size\)")
     child.send("9" + ENTER)

@@ -264,7 +264,9 @@ def test_env_create_without_yes_shows_the_changes_deploys_nothing_and_names_the_
     assert result.stderr.endswith(
         "Error: the change set needs confirmation and pcli cannot ask here (stdin is not a "
         "terminal, CI is set, or --no-input was given); nothing was deployed\n"
-        "Hint: review the changes above, then run: pcli env deploy small --yes\n"
+        "Hint: review the changes above, then run: pcli env deploy small --yes; the spec file "
+        "is kept: the same `pcli env create small` command, run again, continues with it and "
+        "deploys it\n"
     )
     assert stack_of(cloudformation, STACK) is None  # no change set or empty stack left behind
 

@@ -8,14 +8,15 @@ stdout stays clean. Ctrl-C raises KeyboardInterrupt (`unsafe_ask`; `ask` would s
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import typer
 
 from protoncli.cli import output
 from protoncli.cli.state import app_state, interactive
-from protoncli.errors import ExitCode
+from protoncli.errors import ExitCode, PcliError
 from protoncli.prompting import UNSET, InterviewInterrupted, Prompter, Question, shown_value
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class QuestionaryPrompter:
         stream.flush()
 
     def ask(self, question: Question) -> Any:
+        if question.heading:
+            self._say(f"\n{question.heading}")
         if question.help:
             self._say(f"  {question.help}")
         asking: dict[str, Callable[[Question], Any]] = {
@@ -107,30 +110,43 @@ class QuestionaryPrompter:
         return bool(prompt.unsafe_ask())
 
     def _select(self, question: Question) -> Any:
+        """A choice among the question's; a disabled one is shown with its reason. questionary
+        still returns one when typing filtered the list down to it: it is refused with its
+        reason and the question asked again."""
         questionary = _questionary()
         choices = [
-            questionary.Choice(title=choice.title, value=index, description=choice.description)
+            questionary.Choice(
+                title=choice.title,
+                value=index,
+                description=choice.description,
+                disabled=choice.disabled,
+            )
             for index, choice in enumerate(question.choices)
         ]
         default = next(
             (
                 c
                 for c, choice in zip(choices, question.choices, strict=True)
-                if _same(choice.value, question.default)
+                if _same(choice.value, question.default) and not choice.disabled
             ),
             None,
         )
-        prompt = questionary.select(
-            question.message,
-            choices=choices,
-            default=default,
-            qmark=QMARK,
-            use_search_filter=True,  # typing narrows a long list of blueprints or values
-            use_jk_keys=False,
-            instruction="(arrow keys, or type to filter)",
-            **self._io(),
-        )
-        return question.choices[int(prompt.unsafe_ask())].value
+        while True:
+            prompt = questionary.select(
+                question.message,
+                choices=choices,
+                default=default,
+                qmark=QMARK,
+                use_search_filter=True,  # typing narrows a long list of blueprints or values
+                use_jk_keys=False,
+                instruction="(arrow keys, or type to filter)",
+                **self._io(),
+            )
+            chosen = question.choices[int(prompt.unsafe_ask())]
+            reason = chosen.disabled or question.check_answer(chosen.value)
+            if reason is None:
+                return chosen.value
+            self._say(f"  {chosen.title}: {reason}; choose another")
 
     def _checkbox(self, question: Question) -> list[Any]:
         questionary = _questionary()
@@ -218,3 +234,19 @@ def create_asking(
         else:
             output.note("\nInterrupted. Nothing was written.")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+@contextmanager
+def create_again_hint(kind: str, kept: Sequence[str]) -> Iterator[None]:
+    """A create's failure once its spec file was written (or continued with: `kept` names the
+    environment or service then) says in its hint that the same create, run again, continues
+    with that spec file."""
+    try:
+        yield
+    except PcliError as error:
+        if kept:
+            from protoncli.deploy.resume import create_again
+
+            again = create_again(kind, kept[0])
+            error.hint = f"{error.hint}; {again}" if error.hint else again
+        raise

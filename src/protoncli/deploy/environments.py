@@ -1,4 +1,5 @@
-"""Environments of a workspace: create (spec file), deploy, outputs, delete."""
+"""Environments of a workspace: create (spec file, or continue with one), deploy, outputs,
+delete."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from protoncli.state.identity import Identity
 
 if TYPE_CHECKING:
     from protoncli.deploy.interview import Interview
+    from protoncli.deploy.resume import Continuation
     from protoncli.prompting import Prompter
 
 
@@ -41,12 +43,15 @@ def create_environment(
     params: Mapping[str, str] | None = None,
     region: str | None = None,
     prompter: Prompter | None = None,
+    deploy: bool = False,
 ) -> EnvironmentRecord:
     """Validate the inputs against the blueprint and write environments/<name>.yaml.
 
     Whatever is not given (name, blueprint, version, inputs) is asked through `prompter`, then
     the answers are shown for review (see `deploy.interview`). With no prompter, a missing name,
-    blueprint or required input is one error that lists them all.
+    blueprint or required input is one error that lists them all. With `deploy` (a deploy
+    follows), a blueprint pcli does not deploy is not offered, and refused before any input is
+    asked when named.
 
     Questions are asked without any lock; the name is checked again under the workspace lock,
     which is held until the spec file is written (and its secrets stored): of several creates
@@ -54,6 +59,7 @@ def create_environment(
     """
     from protoncli.deploy.interview import Interview, check_new_name
     from protoncli.deploy.secrets import protect_secret_inputs
+    from protoncli.deploy.usability import require_usable
     from protoncli.locks import workspace_lock
     from protoncli.prompting import summary_rows
     from protoncli.specs.resolve import apply_params
@@ -61,7 +67,10 @@ def create_environment(
 
     interview = Interview(project, "environment", prompter)
     name = interview.choose_name(name)
-    info = interview.choose_blueprint(blueprint_ref, version, spec.header if spec else {})
+    usability = interview.usability(deploying=deploy)
+    info = interview.choose_blueprint(
+        blueprint_ref, version, spec.header if spec else {}, usability
+    )
     subject = f"environment {name!r}" if name else "new environment"
     if info is None:
         raise interview.missing_error(None, subject)
@@ -70,10 +79,13 @@ def create_environment(
             f"blueprint {info.ref} is a {info.kind} blueprint, not an environment blueprint"
         )
     bundle = project.registry.load(info)
+    require_usable(usability, info, bundle)  # before any input is asked
     assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
     given = dict(spec.inputs) if spec else {}
-    apply_params({}, dict(params or {}), bundle.schema.main)  # a wrong --param fails first
-    answers = interview.inputs(bundle.schema.main, [*given, *(params or {})], key="inputs")
+    converted = apply_params({}, dict(params or {}), bundle.schema.main)  # a wrong one fails first
+    answers = interview.inputs(
+        bundle.schema.main, [*given, *converted], key="inputs", known=given | converted
+    )
     inputs = _checked_inputs(
         bundle, info.name, name, spec, dict(params or {}), answers=answers, interview=interview
     )
@@ -100,6 +112,89 @@ def create_environment(
         )
     interview.done()
     return read_environment(project, name)
+
+
+def continue_environment(
+    project: Project,
+    name: str | None,
+    blueprint_ref: str | None,
+    *,
+    version: str | None = None,
+    spec: EnvironmentSpec | None = None,
+    params: Mapping[str, str] | None = None,
+    region: str | None = None,
+    deploy: bool = False,
+) -> Continuation[EnvironmentRecord] | None:
+    """The same `create_environment` again, when environments/<name>.yaml exists: continued
+    with that spec file when it holds the values given and nothing is deployed for it yet (or
+    its last deployment failed), refused with "already exists" otherwise (see `deploy.resume`).
+    None when there is no such spec file: the create writes one.
+
+    Checked under the workspace lock, as a create's writing is; with `deploy`, the environment
+    may not be being deleted, and what AWS runs for it is read. Nothing is written, except the
+    plain values of secret inputs, stored again under the references the spec holds.
+    """
+    from protoncli.deploy.interview import already_exists
+    from protoncli.deploy.resume import Continuation, undeployed
+    from protoncli.deploy.secrets import protect_secret_inputs
+    from protoncli.locks import require_not_deleting, workspace_lock
+
+    if name is None or not project.workspace.environment_spec(name).exists():
+        return None
+    with workspace_lock(project.workspace, f"pcli env create {name}"):
+        record = read_environment(project, name)
+        _, bundle = project.blueprint(record.blueprint, record.version, "environment")
+        assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
+        given = (blueprint_ref, version, spec, params)
+        stored = _same_as_spec(project, record, bundle, given=given, region=region)
+        if stored is None:
+            raise already_exists(project, "environment", name)
+        state = None
+        if deploy:
+            require_not_deleting(project.workspace, "environment", name)
+            state, running = undeployed(project, [Identity.of_environment(name)])
+            if state is None:
+                raise already_exists(project, "environment", name, running)
+        owner = f"env/{name}"
+        protect_secret_inputs(project, owner, bundle.schema.main, stored, record.region)
+    return Continuation(record, record.path, state)
+
+
+def _same_as_spec(
+    project: Project,
+    record: EnvironmentRecord,
+    bundle: Bundle,
+    *,
+    given: tuple[str | None, str | None, EnvironmentSpec | None, Mapping[str, str] | None],
+    region: str | None,
+) -> dict[str, Any] | None:
+    """Whether a create giving `given` (--blueprint, --version, --spec, --param) and `region`
+    gives what the spec file holds: the plain secret values to store again, or None when the
+    blueprint, the version, the region or an input differs."""
+    from protoncli.deploy.interview import blueprint_reference
+    from protoncli.deploy.resume import same_inputs
+    from protoncli.deploy.secrets import secret_name, secret_reference
+    from protoncli.specs.resolve import apply_params
+
+    assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
+    blueprint_ref, version, spec, params = given
+    reference = blueprint_reference(blueprint_ref, version, spec.header if spec else {})
+    if reference is not None:
+        blueprint, _, pinned = reference.partition("@")
+        if blueprint != record.blueprint:
+            return None
+        if pinned and project.registry.resolve(reference).version != record.version:
+            return None
+    if region is not None and region != record.region:
+        return None
+    inputs = dict(spec.inputs if spec else {})
+    inputs |= apply_params({}, dict(params or {}), bundle.schema.main)
+
+    def secret_of(input_name: str) -> str:
+        owner = f"env/{record.name}"
+        return secret_reference(secret_name(project.workspace.name, owner, input_name))
+
+    return same_inputs(bundle.schema.main, inputs, record.spec.inputs, secret_of)
 
 
 def _checked_inputs(

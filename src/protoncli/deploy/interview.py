@@ -3,22 +3,34 @@
 With a prompter, whatever is missing is asked in this order: the name, the blueprint (a list
 with descriptions), the version (recommended first; not asked when there is only one), for a
 service the environments (only those compatible with the blueprint) and an instance name in
-each, then every input not given, in schema order (each instance's, then the pipeline's).
-Answers are kept in a draft as they are given (secret answers never) and pre-filled the next
-time; the draft is removed once the spec file is written.
+each, then every input not given, in schema order (each instance's, then the pipeline's, each
+under a heading). Answers are kept in a draft as they are given (secret answers never) and
+pre-filled the next time; the draft is removed once the spec file is written.
+
+What pcli can use comes first. A blueprint (or version) it cannot use here is listed after the
+others, with the reason beside it, and cannot be chosen: one provisioned by Terraform or
+CodeBuild when a deploy follows (pcli renders those, it does not deploy them), a service
+blueprint none of whose compatible environments runs in the workspace (or in the environments
+given). A blueprint with drafts only is listed after the published ones ("drafts only"). A
+blueprint or version named by a flag is refused at once, with the same reason, before any
+input is asked.
 
 Without a prompter nothing is asked: every missing thing is collected, and the command fails
 with one error that lists them all with the flag that gives each.
+
+A create of a name whose spec file exists may continue with it instead: see `deploy.resume`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.limits import check_name
+from protoncli.blueprints.model import Kind
 from protoncli.deploy.project import MissingValue, Project, explain_missing
+from protoncli.deploy.usability import Usability
 from protoncli.errors import InputError, NotFoundError, PcliError, UsageError
 from protoncli.prompting import (
     UNSET,
@@ -32,12 +44,13 @@ from protoncli.prompting import (
 
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
-    from protoncli.blueprints.registry import VersionInfo
+    from protoncli.blueprints.registry import BlueprintInfo, VersionInfo
     from protoncli.schema.model import InputDef, InputType
     from protoncli.state.declared import EnvironmentRecord
     from protoncli.workspace.drafts import Draft
 
 COMMANDS = {"environment": "pcli env create", "service": "pcli svc create"}
+DEPLOY_COMMANDS = {"environment": "pcli env deploy", "service": "pcli svc deploy"}
 
 
 def spec_path_of(project: Project, kind: str, name: str) -> Path:
@@ -50,13 +63,20 @@ def spec_path_of(project: Project, kind: str, name: str) -> Path:
 def check_new_name(project: Project, kind: str, name: str) -> None:
     """A valid name that no spec file of the workspace uses yet."""
     check_name(name, kind)
+    if spec_path_of(project, kind, name).exists():
+        raise already_exists(project, kind, name)
+
+
+def already_exists(
+    project: Project, kind: str, name: str, details: list[str] | None = None
+) -> UsageError:
+    """The refusal of a create whose spec file exists and that cannot continue with it."""
     path = spec_path_of(project, kind, name)
-    if path.exists():
-        deploy = "env" if kind == "environment" else "svc"
-        raise UsageError(
-            f"{kind} {name!r} already exists: {path}",
-            hint=f"deploy it with `pcli {deploy} deploy {name}`, or edit the spec file",
-        )
+    return UsageError(
+        f"{kind} {name!r} already exists: {path}",
+        hint=f"deploy it with `{DEPLOY_COMMANDS[kind]} {name}`, or edit the spec file",
+        details=details,
+    )
 
 
 def blueprint_reference(
@@ -88,17 +108,7 @@ def runs_compatible(bundle: Bundle, environment: EnvironmentRecord) -> bool:
 
 def compatible_environments(project: Project, bundle: Bundle) -> list[EnvironmentRecord]:
     """The workspace's environments a service of `bundle` may have instances in."""
-    from protoncli.state.declared import read_environment
-
-    found = []
-    for name in project.workspace.environments():
-        try:
-            record = read_environment(project, name)
-        except PcliError:
-            continue  # a broken spec is reported by the commands that use it
-        if runs_compatible(bundle, record):
-            found.append(record)
-    return found
+    return [record for record in _environments(project) if runs_compatible(bundle, record)]
 
 
 class Interview:
@@ -176,11 +186,35 @@ class Interview:
             return error.message
         return None
 
+    def usability(self, *, deploying: bool, placed: Sequence[str] = ()) -> Usability:
+        """What a blueprint version must meet for this create: deployable when a deploy
+        follows; for a service, compatible with the environments `placed` in (given by
+        --instance or --spec), else with one of the workspace's."""
+        if self.kind != Kind.SERVICE:
+            return Usability(self.kind, deploying)
+        if placed:
+            from protoncli.state.declared import read_environment
+
+            records = []
+            for name in dict.fromkeys(placed):
+                try:
+                    records.append(read_environment(self.project, name))
+                except PcliError:
+                    continue  # an unknown environment is refused where the instances are placed
+            return Usability(self.kind, deploying, tuple(records), placed=True)
+        return Usability(self.kind, deploying, tuple(_environments(self.project)))
+
     def choose_blueprint(
-        self, given: str | None, version: str | None, header: Mapping[str, Any]
+        self,
+        given: str | None,
+        version: str | None,
+        header: Mapping[str, Any],
+        usability: Usability | None = None,
     ) -> VersionInfo | None:
-        """The version --blueprint/--version (or the --spec header) name, else asked."""
+        """The version --blueprint/--version (or the --spec header) name, else asked: what can
+        be used first, the others after with the reason, not selectable."""
         registry = self.project.registry
+        usability = usability or Usability(self.kind, deploying=False)
         reference = blueprint_reference(given, version, header)
         if reference is not None:
             return registry.resolve(reference)
@@ -196,34 +230,78 @@ class Interview:
                 f"no {self.kind} blueprint in registry {registry.root}",
                 hint="publish one first: pcli blueprint publish DIR",
             )
-        choices = tuple(Choice(b.name, b.name, b.description) for b in known)
+        choices, refused = self._blueprint_choices(known, version, usability)
+        usable = [c.value for c in choices if c.disabled is None]
+        if not usable:
+            raise UsageError(
+                f"no {self.kind} blueprint of registry {registry.root} can be used here",
+                details=[f"{c.value}: {c.disabled}" for c in choices],
+                hint=usability.hint(refused),
+            )
         remembered = self.remembered("blueprint")
-        default = remembered if remembered in [b.name for b in known] else known[0].name
         question = Question(
             key="blueprint",
             kind="select",
             message=f"{self.kind.capitalize()} blueprint",
             choices=choices,
-            default=default,
+            default=remembered if remembered in usable else usable[0],
+            check_answer=_refuse_disabled(choices),
         )
         name = str(self.ask(question))
         if version is not None:
             return registry.resolve(f"{name}@{version}")
-        return self.choose_version(name)
+        return self.choose_version(name, usability)
 
-    def choose_version(self, blueprint: str) -> VersionInfo:
-        """Asked among the blueprint's versions, recommended first; drafts last."""
+    def _blueprint_choices(
+        self, known: Sequence[BlueprintInfo], version: str | None, usability: Usability
+    ) -> tuple[tuple[Choice, ...], list[VersionInfo]]:
+        """Usable blueprints first, then those with drafts only, then the others (disabled,
+        with the reason); and the versions that gave those reasons."""
+        ranked: list[tuple[int, Choice]] = []
+        refused: list[VersionInfo] = []
+        for blueprint in known:
+            rank, title, reason = 0, blueprint.name, None
+            try:
+                versions = (
+                    [self.project.registry.resolve(f"{blueprint.name}@{version}")]
+                    if version is not None
+                    else _offered_versions(self.project.registry.versions(blueprint.name))
+                )
+            except PcliError as error:  # no such version, or unreadable records
+                rank, reason = 2, error.message
+                versions = []
+            usable = [v for v in versions if usability.problem(v) is None]
+            if versions and not usable:
+                rank, reason = 2, usability.problem(versions[0])
+                refused.append(versions[0])
+            elif usable and not any(v.is_published for v in usable):
+                rank, title = 1, f"{blueprint.name} (drafts only)"
+            ranked.append((rank, Choice(blueprint.name, title, blueprint.description, reason)))
+        ordered = tuple(choice for _, choice in sorted(ranked, key=lambda pair: pair[0]))
+        return ordered, refused
+
+    def choose_version(self, blueprint: str, usability: Usability | None = None) -> VersionInfo:
+        """Asked among the blueprint's versions: the usable ones first (recommended, then the
+        other published ones, then drafts), the others after, with the reason."""
+        usability = usability or Usability(self.kind, deploying=False)
         offered = _offered_versions(self.project.registry.versions(blueprint))
         if len(offered) == 1:
             return offered[0]
+        problems = {info.version: usability.problem(info) for info in offered}
+        offered.sort(key=lambda info: problems[info.version] is not None)
+        usable = [info.version for info in offered if problems[info.version] is None]
         remembered = self.remembered("version")
-        versions = [info.version for info in offered]
+        choices = tuple(
+            Choice(v.version, _version_title(v), v.description, problems[v.version])
+            for v in offered
+        )
         question = Question(
             key="version",
             kind="select",
             message=f"Version of {blueprint}",
-            choices=tuple(Choice(v.version, _version_title(v), v.description) for v in offered),
-            default=remembered if remembered in versions else versions[0],
+            choices=choices,
+            default=remembered if remembered in usable else (usable or [offered[0].version])[0],
+            check_answer=_refuse_disabled(choices),
         )
         chosen = str(self.ask(question))
         return next(info for info in offered if info.version == chosen)
@@ -304,11 +382,14 @@ class Interview:
         *,
         key: str,
         defaults: Mapping[str, Any] | None = None,
+        known: Mapping[str, Any] | None = None,
+        heading: str | None = None,
     ) -> dict[str, Any]:
         """Every input not `given`, asked in schema order (nothing without a prompter).
 
         The draft's answers are pre-filled, else `defaults` (another instance's answers), else
-        the schema's defaults."""
+        the schema's defaults. `known` are the values given (each answer is checked with them);
+        `heading` is shown before the first question."""
         if self.prompter is None:
             return {}
         prefill = dict(defaults or {})
@@ -316,7 +397,9 @@ class Interview:
             kept = self.remembered(f"{key}.{item.name}")
             if kept is not UNSET:
                 prefill[item.name] = kept
-        return ask_inputs(input_type, given, self, key=key, defaults=prefill)
+        return ask_inputs(
+            input_type, given, self, key=key, defaults=prefill, known=known, heading=heading
+        )
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -359,6 +442,29 @@ def _instance_name_problem(name: str, taken: Sequence[str]) -> str | None:
     except UsageError as error:
         return error.message
     return f"instance {name!r} is already chosen" if name in taken else None
+
+
+def _environments(project: Project) -> list[EnvironmentRecord]:
+    """The workspace's environments whose spec files can be read."""
+    from protoncli.state.declared import read_environment
+
+    found = []
+    for name in project.workspace.environments():
+        try:
+            found.append(read_environment(project, name))
+        except PcliError:
+            continue  # a broken spec is reported by the commands that use it
+    return found
+
+
+def _refuse_disabled(choices: Sequence[Choice]) -> Callable[[Any], str | None]:
+    """The reason a chosen value is refused: its choice is disabled."""
+    reasons = {choice.value: choice.disabled for choice in choices}
+
+    def check(value: Any) -> str | None:
+        return reasons.get(value)
+
+    return check
 
 
 def _offered_versions(versions: Sequence[VersionInfo]) -> list[VersionInfo]:

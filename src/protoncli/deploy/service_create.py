@@ -3,7 +3,8 @@
 Whatever is not given is asked through a prompter (see `deploy.interview`): name, blueprint,
 version, environments and instance names, then each instance's inputs and the pipeline's.
 Everything is checked before anything is written; secret values go to AWS Secrets Manager and
-the spec holds references to them.
+the spec holds references to them. A create of a name whose spec file exists may continue with
+it (`continue_service`, see `deploy.resume`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from protoncli.deploy.interview import Interview
 from protoncli.deploy.project import Project, missing_required
 from protoncli.deploy.services import check_compatible, environment_facts
 from protoncli.errors import InputError, UsageError
+from protoncli.schema.model import InputType
 from protoncli.specs.model import InstanceSpec, ServiceSpec
 from protoncli.state.declared import ServiceRecord, read_environment, read_service
 
 if TYPE_CHECKING:
     from protoncli.blueprints.registry import VersionInfo
+    from protoncli.deploy.resume import Continuation
     from protoncli.prompting import Prompter
     from protoncli.workspace.scaffold import ScaffoldResult
 
@@ -46,23 +49,29 @@ def create_service(
 
     Whatever is not given (name, blueprint, version, instances, inputs) is asked through
     `prompter` and reviewed (see `deploy.interview`); with no prompter, everything missing is
-    one error. Nothing is written when a check fails: with `require_deployed` every environment
-    must be deployed, and with `scaffold_into` no file of the folder may be one pcli would
-    refuse to overwrite. The skeleton is written after the spec file.
+    one error. Nothing is written when a check fails: with `require_deployed` (a deploy
+    follows) every environment must be deployed and the blueprint one pcli deploys (refused
+    before any input is asked), and with `scaffold_into` no file of the folder may be one pcli
+    would refuse to overwrite. The skeleton is written after the spec file.
 
     Questions are asked without any lock. The name, the environments (present, compatible,
     deployed if required, not being deleted) are checked again under the workspace lock, which
     is held until the spec file is written.
     """
     from protoncli.deploy.interview import check_new_name
+    from protoncli.deploy.usability import require_usable
     from protoncli.locks import require_not_deleting, workspace_lock
     from protoncli.workspace.specfiles import service_document, write_new_spec
 
     interview = Interview(project, "service", prompter)
     name = interview.choose_name(name)
-    info = interview.choose_blueprint(blueprint_ref, version, spec.header if spec else {})
-    subject = f"service {name!r}" if name else "new service"
     flags = list(instances)
+    placed = [i.environment for i in _planned_instances(spec, flags)]
+    usability = interview.usability(deploying=require_deployed, placed=placed)
+    info = interview.choose_blueprint(
+        blueprint_ref, version, spec.header if spec else {}, usability
+    )
+    subject = f"service {name!r}" if name else "new service"
     if info is None:
         if not flags and not (spec and spec.instances):
             interview.choose_instances(None, None, "")
@@ -72,6 +81,7 @@ def create_service(
             f"blueprint {info.ref} is a {info.kind} blueprint, not a service blueprint"
         )
     bundle = project.registry.load(info)
+    require_usable(usability, info, bundle)  # before any input is asked
     given = _Given(spec, dict(params or {}), dict(pipeline_params or {}))
     given.check_params(bundle, info.name)
     planned = _placed_instances(
@@ -114,6 +124,131 @@ def create_service(
     interview.done()
     written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
     return replace(read_service(project, name), scaffold=written)
+
+
+def continue_service(
+    project: Project,
+    name: str | None,
+    blueprint_ref: str | None,
+    *,
+    version: str | None = None,
+    instances: Sequence[tuple[str, str]],
+    spec: ServiceSpec | None = None,
+    params: Mapping[str, str] | None = None,
+    pipeline_params: Mapping[str, str] | None = None,
+    require_deployed: bool = False,
+    scaffold_into: Path | None = None,
+) -> Continuation[ServiceRecord] | None:
+    """The same `create_service` again, when services/<name>.yaml exists: continued with that
+    spec file when it holds the values given (blueprint, version, instances and their
+    environments, inputs) and nothing of the service is deployed yet (or its last deployment
+    failed); refused with "already exists" otherwise (see `deploy.resume`). None when there is
+    no such spec file: the create writes one.
+
+    Checked under the workspace lock, as a create's writing is; with `require_deployed` (a
+    deploy follows), its environments are checked as a create checks them and what AWS runs
+    for the service is read. Nothing is written but the plain values of secret inputs (stored
+    again under the references the spec holds) and, with `scaffold_into`, the skeleton.
+    """
+    from protoncli.deploy.interview import already_exists
+    from protoncli.deploy.resume import Continuation, undeployed
+    from protoncli.locks import require_not_deleting, workspace_lock
+    from protoncli.state.identity import Identity
+
+    if name is None or not project.workspace.service_spec(name).exists():
+        return None
+    given = _Given(spec, dict(params or {}), dict(pipeline_params or {}))
+    with workspace_lock(project.workspace, f"pcli svc create {name}"):
+        record = read_service(project, name)
+        info, bundle = project.blueprint(record.blueprint, record.version, "service")
+        wanted = (blueprint_ref, version, list(instances))
+        stored = _same_as_spec(project, record, bundle, wanted=wanted, given=given)
+        if stored is None:
+            raise already_exists(project, "service", name)
+        planned = list(record.spec.instances)
+        state = None
+        if require_deployed:
+            _check_placement(project, bundle, info.ref, planned, require_deployed=True)
+            for environment in dict.fromkeys(i.environment for i in planned):
+                require_not_deleting(project.workspace, "environment", environment)
+            identities = [Identity.of_instance(name, i.name, i.environment) for i in planned]
+            if bundle.has_pipeline:
+                identities.append(Identity.of_pipeline(name))
+            state, running = undeployed(project, identities)
+            if state is None:
+                raise already_exists(project, "service", name, running)
+        by_instance, pipeline = stored
+        secrets = [replace(i, inputs=by_instance.get(i.name, {})) for i in planned]
+        _protected(project, name, bundle, secrets, pipeline)
+    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
+    return Continuation(replace(record, scaffold=written), record.path, state)
+
+
+def _same_as_spec(
+    project: Project,
+    record: ServiceRecord,
+    bundle: Bundle,
+    *,
+    wanted: tuple[str | None, str | None, list[tuple[str, str]]],
+    given: _Given,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]] | None:
+    """Whether a create giving `wanted` (--blueprint, --version, --instance) and `given`
+    (--spec, --param, --pipeline-param) gives what the spec file holds: the plain secret
+    values to store again, by instance and the pipeline's; None when anything differs."""
+    from protoncli.deploy.interview import blueprint_reference
+
+    blueprint_ref, version, flags = wanted
+    reference = blueprint_reference(blueprint_ref, version, given.spec.header if given.spec else {})
+    if reference is not None:
+        blueprint, _, pinned = reference.partition("@")
+        if blueprint != record.blueprint:
+            return None
+        if pinned and project.registry.resolve(reference).version != record.version:
+            return None
+    held = {i.name: i for i in record.spec.instances}
+    planned = {i.name: i for i in _planned_instances(given.spec, flags)}
+    if planned and {n: i.environment for n, i in planned.items()} != {
+        n: i.environment for n, i in held.items()
+    }:
+        return None
+    schema = bundle.schema
+    assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    params, pipeline_params = given.converted(bundle)
+    stored: dict[str, dict[str, Any]] = {}
+    for instance in held.values():
+        inputs = (dict(planned[instance.name].inputs) if planned else {}) | params
+        owner = f"svc/{record.name}/{instance.name}"
+        same = _same_values(project, owner, schema.main, given=inputs, held=instance.inputs)
+        if same is None:
+            return None
+        stored[instance.name] = same
+    pipeline: dict[str, Any] | None = {}
+    if schema.pipeline is not None and bundle.has_pipeline:
+        pipeline = _same_values(
+            project,
+            f"svc/{record.name}/pipeline",
+            schema.pipeline,
+            given=given.pipeline | pipeline_params,
+            held=record.spec.pipeline or {},
+        )
+    return None if pipeline is None else (stored, pipeline)
+
+
+def _same_values(
+    project: Project,
+    owner: str,
+    input_type: InputType,
+    *,
+    given: Mapping[str, Any],
+    held: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    from protoncli.deploy.resume import same_inputs
+    from protoncli.deploy.secrets import secret_name, secret_reference
+
+    def reference(input_name: str) -> str:
+        return secret_reference(secret_name(project.workspace.name, owner, input_name))
+
+    return same_inputs(input_type, given, held, reference)
 
 
 def _placed_instances(
@@ -171,17 +306,22 @@ class _Given:
 
     def check_params(self, bundle: Bundle, blueprint: str) -> None:
         """--param and --pipeline-param values convert to their types (before any question)."""
+        self.converted(bundle)
+        schema = bundle.schema
+        assert schema is not None  # noqa: S101 - a service bundle always has a schema
+        if self.pipeline_params and not (bundle.has_pipeline and schema.pipeline is not None):
+            raise UsageError(f"blueprint {blueprint} has no pipeline: --pipeline-param is not used")
+
+    def converted(self, bundle: Bundle) -> tuple[dict[str, Any], dict[str, Any]]:
+        """--param and --pipeline-param values converted to their inputs' types."""
         from protoncli.specs.resolve import apply_params
 
-        assert bundle.schema is not None  # noqa: S101 - a service bundle always has a schema
-        apply_params({}, self.params, bundle.schema.main)
-        if not (bundle.has_pipeline and bundle.schema.pipeline is not None):
-            if self.pipeline_params:
-                raise UsageError(
-                    f"blueprint {blueprint} has no pipeline: --pipeline-param is not used"
-                )
-            return
-        apply_params({}, self.pipeline_params, bundle.schema.pipeline)
+        schema = bundle.schema
+        assert schema is not None  # noqa: S101 - a service bundle always has a schema
+        params = apply_params({}, self.params, schema.main)
+        if bundle.has_pipeline and schema.pipeline is not None:
+            return params, apply_params({}, self.pipeline_params, schema.pipeline)
+        return params, {}
 
 
 def _asked_inputs(
@@ -191,21 +331,27 @@ def _asked_inputs(
     instance's answers are pre-filled for the next one."""
     schema = bundle.schema
     assert schema is not None  # noqa: S101 - a service bundle always has a schema
+    params, pipeline_params = given.converted(bundle)
     asked = []
     previous: dict[str, Any] = {}
     for instance in planned:
+        known = dict(instance.inputs) | params
         answers = interview.inputs(
             schema.main,
-            [*instance.inputs, *given.params],
+            list(known),
             key=f"instances.{instance.name}.inputs",
             defaults=previous,
+            known=known,
+            heading=f"Instance {instance.name} (environment {instance.environment})",
         )
         previous |= answers
         asked.append(replace(instance, inputs={**instance.inputs, **answers}))
     pipeline_answers: dict[str, Any] = {}
     if bundle.has_pipeline and schema.pipeline is not None:
-        known = [*given.pipeline, *given.pipeline_params]
-        pipeline_answers = interview.inputs(schema.pipeline, known, key="pipeline")
+        known = given.pipeline | pipeline_params
+        pipeline_answers = interview.inputs(
+            schema.pipeline, list(known), key="pipeline", known=known, heading="Pipeline"
+        )
     return asked, pipeline_answers
 
 

@@ -17,6 +17,11 @@ Type rules (YAML gives the values, JSON Schema judges them):
   `{{resolve:ssm-secure:...}}`) passes without type, pattern or length checks: the value it
   stands for was checked before it was stored. A value that starts like a reference but is not
   a well-formed one is a problem.
+- A `pattern` is said in words when it has one of the common shapes (`schema.patterns`), and
+  shown as written otherwise.
+- Address ranges (CIDR blocks) are checked for what AWS certainly refuses: host bits set, a
+  subnet outside the VPC's range, subnets that overlap (`schema.cidr` says which inputs, and
+  why these rules only).
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from protoncli.schema.cidr import prop_range_problems, spec_range_problems
 from protoncli.schema.model import InputDef, InputType
+from protoncli.schema.patterns import describe
 from protoncli.schema.secrets import looks_like_reference, reference_problem
 from protoncli.schema.verdicts import known_valid, remember_valid, verdict_key
 
@@ -132,6 +139,8 @@ def validate_inputs(
     for name, text in references.items():
         if text is not None:
             found.append((order[name], Problem(where, name, text, lines.get(name, line), source)))
+    for name, text in spec_range_problems(input_type, values):
+        found.append((order[name], Problem(where, name, text, lines.get(name, line), source)))
     found.sort(key=lambda pair: pair[0])
     if not found:
         remember_valid(key)
@@ -173,6 +182,8 @@ def value_problems(
         _error_text(error, secret=secret, path=list(error.absolute_path))
         for error in Draft202012Validator(schema).iter_errors(value)
     ]
+    if not secret:
+        problems += prop_range_problems(prop, value)
     if not problems and remember:
         remember_valid(key)
     return problems
@@ -211,6 +222,9 @@ def _rewrite(keyword: str, expected: Any, value: Any, *, secret: bool) -> str:  
         allowed = ", ".join(_show(item, secret=False) for item in expected)
         return f"{shown} is not one of the allowed values: {allowed}"
     if keyword == "pattern":
+        words = describe(str(expected))
+        if words is not None:
+            return f"{shown} must be {words}"
         return f"{shown} does not match the pattern {expected}"
     if keyword in ("minLength", "maxLength"):
         size = _count(len(value), "character")

@@ -3,7 +3,8 @@
 Validating is a pure function of the schema, the value and pcli's version, and importing
 jsonschema costs a deploy more than the rest of its start-up work together. So a value that
 passed once is not checked again: each pass leaves an empty file named by the SHA-256 of
-pcli's version, the schema and the value (canonical JSON) under `<cache dir>/valid-inputs/`.
+pcli's version, the version of its own rules (`RULES`), the schema and the value (canonical
+JSON) under `<cache dir>/valid-inputs/`.
 
 Only passes are remembered (a failure is always checked afresh, so its message is exact).
 Nothing is remembered for a value that holds a secret input, or that JSON cannot represent
@@ -22,6 +23,9 @@ from typing import Any
 from protoncli import __version__, paths
 
 FOLDER = "valid-inputs"
+# Raised with every change of what a check finds beyond jsonschema (the address-range rules of
+# `schema.cidr`), so that a pass remembered before the change is not taken for a pass now.
+RULES = 2
 
 
 def verdict_key(schema: Any, value: Any) -> str | None:
@@ -30,7 +34,10 @@ def verdict_key(schema: Any, value: Any) -> str | None:
         return None
     try:
         text = json.dumps(
-            [__version__, schema, value], sort_keys=True, allow_nan=False, separators=(",", ":")
+            [__version__, RULES, schema, value],
+            sort_keys=True,
+            allow_nan=False,
+            separators=(",", ":"),
         )
     except (TypeError, ValueError):
         return None

@@ -210,7 +210,7 @@ def test_env_create_refuses_an_invalid_answer_with_its_reason_and_asks_again(pro
     create_environment(project, None, "team-env", prompter=typist)
 
     assert typist.refused == [
-        ("inputs.team", "'Core' does not match the pattern ^[a-z]+$"),
+        ("inputs.team", "'Core' must be lower-case letters only"),
         ("inputs.size", "expected a whole number (integer)"),
         ("inputs.size", "9 is greater than the maximum of 5"),
     ]

@@ -68,7 +68,11 @@ def test_the_title_and_description_make_the_question_and_the_default_is_prefille
     size = question_for(schema, "size")
     ratio = question_for(schema, "ratio")
 
-    assert (team.message, team.help, team.default_text) == ("Team (team)", "Who owns it", "")
+    assert (team.message, team.help, team.default_text) == (
+        "Team (team)",
+        "Who owns it; lower-case letters only",
+        "",
+    )
     assert (size.message, size.help) == ("size", "at least 1, at most 5")
     assert (ratio.default, ratio.default_text) == (0.5, "0.5")
 
@@ -77,7 +81,7 @@ def test_typed_text_is_refused_with_the_schemas_reason(schema):
     team = question_for(schema, "team")
     size = question_for(schema, "size")
 
-    assert team.validate("Core") == "'Core' does not match the pattern ^[a-z]+$"
+    assert team.validate("Core") == "'Core' must be lower-case letters only"
     assert team.validate("") == NEEDED
     assert team.validate("core") is None
     assert size.validate("abc") == "expected a whole number (integer)"

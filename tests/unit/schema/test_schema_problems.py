@@ -75,7 +75,7 @@ def test_default_that_breaks_its_own_constraints():
         ),
         (
             f"{SOURCE}:19: type 'StageInput', input 'code': the default does not fit the schema: "
-            "'abc' does not match the pattern ^[A-Z]{3}$"
+            "'abc' must be exactly 3 upper-case letters"
         ),
     ]
 

@@ -145,8 +145,8 @@ def test_every_violation_is_reported_in_schema_order_with_lines(api):
         ),
         "svc.yaml:12: instance 'api-prod', input 'zones': the list has 4 items; at most 3 allowed",
         (
-            "svc.yaml:12: instance 'api-prod', input 'zones': item 2: 'mars' does not match the "
-            "pattern ^[a-z]{2}-[a-z]+-[0-9]$"
+            "svc.yaml:12: instance 'api-prod', input 'zones': item 2: 'mars' must be 2 "
+            "lower-case letters, then '-', then lower-case letters, then '-', then a digit"
         ),
         (
             "svc.yaml:12: instance 'api-prod', input 'zones': item 3: expected a string, got the "

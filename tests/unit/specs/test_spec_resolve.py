@@ -228,8 +228,8 @@ def test_every_problem_across_pipeline_and_instances_at_once(worker):
         ),
         "svc.yaml: pipeline, input 'test_command' is required (type string)",
         (
-            "svc.yaml:9: instance 'orders', input 'queue_name': 'Orders' does not match the "
-            "pattern ^[a-z-]+$"
+            "svc.yaml:9: instance 'orders', input 'queue_name': 'Orders' must be lower-case "
+            "letters and '-' only"
         ),
         "svc.yaml:10: instance 'orders', input 'concurrency': 64 is greater than the maximum of 32",
         (

@@ -12,6 +12,7 @@ from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_environment_blueprint_refs,
     complete_environments,
+    complete_inputs,
 )
 from protoncli.cli.deploying import (
     CANCEL_OPTION,
@@ -66,7 +67,13 @@ def create(
         autocompletion=complete_chosen_blueprint_versions,
     ),
     spec: Path | None = typer.Option(None, "--spec", "-s", help="An EnvironmentSpec file."),
-    param: list[str] = typer.Option([], "--param", "-p", help="An input as KEY=VALUE (repeat)."),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        "-p",
+        help="An input as KEY=VALUE (repeat).",
+        autocompletion=complete_inputs,
+    ),
     region: str | None = typer.Option(None, "--region", help="Region of the environment."),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
@@ -80,6 +87,10 @@ def create(
     or --no-input) nothing is asked: everything missing is one error that lists each with its
     flag. Without a version, the blueprint's recommended one.
 
+    When environments/NAME.yaml exists (a create whose deploy failed or was not confirmed),
+    the same create continues with it: it deploys that spec file, if it holds the values
+    given and the environment is not deployed yet (or its last deployment failed).
+
     Examples:
 
       pcli env create dev --blueprint vpc-ecs-env --param log_retention_days=14 --yes
@@ -88,45 +99,76 @@ def create(
 
       pcli env create   (in a terminal: asks for everything)
     """
-    from protoncli.cli.prompts import create_asking
-    from protoncli.deploy.environments import create_environment, deploy_environment
+    from protoncli.cli.prompts import create_again_hint, create_asking
+    from protoncli.deploy.environments import (
+        continue_environment,
+        create_environment,
+        deploy_environment,
+    )
+    from protoncli.deploy.resume import Continuation
 
     project = open_project(ctx)
 
-    def create_with(prompter: Prompter | None) -> EnvironmentRecord:
+    def create_with(
+        prompter: Prompter | None,
+    ) -> EnvironmentRecord | Continuation[EnvironmentRecord]:
+        given = read_spec_flag(spec, "environment")
+        values = parse_params(param)
+        same = continue_environment(
+            project,
+            name,
+            blueprint,
+            version=version,
+            spec=given,
+            params=values,
+            region=region,
+            deploy=not no_deploy,
+        )
+        if same is not None:
+            return same
         return create_environment(
             project,
             name,
             blueprint,
             version=version,
-            spec=read_spec_flag(spec, "environment"),
-            params=parse_params(param),
+            spec=given,
+            params=values,
             region=region,
             prompter=prompter,
+            deploy=not no_deploy,
         )
 
     created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
+    kept: list[str] = []  # the environment whose spec file is written (or continued with)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
-        record = created if created is not None else create_with(None)
+        result = created if created is not None else create_with(None)
+        record = result.record if isinstance(result, Continuation) else result
+        kept.append(record.name)
         output.warn_all(record.warnings)
-        callbacks.note(
-            f"Wrote {record.path} ({record.blueprint}@{record.version}, {record.region})."
-        )
+        if isinstance(result, Continuation):
+            callbacks.note(result.note())
+        else:
+            callbacks.note(
+                f"Wrote {record.path} ({record.blueprint}@{record.version}, {record.region})."
+            )
         if no_deploy:
             callbacks.note(f"Deploy it with: pcli env deploy {record.name}")
             return []
         return [deploy_environment(project, record.name, callbacks.hooks)]
 
-    chosen = created.name if created is not None else name
-    run_deploy(
-        ctx,
-        command="env create",
-        json_=json_,
-        yes=yes,
-        action=action,
-        rerun=f"pcli env deploy {chosen or 'NAME'} --yes",
-    )
+    chosen = name
+    if created is not None:
+        chosen = created.record.name if isinstance(created, Continuation) else created.name
+    with create_again_hint("environment", kept):
+        run_deploy(
+            ctx,
+            command="env create",
+            json_=json_,
+            yes=yes,
+            action=action,
+            rerun=f"pcli env deploy {chosen or 'NAME'} --yes",
+        )
 
 
 @app.command()

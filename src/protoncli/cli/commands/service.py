@@ -11,7 +11,9 @@ from protoncli.cli import output
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_environments,
+    complete_inputs,
     complete_instances,
+    complete_pipeline_inputs,
     complete_placements,
     complete_service_blueprint_refs,
     complete_services,
@@ -90,10 +92,17 @@ def create(
     ),
     spec: Path | None = typer.Option(None, "--spec", "-s", help="A ServiceSpec file."),
     param: list[str] = typer.Option(
-        [], "--param", "-p", help="An instance input as KEY=VALUE (repeat)."
+        [],
+        "--param",
+        "-p",
+        help="An instance input as KEY=VALUE (repeat).",
+        autocompletion=complete_inputs,
     ),
     pipeline_param: list[str] = typer.Option(
-        [], "--pipeline-param", help="A pipeline input as KEY=VALUE (repeat)."
+        [],
+        "--pipeline-param",
+        help="A pipeline input as KEY=VALUE (repeat).",
+        autocompletion=complete_pipeline_inputs,
     ),
     scaffold: Path | None = typer.Option(
         None, "--scaffold", help="Write the blueprint's skeleton (source code) into this folder."
@@ -111,6 +120,10 @@ def create(
     each, then each instance's inputs and the pipeline's, followed by a summary. Elsewhere
     nothing is asked: everything missing is one error that lists each with its flag.
 
+    When services/NAME.yaml exists (a create whose deploy failed or was not confirmed), the
+    same create continues with it: it deploys that spec file, if it holds the values given
+    and nothing of the service is deployed yet (or its last deployment failed).
+
     Examples:
 
       pcli svc create web -b fargate-web-svc -i web-dev=dev -p port=8080 --yes
@@ -119,34 +132,58 @@ def create(
 
       pcli svc create   (in a terminal: asks for everything)
     """
-    from protoncli.cli.prompts import create_asking
-    from protoncli.deploy.service_create import create_service
+    from protoncli.cli.prompts import create_again_hint, create_asking
+    from protoncli.deploy.resume import Continuation
+    from protoncli.deploy.service_create import continue_service, create_service
     from protoncli.deploy.services import deploy_service
     from protoncli.state.declared import ServiceRecord
 
     project = open_project(ctx)
 
-    def create_with(prompter: Prompter | None) -> ServiceRecord:
+    def create_with(prompter: Prompter | None) -> ServiceRecord | Continuation[ServiceRecord]:
+        given = read_spec_flag(spec, "service")
+        values = parse_params(param)
+        pipeline_values = parse_params(pipeline_param, "--pipeline-param")
+        same = continue_service(
+            project,
+            name,
+            blueprint,
+            version=version,
+            instances=_instances(instance),
+            spec=given,
+            params=values,
+            pipeline_params=pipeline_values,
+            require_deployed=not no_deploy,
+            scaffold_into=scaffold,
+        )
+        if same is not None:
+            return same
         return create_service(
             project,
             name,
             blueprint,
             version=version,
             instances=_instances(instance),
-            spec=read_spec_flag(spec, "service"),
-            params=parse_params(param),
-            pipeline_params=parse_params(pipeline_param, "--pipeline-param"),
+            spec=given,
+            params=values,
+            pipeline_params=pipeline_values,
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
             prompter=prompter,
         )
 
     created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
+    kept: list[str] = []  # the service whose spec file is written (or continued with)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
-        record = created if created is not None else create_with(None)
+        result = created if created is not None else create_with(None)
+        record = result.record if isinstance(result, Continuation) else result
+        kept.append(record.name)
         output.warn_all(record.warnings)
-        callbacks.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
+        if isinstance(result, Continuation):
+            callbacks.note(result.note())
+        else:
+            callbacks.note(f"Wrote {record.path} ({record.blueprint}@{record.version}).")
         if record.scaffold is not None:
             callbacks.note(f"Scaffolded {scaffold}: {record.scaffold.summary()}.")
         if no_deploy:
@@ -154,15 +191,18 @@ def create(
             return []
         return deploy_service(project, record.name, callbacks.hooks)
 
-    chosen = created.name if created is not None else name
-    run_deploy(
-        ctx,
-        command="svc create",
-        json_=json_,
-        yes=yes,
-        action=action,
-        rerun=f"pcli svc deploy {chosen or 'NAME'} --yes",
-    )
+    chosen = name
+    if created is not None:
+        chosen = created.record.name if isinstance(created, Continuation) else created.name
+    with create_again_hint("service", kept):
+        run_deploy(
+            ctx,
+            command="svc create",
+            json_=json_,
+            yes=yes,
+            action=action,
+            rerun=f"pcli svc deploy {chosen or 'NAME'} --yes",
+        )
 
 
 @app.command()

@@ -1,0 +1,110 @@
+"""Whether a create can use a blueprint version: what its questions offer, and refuse at once.
+
+pcli deploys CloudFormation. When a deploy follows the spec file, a version provisioned by
+Terraform or CodeBuild (its instances', or its pipeline's) cannot be used: pcli renders those,
+it does not deploy them (with --no-deploy it can: the spec file is written). A service version
+can only be used when an environment it runs on exists: one of those its instances are placed
+in (--instance, --spec), else any of the workspace's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from protoncli.blueprints.model import Kind, Provisioning
+from protoncli.errors import UsageError
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle, CompatibleEnvironment
+    from protoncli.blueprints.registry import VersionInfo
+    from protoncli.state.declared import EnvironmentRecord
+
+PROVISIONING_HINT = (
+    "choose a CloudFormation blueprint, or give --no-deploy to write the spec file only (then "
+    "render it with `pcli blueprint render`)"
+)
+PLACEMENT_HINT = (
+    "create an environment it runs on first: pcli env create NAME --blueprint BLUEPRINT"
+)
+_PROVISIONING_WORDS = {
+    Provisioning.TERRAFORM: "Terraform",
+    Provisioning.CODEBUILD: "CodeBuild",
+    Provisioning.CUSTOMER_MANAGED: "no",
+}
+
+
+def provisioning_problem(provisioning: Provisioning, *, what: str = "") -> str | None:
+    """Why pcli does not deploy what `provisioning` provisions (None: it does)."""
+    if provisioning is Provisioning.CLOUDFORMATION:
+        return None
+    words = _PROVISIONING_WORDS.get(provisioning, str(provisioning))
+    return f"{what}{words} provisioning: pcli renders it, it does not deploy it"
+
+
+def _runs_on(compatible: Sequence[CompatibleEnvironment], record: EnvironmentRecord) -> bool:
+    major = int(record.version.split(".")[0])
+    return (record.blueprint, major) in {(c.name, c.major) for c in compatible}
+
+
+@dataclass(frozen=True)
+class Usability:
+    """What decides whether a blueprint version can be used by this create."""
+
+    kind: str
+    deploying: bool  # a deploy follows the spec file
+    environments: tuple[EnvironmentRecord, ...] = ()  # where a service's instances may go
+    placed: bool = False  # `environments` were given (--instance, --spec): each must fit
+
+    def problem(self, info: VersionInfo) -> str | None:
+        """Why `info` cannot be used here (None: it can)."""
+        return self.provisioning(info) or self.placement(info)
+
+    def provisioning(self, info: VersionInfo) -> str | None:
+        """Why pcli cannot deploy `info`, when a deploy follows."""
+        return provisioning_problem(info.provisioning) if self.deploying else None
+
+    def placement(self, info: VersionInfo) -> str | None:
+        """Why a service of `info` has nowhere to run (None: it has, or it is no service)."""
+        if self.kind != Kind.SERVICE:
+            return None
+        compatible = info.compatible_environments
+        if self.placed:
+            wrong = [r for r in self.environments if not _runs_on(compatible, r)]
+            if not wrong:
+                return None
+            named = ", ".join(f"{r.name} ({r.blueprint}:{r.version.split('.')[0]})" for r in wrong)
+            return f"does not run in environment {named}"
+        if any(_runs_on(compatible, r) for r in self.environments):
+            return None
+        runs = " or ".join(str(c) for c in compatible) or "no environment blueprint"
+        return f"runs on {runs}: no environment here does"
+
+    def bundle_problem(self, bundle: Bundle) -> str | None:
+        """Why pcli cannot deploy a loaded version, its pipeline included (a deploy follows)."""
+        if not self.deploying:
+            return None
+        problem = provisioning_problem(bundle.provisioning)
+        if problem is None and bundle.pipeline is not None:
+            problem = provisioning_problem(bundle.pipeline.provisioning, what="its pipeline uses ")
+        return problem
+
+    def hint(self, refused: Sequence[VersionInfo]) -> str:
+        """What to do about versions refused: deploy them elsewhere, or make room for them."""
+        hints = []
+        if any(self.provisioning(info) for info in refused):
+            hints.append(PROVISIONING_HINT)
+        if any(self.placement(info) for info in refused):
+            hints.append(PLACEMENT_HINT)
+        return "; or ".join(hints) or PROVISIONING_HINT
+
+
+def require_usable(usability: Usability, info: VersionInfo, bundle: Bundle) -> None:
+    """Refuse, at once, a version a deploy follows that pcli does not deploy. (Where a
+    service's instances go is checked as they are placed, before any input is asked too.)"""
+    problem = usability.bundle_problem(bundle)
+    if problem is not None:
+        raise UsageError(
+            f"blueprint {info.ref} cannot be used here: {problem}", hint=PROVISIONING_HINT
+        )
