@@ -163,7 +163,7 @@ def deploy(stack):
         body = f.read()
     created = client.create_change_set(
         StackName=stack["name"], ChangeSetName=job["change_set_name"], ChangeSetType=kind,
-        TemplateBody=body, Capabilities=job["capabilities"])
+        TemplateBody=body, Capabilities=job["capabilities"], Tags=stack["tags"])
     client.get_waiter("change_set_create_complete").wait(
         ChangeSetName=created["Id"], WaiterConfig={"Delay": 1})
     client.execute_change_set(ChangeSetName=created["Id"])
@@ -296,13 +296,13 @@ def all_stacks(client: Any) -> list[dict[str, Any]]:
     ]
 
 
-def read_templates(bench: Bench, folder: Path) -> list[list[dict[str, str]]]:
-    """pcli's stacks' templates, written to `folder`, as the bare script's waves: environments,
-    then everything else. Read from moto directly, so no call is counted."""
+def read_templates(bench: Bench, folder: Path) -> list[list[dict[str, Any]]]:
+    """pcli's stacks' templates (written to `folder`) and tags, as the bare script's waves:
+    environments, then everything else. Read from moto directly, so no call is counted."""
     client = cloudformation(bench.sandbox_url, REGION)
     folder.mkdir(parents=True, exist_ok=True)
-    environments: list[dict[str, str]] = []
-    others: list[dict[str, str]] = []
+    environments: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
     for stack in all_stacks(client):
         tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
         if tags.get("pcli:workspace") != WORKSPACE_NAME:
@@ -313,7 +313,7 @@ def read_templates(bench: Bench, folder: Path) -> list[list[dict[str, str]]]:
         path = folder / f"{stack['StackName']}.template"
         path.write_text(body, encoding="utf-8")
         wave = environments if tags.get("pcli:kind") == "environment" else others
-        wave.append({"name": stack["StackName"], "template": str(path)})
+        wave.append({"name": stack["StackName"], "template": str(path), "tags": stack["Tags"]})
     return [sorted(w, key=lambda s: s["name"]) for w in (environments, others)]
 
 
@@ -394,12 +394,20 @@ class Meter:
 
 
 def bare_deploy(
-    bench: Bench, waves: list[list[dict[str, str]]], kind: str, concurrency: int, job: Path
+    bench: Bench, waves: list[list[dict[str, Any]]], kind: str, concurrency: int, job: Path
 ) -> list[str]:
     """The command line of the bare script deploying `waves` to BARE_REGION, its change sets
-    named after the job's file ("bare-create", "bare-update-1", ...)."""
+    named after the job's file ("bare-create", "bare-update-1", ...). Its stacks carry pcli's
+    tags but name another workspace, so no pcli command ever counts them as its own."""
     renamed = [
-        [dict(stack, name=stack["name"].replace("pcli-", "bare-", 1)) for stack in wave]
+        [
+            dict(
+                stack,
+                name=stack["name"].replace("pcli-", "bare-", 1),
+                tags=[_bare_tag(tag) for tag in stack["tags"]],
+            )
+            for stack in wave
+        ]
         for wave in waves
     ]
     document = {
@@ -413,6 +421,12 @@ def bare_deploy(
     }
     job.write_text(json.dumps(document), encoding="utf-8")
     return [PYTHON, "-c", BARE_SCRIPT, str(job)]
+
+
+def _bare_tag(tag: dict[str, str]) -> dict[str, str]:
+    if tag["Key"] == "pcli:workspace":
+        return {"Key": tag["Key"], "Value": f"bare-{tag['Value']}"}
+    return tag
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
-from protoncli.aws.errors import aws_errors, error_code, error_message
+from protoncli.aws.errors import AWS_FAULT_CODES, aws_errors, error_code, error_message
 from protoncli.deploy.drift import (
     DRIFTED_RESOURCE_STATUSES,
     DriftDetection,
@@ -60,13 +60,34 @@ class OpenChangeSet:
     created: datetime | None
 
 
+@dataclass(frozen=True)
+class UnreadableStack:
+    """A stack ListStacks names that DescribeStacks could not describe."""
+
+    name: str
+    stack_id: str
+    status: str  # as ListStacks gives it
+    reason: str  # what DescribeStacks answered, in words
+
+
+@dataclass(frozen=True)
+class StackReading:
+    """Every stack of an account and region, as far as they could be read."""
+
+    stacks: tuple[StackInfo, ...]
+    unreadable: tuple[UnreadableStack, ...] = ()
+    # Why the one bulk read failed, when the stacks were read one by one instead (else None).
+    bulk_failure: str | None = None
+
+
 class CloudFormationGateway:
     """One CloudFormation client (one account and region) seen through pcli's models."""
 
     def __init__(self, client: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self._sleep = sleep
-        self.pages_read = 0  # DescribeStacks pages read by describe_all, for call budgets
+        # Calls made to read every stack (describe_all, read_stacks), for call budgets.
+        self.pages_read = 0
         self._stack_ids: dict[str, str] = {}  # change set id -> stack id, from CreateChangeSet
 
     def describe(self, stack_name: str) -> StackInfo | None:
@@ -84,11 +105,57 @@ class CloudFormationGateway:
     def describe_all(self) -> list[StackInfo]:
         """Every stack of the account and region: one paginated DescribeStacks."""
         with aws_errors("DescribeStacks", "all stacks"):
-            stacks: list[StackInfo] = []
-            for page in self._client.get_paginator("describe_stacks").paginate():
+            return self._describe_pages()
+
+    def read_stacks(self) -> StackReading:
+        """Every stack of the account and region: one paginated DescribeStacks, or, when the
+        endpoint fails that read (`endpoint_failed`), ListStacks and one DescribeStacks per
+        stack it names. A stack that fails its own read too is returned as unreadable; any
+        other failure (throttling past the retries, denied access, ...) is an error."""
+        with aws_errors("DescribeStacks", "all stacks"):
+            try:
+                return StackReading(tuple(self._describe_pages()))
+            except (ClientError, ResponseParserError) as error:
+                if not endpoint_failed(error):
+                    raise
+                failure = failure_words(error)
+        return self._read_one_by_one(failure)
+
+    def _describe_pages(self) -> list[StackInfo]:
+        stacks: list[StackInfo] = []
+        for page in self._client.get_paginator("describe_stacks").paginate():
+            self.pages_read += 1
+            stacks.extend(stack_info(raw) for raw in page.get("Stacks", []))
+        return stacks
+
+    def _read_one_by_one(self, bulk_failure: str) -> StackReading:
+        summaries: list[Mapping[str, Any]] = []
+        with aws_errors("ListStacks", "all stacks"):
+            for page in self._pages(self._client.list_stacks):
                 self.pages_read += 1
-                stacks.extend(stack_info(raw) for raw in page.get("Stacks", []))
-            return stacks
+                summaries.extend(
+                    summary
+                    for summary in page.get("StackSummaries", [])
+                    if summary.get("StackStatus") != "DELETE_COMPLETE"  # gone: nothing to read
+                )
+        stacks: list[StackInfo] = []
+        unreadable: list[UnreadableStack] = []
+        for summary in summaries:
+            name, stack_id = str(summary["StackName"]), str(summary["StackId"])
+            with aws_errors("DescribeStacks", stack_label(name)):
+                self.pages_read += 1
+                try:  # by id: the stack listed, not one made since under the same name
+                    response = self._client.describe_stacks(StackName=stack_id)
+                except (ClientError, ResponseParserError) as error:
+                    if is_missing_stack(error):
+                        continue
+                    if not endpoint_failed(error):
+                        raise
+                    status = str(summary.get("StackStatus", ""))
+                    unreadable.append(UnreadableStack(name, stack_id, status, failure_words(error)))
+                    continue
+            stacks.extend(stack_info(raw) for raw in response.get("Stacks", []))
+        return StackReading(tuple(stacks), tuple(unreadable), bulk_failure)
 
     def create_change_set(
         self, request: StackRequest, *, change_set_type: str, template_url: str | None = None
@@ -282,6 +349,19 @@ class CloudFormationGateway:
             if not token:
                 return
 
+    def stacks_in_progress(self) -> frozenset[str]:
+        """The ids and names of the account and region's stacks an operation runs on: one
+        ListStacks (every page) filtered to the in-progress statuses botocore knows (a stack
+        waiting for its first change set, REVIEW_IN_PROGRESS, runs nothing)."""
+        known = self._client.meta.service_model.shape_for("StackStatus").enum
+        statuses = [s for s in known if s.endswith("_IN_PROGRESS") and s != "REVIEW_IN_PROGRESS"]
+        found: set[str] = set()
+        with aws_errors("ListStacks", "stacks in progress"):
+            for page in self._pages(self._client.list_stacks, StackStatusFilter=statuses):
+                for summary in page.get("StackSummaries", []):
+                    found.update((str(summary["StackId"]), str(summary["StackName"])))
+        return frozenset(found)
+
 
 @contextmanager
 def _change_set_errors(action: str, change_set_id: str) -> Iterator[None]:
@@ -393,6 +473,37 @@ def resource_drift(raw: Mapping[str, Any]) -> ResourceDrift:
             for difference in raw.get("PropertyDifferences", [])
         ),
     )
+
+
+def endpoint_failed(error: BaseException) -> bool:
+    """True when the endpoint failed to describe stacks it has: an HTTP 5xx (AWS's internal
+    errors, or an error page), an answer that is no AWS response, or a ValidationError other
+    than a missing stack (a read of every stack takes no input to refuse; moto answers one
+    when it cannot resolve a stack's outputs). Not throttling or denied access: those concern
+    every call alike, and botocore retries throttling."""
+    if isinstance(error, ResponseParserError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = error_code(error) or ""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return (
+        int(status) >= 500  # noqa: PLR2004 - HTTP 5xx: the server failed
+        or code in AWS_FAULT_CODES
+        or (code.isdigit() and int(code) >= 500)  # noqa: PLR2004 - same, from an error page
+        or (code == "ValidationError" and not is_missing_stack(error))
+    )
+
+
+def failure_words(error: BaseException) -> str:
+    """What a failed call answered, in words (an error page is not quoted)."""
+    if isinstance(error, ResponseParserError):
+        return "an error page instead of an AWS response"
+    code = error_code(error) or "an error"
+    if code.isdigit():
+        return f"HTTP {code}"
+    message = error_message(error)
+    return f"{code}: {message}" if message else code
 
 
 def lacks_operation(error: BaseException) -> bool:

@@ -3,12 +3,14 @@
 Every deployment creates a change set, shows it (`on_event("changes")`) and asks `confirm` before
 anything changes; an empty change set is success. While CloudFormation works, the stack's events
 are followed from the moment of execution (paginated, de-duplicated by event id) and reported
-one by one, until the stack reaches a terminal status. The engine never races another operation on
-the same stack: it waits for it first. A change set that another run keeps in review is not an
-operation (it may wait for a person for good, or be left by a run that was killed): whichever run
-executes first deploys, and the other's change set, which CloudFormation then drops, ends that
-run with a clear error saying nothing was changed by it. Interrupting a wait (KeyboardInterrupt)
-leaves the operation running in AWS; `watch()` picks it up again.
+one by one, until the stack reaches a terminal status, which the region's shared poll of stacks
+in progress notices within about a second, however many stacks are in flight (`polling`). The
+engine never races another operation on the same stack: it waits for it first. A change set
+that another run keeps in review is not an operation (it may wait for a person for good, or be
+left by a run that was killed): whichever run executes first deploys, and the other's change
+set, which CloudFormation then drops, ends that run with a clear error saying nothing was
+changed by it. Interrupting a wait (KeyboardInterrupt) leaves the operation running in AWS;
+`watch()` picks it up again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from protoncli.deploy.model import (
@@ -30,6 +32,7 @@ from protoncli.deploy.model import (
     StackRequest,
     is_in_progress,
 )
+from protoncli.deploy.polling import EventLog, Follower, StackPoll
 from protoncli.errors import (
     AwsError,
     ChangeSetGoneError,
@@ -45,9 +48,9 @@ if TYPE_CHECKING:
 
 TEMPLATE_BODY_LIMIT = 51_200
 NO_CHANGES = "NO_CHANGES"
-FIRST_POLL_DELAY = 0.2
-MAX_POLL_DELAY = 5.0
-EVENT_LOOKBACK = timedelta(seconds=30)
+# While a stack runs, its events are read this long after the first look, then ever less often.
+FIRST_EVENTS_DELAY = 1.0
+MAX_EVENTS_DELAY = 5.0
 REVIEW = "REVIEW_IN_PROGRESS"
 # States a stack cannot be deployed from: only deleting it (or continuing a rollback) helps.
 STUCK_HINTS = {
@@ -95,13 +98,18 @@ class Deployer:
         clock: Callable[[], datetime] = utc_now,
         max_wait_seconds: float = 3 * 3600,
         known: Callable[[str], StackInfo | Unknown | None] | None = None,
+        poll: StackPoll | None = None,
     ) -> None:
+        """`poll`: the region's shared poll of stacks in progress (the project's); without one,
+        the deployer makes its own, which waits with `sleep` and tells time by `clock`."""
         self._cf = cloudformation
         self._artifacts = artifacts
-        self._sleep = sleep
         self._clock = clock
         self._max_wait = max_wait_seconds
         self._known = known
+        self._poll = poll or StackPoll(
+            cloudformation, sleep=sleep, clock=lambda: clock().timestamp()
+        )
 
     def deploy(self, request: StackRequest, hooks: DeployHooks) -> DeployResult:
         """Create or update the stack through a change set; the result, or StackFailedError."""
@@ -213,7 +221,12 @@ class Deployer:
         since = self._clock()
         self._cf.update_tags(request)
         final, events = self._follow(
-            info.stack_id, request.stack_name, request.description, since, lambda _event: None
+            info.stack_id,
+            request.stack_name,
+            request.description,
+            since,
+            lambda _event: None,
+            progress=False,
         )
         if final is None or final.status in TERMINAL_FAILED:
             self._finish(
@@ -267,47 +280,72 @@ class Deployer:
         return self._finish(final, events, info.name, description, on_event, changed=True)
 
     def _follow(
-        self, stack_id: str, name: str, description: str, since: datetime, on_event: OnEvent
+        self,
+        stack_id: str,
+        name: str,
+        description: str,
+        since: datetime,
+        on_event: OnEvent,
+        *,
+        progress: bool = True,
     ) -> tuple[StackInfo | None, list[StackEvent]]:
-        """Poll the stack until no operation runs on it, reporting each new event once.
+        """Follow the stack until no operation runs on it, reporting each new event once.
 
         The first look comes at once. A stack that has already ended well by then (a template
         with nothing slow in it, or the sandbox) has no progress to show: its events are not
-        read. Otherwise the events are read with every poll, the last one included, so a view
-        that shows progress misses none; a failure's events are always read (they name the
-        resources that failed)."""
-        seen: set[str] = set()
-        collected: list[StackEvent] = []
+        read. Otherwise its events are read at once and then ever less often (with `progress`),
+        while the region's poll watches for the end; when the poll says it ended, the stack is
+        read again, and its events a last time, so a view that shows progress misses none. A
+        failure's events are always read: they name the resources that failed."""
         started = self._clock()
-        delay = FIRST_POLL_DELAY
-        newest = since
-        first = True
+        log = EventLog(
+            self._cf, stack_id, since=since, report=_reporter(name, description, on_event)
+        )
+        info = self._cf.describe(stack_id)
+        running = info is not None and _running(info.status)
+        if info is not None and running:
+            if progress:
+                log.read()
+            with self._poll.follow(stack_id) as follower:
+                info = self._await_end(follower, info, log, started, description, progress=progress)
+        if (running and progress) or (info is not None and info.status in TERMINAL_FAILED):
+            log.read()  # the last events, the end's included; a failure's always
+        return info, log.collected
+
+    def _await_end(
+        self,
+        follower: Follower,
+        info: StackInfo,
+        log: EventLog,
+        started: datetime,
+        description: str,
+        *,
+        progress: bool,
+    ) -> StackInfo | None:
+        """The stack once no operation runs on it: read when the poll no longer lists it (or
+        at each step while the poll is off); meanwhile its events are read at growing steps."""
+        delay = FIRST_EVENTS_DELAY
+        due = follower.now() + delay
         while True:
-            info = self._cf.describe(stack_id)
-            ended = info is None or not _running(info.status)
-            if first and ended and (info is None or info.status not in TERMINAL_FAILED):
-                return info, collected
-            first = False
-            # Read from a little before the newest event seen: less each poll, yet events that
-            # show up late are still caught (and the ids keep each one reported once).
-            for event in self._cf.events(stack_id, max(since, newest - EVENT_LOOKBACK)):
-                if event.event_id not in seen:
-                    seen.add(event.event_id)
-                    collected.append(event)
-                    newest = max(newest, event.timestamp)
-                    on_event(DeployEvent("resource", name, description, event=event))
-            if info is None or not _running(info.status):
-                return info, collected
+            if follower.wait_until(due):
+                latest = self._cf.describe(follower.stack_id)
+                if latest is None or not _running(latest.status):
+                    return latest
+                info = latest  # the poll lagged behind: wait on
+                follower.still_running()
+            if follower.now() >= due:
+                if progress:
+                    log.read()
+                delay = min(delay * 2, MAX_EVENTS_DELAY)
+                due = follower.now() + delay
             waited = (self._clock() - started).total_seconds()
             if waited > self._max_wait:
                 raise PcliError(
-                    f"stack {name} ({description}) is still {info.status} after "
+                    f"stack {info.name} ({description}) is still {info.status} after "
                     f"{int(waited // 60)} minutes",
                     hint="the operation goes on in AWS: run the same command again to keep "
                     "watching it",
                 )
-            self._sleep(delay)
-            delay = min(delay * 2, MAX_POLL_DELAY)
 
     def _finish(
         self,
@@ -430,6 +468,15 @@ def _overtaken(name: str, description: str, gone: ChangeSetGoneError) -> StackBu
 def _running(status: str) -> bool:
     """True while an operation runs (a stack waiting for its first change set does not)."""
     return is_in_progress(status) and status != REVIEW
+
+
+def _reporter(name: str, description: str, on_event: OnEvent) -> Callable[[StackEvent], None]:
+    """What reports each event of the stack as a "resource" event."""
+
+    def report(event: StackEvent) -> None:
+        on_event(DeployEvent("resource", name, description, event=event))
+
+    return report
 
 
 def _waiting(info: StackInfo, description: str) -> DeployEvent:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +18,7 @@ from protoncli.filecache import FileCache
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from protoncli.aws.cloudformation import CloudFormationGateway
+    from protoncli.aws.cloudformation import CloudFormationGateway, StackReading
     from protoncli.aws.s3 import ArtifactStore
     from protoncli.aws.secrets import SecretStore
     from protoncli.aws.session import SessionFactory
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from protoncli.blueprints.registry import Registry, VersionInfo
     from protoncli.deploy.engine import Deployer, Unknown
     from protoncli.deploy.model import DeployEvent, DeployResult, StackInfo
+    from protoncli.deploy.polling import StackPoll
     from protoncli.schema.model import InputDef, InputType
     from protoncli.workspace.model import Workspace
 
@@ -74,12 +75,64 @@ class Project:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
     _files: FileCache = field(default_factory=FileCache, repr=False)
+    # The poll of stacks in progress of each region, shared by every deployment of the run.
+    _polls: dict[str, StackPoll] = field(default_factory=dict, repr=False)
+    _versions: dict[tuple[str, str], VersionInfo] = field(default_factory=dict, repr=False)
+    # Bulk reads started early (`read_stacks_early`), by region, until `stacks_in` takes them.
+    _early: dict[str, Future[tuple[StackReading, int]]] = field(default_factory=dict, repr=False)
 
     def read_once(self, path: Path, load: Callable[[Path], T]) -> T:
         """`load(path)`, read again only when the file changed: a fleet's deploy reads an
         environment's spec for every instance in it, and every component record for every
         instance, from one file each (see `filecache`)."""
         return self._files.read(path, load)
+
+    def own_regions(self) -> set[str]:
+        """The regions the workspace names without a spec: its own (pcli.yaml's `region`, or
+        --region) and pcli.yaml's optional `regions:` list."""
+        regions = {self.management_region()}
+        listed = self.workspace.settings.get("regions")
+        if isinstance(listed, list):
+            regions |= {str(region) for region in listed if isinstance(region, str) and region}
+        return regions
+
+    def read_stacks_early(self) -> None:
+        """Start the bulk read of the regions known without reading a spec (the workspace's
+        region and pcli.yaml's `regions:`) in the background, so AWS answers while the
+        command reads the workspace and the registry; `stacks_in` takes the answer. For
+        commands that read the fleet: those regions are always among the fleet's."""
+        for region in sorted(self.own_regions()):
+            future: Future[tuple[StackReading, int]] = Future()
+            with self._lock:
+                if region in self._early:
+                    continue
+                self._early[region] = future
+            threading.Thread(
+                target=self._read_into,
+                args=(region, future),
+                name=f"pcli-early-read-{region}",
+                daemon=True,  # an interrupted command does not wait for it
+            ).start()
+
+    def _read_into(self, region: str, future: Future[tuple[StackReading, int]]) -> None:
+        try:
+            future.set_result(self._read_stacks(region))
+        except BaseException as error:  # noqa: BLE001 - handed to whoever takes the read
+            future.set_exception(error)
+
+    def _read_stacks(self, region: str) -> tuple[StackReading, int]:
+        gateway = self.cloudformation(region)
+        return gateway.read_stacks(), gateway.pages_read
+
+    def stacks_in(self, region: str) -> tuple[StackReading, int]:
+        """Every stack of the region (`CloudFormationGateway.read_stacks`) and the calls it
+        took: the early read's answer if one was started (taken once: a second read is
+        fresh)."""
+        with self._lock:
+            early = self._early.pop(region, None)
+        if early is not None:
+            return early.result()
+        return self._read_stacks(region)
 
     def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
         from protoncli.deploy.engine import UNKNOWN
@@ -148,17 +201,46 @@ class Project:
         artifacts = LazyArtifactStore(lambda: self.artifacts(region))
         options.setdefault("sleep", self.sleep)
         options.setdefault("known", lambda name: self._known_stack(region, name))
+        options.setdefault("poll", self.stack_poll(region))
         return Deployer(self.cloudformation(region), artifacts, **options)
 
     def watcher(self, region: str) -> Deployer:
         """A deployer for watching and cancelling: no artifact bucket, no account lookup."""
         from protoncli.deploy.engine import Deployer
 
-        return Deployer(self.cloudformation(region), None, sleep=self.sleep)
+        return Deployer(
+            self.cloudformation(region), None, sleep=self.sleep, poll=self.stack_poll(region)
+        )
+
+    def stack_poll(self, region: str) -> StackPoll:
+        """The region's one poll of stacks in progress, shared by every deployer of the run: a
+        fleet's deployments cost one ListStacks a second between them, not one call per stack
+        (`polling`). It waits with `sleep`, so an interruption ends its waits at once."""
+        from protoncli.deploy.polling import StackPoll
+
+        with self._lock:
+            poll = self._polls.get(region)
+        if poll is None:
+            made = StackPoll(self.cloudformation(region), sleep=self.sleep)
+            with self._lock:
+                poll = self._polls.setdefault(region, made)
+        return poll
+
+    def registered(self, name: str, version: str) -> VersionInfo:
+        """The registry's record of `name@version`, looked up once per run (a fleet's deploy
+        asks for the same few versions once per stack)."""
+        key = (name, version)
+        with self._lock:
+            known = self._versions.get(key)
+        if known is None:
+            known = self.registry.get(name, version)
+            with self._lock:
+                self._versions[key] = known
+        return known
 
     def blueprint(self, name: str, version: str, kind: str) -> tuple[VersionInfo, Bundle]:
         """The registered version a spec pins, checked to be of the expected kind."""
-        info = self.registry.get(name, version)
+        info = self.registered(name, version)
         if str(info.kind) != kind:
             raise UsageError(
                 f"blueprint {name}@{version} is a {info.kind} blueprint, not a {kind} blueprint",

@@ -294,7 +294,7 @@ def _secret_mask(
     blueprint, version = request.tags.get(BLUEPRINT_TAG), request.tags.get(VERSION_TAG)
     if spec is None or blueprint is None or version is None:
         return SecretMask()
-    schema = project.registry.load(project.registry.get(blueprint, version)).schema
+    schema = project.registry.load(project.registered(blueprint, version)).schema
     if schema is None:
         return SecretMask()
     if isinstance(spec, EnvironmentSpec):

@@ -2,13 +2,18 @@
 
 One paginated DescribeStacks per account and region (the regions read side by side); stacks of
 other workspaces and stacks without pcli's tags are skipped, never listed or touched.
+
+When the endpoint fails a region's bulk read, that region's stacks are read one by one
+(ListStacks, then DescribeStacks per stack): one stack the endpoint cannot describe no longer
+hides all the others. A running stack that cannot be read on its own either is a problem of the
+reading (`StackProblem`): which item it is stays unknown (only its tags would say).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protoncli.deploy.model import StackInfo
 from protoncli.deploy.project import Project
@@ -45,35 +50,58 @@ class DeployedItem:
 
 
 @dataclass(frozen=True)
+class StackProblem:
+    """A running stack that could not be read, and why."""
+
+    region: str
+    stack_name: str
+    status: str  # as ListStacks gives it
+    message: str
+
+
+@dataclass(frozen=True)
 class Deployed:
     items: tuple[DeployedItem, ...]
-    calls: Mapping[str, int]  # region -> DescribeStacks pages read
+    calls: Mapping[str, int]  # region -> calls made to read its stacks
+    problems: tuple[StackProblem, ...] = ()
+    # region -> why its bulk read failed, for the regions whose stacks were read one by one
+    bulk_failures: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_deployed(project: Project, regions: Iterable[str]) -> Deployed:
     """The workspace's running stacks in each region, by their tags."""
     chosen = sorted(set(regions))
+    if not chosen:
+        return Deployed((), {})
     workspace = project.workspace.name
 
-    def read(region: str) -> tuple[str, list[DeployedItem], int]:
-        gateway = project.cloudformation(region)
+    def read(region: str) -> tuple[str, list[DeployedItem], list[StackProblem], str | None, int]:
+        reading, calls = project.stacks_in(region)
         found = []
-        for info in gateway.describe_all():
+        for info in reading.stacks:
             if workspace_of(info.tags) != workspace or not is_running(info.status):
                 continue
             identity = Identity.from_tags(info.tags)
             if identity is not None:
                 found.append(DeployedItem(identity, region, info))
-        return region, found, gateway.pages_read
+        problems = [
+            StackProblem(region, stack.name, stack.status, stack.reason)
+            for stack in reading.unreadable
+            if is_running(stack.status)
+        ]
+        return region, found, problems, reading.bulk_failure, calls
 
     items: list[DeployedItem] = []
+    problems: list[StackProblem] = []
     calls: dict[str, int] = {}
-    if not chosen:
-        return Deployed((), {})
+    failures: dict[str, str] = {}
     with ThreadPoolExecutor(
         max_workers=min(8, len(chosen)), thread_name_prefix="pcli-read"
     ) as pool:
-        for region, found, pages in pool.map(read, chosen):
+        for region, found, unread, failure, pages in pool.map(read, chosen):
             items += found
+            problems += unread
             calls[region] = pages
-    return Deployed(tuple(items), calls)
+            if failure is not None:
+                failures[region] = failure
+    return Deployed(tuple(items), calls, tuple(problems), failures)

@@ -16,6 +16,10 @@ Decisions:
   last deployment failed. Each reason is kept, in words, for `plan`.
 - A stack of the workspace that no spec declares is an orphan: listed, counted, deletable (with
   `apply --prune`), whatever its tags say about blueprints the registry no longer has.
+- A stack that could not be read (`deployed.StackProblem`) is a problem of the fleet. A declared
+  item whose stack it is (by name, in its region) is left out: neither deployed as the stack was
+  read nor undeployed, so nothing plans or renders from a guess. Items that render with its
+  outputs are not called pending for them (they are unknown).
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ from protoncli.deploy.model import TERMINAL_FAILED, StackInfo, is_in_progress
 from protoncli.deploy.project import NOT_DEPLOYED, Project
 from protoncli.errors import PcliError
 from protoncli.state.declared import Declared, DeclaredItem, read_declared
-from protoncli.state.deployed import Deployed, DeployedItem, read_deployed, usable_outputs
+from protoncli.state.deployed import (
+    Deployed,
+    DeployedItem,
+    StackProblem,
+    read_deployed,
+    usable_outputs,
+)
 from protoncli.state.digests import bundle_digest, changed_context, context_digest
 from protoncli.state.identity import (
     BLUEPRINT_TAG,
@@ -188,7 +198,10 @@ class Fleet:
     workspace: str
     items: tuple[FleetItem, ...]
     declared: Declared
-    calls: Mapping[str, int]  # region -> DescribeStacks pages read
+    calls: Mapping[str, int]  # region -> calls made to read its stacks
+    stack_problems: tuple[StackProblem, ...] = ()  # running stacks that could not be read
+    # region -> why its bulk read failed, for the regions whose stacks were read one by one
+    bulk_failures: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def aws_calls(self) -> int:
@@ -236,7 +249,9 @@ class Fleet:
 
 
 def read_fleet(project: Project) -> Fleet:
-    """Read the workspace and, in bulk, its stacks; join them."""
+    """Read the workspace and, in bulk, its stacks; join them. AWS reads the workspace's own
+    regions while the spec files are read."""
+    project.read_stacks_early()
     declared = read_declared(project)
     deployed = read_deployed(project, fleet_regions(project, declared))
     return join(project, declared, deployed)
@@ -244,27 +259,28 @@ def read_fleet(project: Project) -> Fleet:
 
 def fleet_regions(project: Project, declared: Declared) -> set[str]:
     """Every region the workspace uses: pcli.yaml's, each spec's, pcli.yaml's `regions:`."""
-    regions = declared.regions() | {project.management_region()}
-    listed = project.workspace.settings.get("regions")
-    if isinstance(listed, list):
-        regions |= {str(region) for region in listed if isinstance(region, str) and region}
-    return regions
+    return declared.regions() | project.own_regions()
 
 
 def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
     by_key: dict[tuple[str, ...], list[DeployedItem]] = {}
     for found in deployed.items:
         by_key.setdefault(found.identity.key, []).append(found)
+    unread = {(problem.region, problem.stack_name) for problem in deployed.problems}
+    unknown: set[tuple[str, ...]] = set()
     pairs: list[tuple[DeclaredItem | None, DeployedItem | None, Identity]] = []
     for item in declared.items:
         candidates = by_key.get(item.identity.key, [])
         match = next((c for c in candidates if c.region == item.region), None)
         if match is not None:
             candidates.remove(match)
+        elif (item.region, item.stack_name) in unread:
+            unknown.add(item.identity.key)  # left out: its stack could not be read
+            continue
         pairs.append((item, match, item.identity))
     for candidates in by_key.values():
         pairs += [(None, found, found.identity) for found in candidates]
-    outputs = _Outputs(pairs, declared)
+    outputs = _Outputs(pairs, declared, frozenset(unknown))
     versions = _VersionCache(project)
     items = [
         FleetItem(
@@ -279,7 +295,14 @@ def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
         if not _unknown_pipeline(mine, identity, declared)
     ]
     items.sort(key=lambda item: (DISPLAY_ORDER.index(item.kind), item.name, item.region))
-    return Fleet(project.workspace.name, tuple(items), declared, deployed.calls)
+    return Fleet(
+        project.workspace.name,
+        tuple(items),
+        declared,
+        deployed.calls,
+        deployed.problems,
+        deployed.bulk_failures,
+    )
 
 
 def _unknown_pipeline(mine: DeclaredItem | None, identity: Identity, declared: Declared) -> bool:
@@ -293,6 +316,10 @@ def _unknown_pipeline(mine: DeclaredItem | None, identity: Identity, declared: D
     )
 
 
+class _UnknownOutputs(Exception):  # noqa: N818 - not an error: a stack that could not be read
+    """The outputs of a stack that could not be read."""
+
+
 class _Outputs:
     """Outputs of deployed items by identity key, for the context digests."""
 
@@ -300,7 +327,9 @@ class _Outputs:
         self,
         pairs: Sequence[tuple[DeclaredItem | None, DeployedItem | None, Identity]],
         declared: Declared,
+        unknown: frozenset[tuple[str, ...]] = frozenset(),
     ) -> None:
+        self._unknown = unknown  # identity keys of declared items whose stacks were not read
         # Only stacks matched to a declared item (in its region): as a deploy reads them. An
         # orphan of the same identity in another region renders nothing.
         self._stacks = {
@@ -314,6 +343,8 @@ class _Outputs:
         }
 
     def of(self, identity: Identity) -> dict[str, str] | None:
+        if identity.key in self._unknown:
+            raise _UnknownOutputs
         return usable_outputs(self._stacks.get(identity.key))
 
     def environment(self, name: str) -> dict[str, str] | None:
@@ -326,7 +357,14 @@ class _Outputs:
         return self.of(Identity.of_component(name, service=None, instance=None, environment=None))
 
     def context(self, identity: Identity) -> str | None:
-        """The context digest the item would be deployed with now (None: environments)."""
+        """The context digest the item would be deployed with now (None: environments, and
+        items that render with a stack that could not be read)."""
+        try:
+            return self._context(identity)
+        except _UnknownOutputs:
+            return None
+
+    def _context(self, identity: Identity) -> str | None:
         if identity.kind == ENVIRONMENT:
             return None
         if identity.kind == COMPONENT:

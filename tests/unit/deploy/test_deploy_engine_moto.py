@@ -106,6 +106,8 @@ def test_create_shows_changes_before_confirming_then_follows_to_done(aws):
     assert aws.log[-1][1].status == "CREATE_COMPLETE"
     assert aws.sleeps == []
     assert "DescribeStackEvents" not in aws.calls
+    assert "ListStacks" not in aws.calls  # nothing left to follow: the poll is never asked
+    assert aws.calls[aws.calls.index("ExecuteChangeSet") + 1 :] == ["DescribeStacks"]
     stack = _stack(aws)
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} == result.outputs

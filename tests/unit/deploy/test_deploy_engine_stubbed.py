@@ -1,6 +1,9 @@
 """The deploy engine on sequences moto cannot produce, scripted with botocore's Stubber on a
 real client: per-resource events, failures and rollbacks, other operations in progress,
-interrupted waits, failed first creations."""
+interrupted waits, failed first creations.
+
+While a stack runs, the engine's own poll (a deployer built without the project's) lists the
+stacks in progress once a second (ListStacks); time is a fake clock that moves with each sleep."""
 
 from __future__ import annotations
 
@@ -25,6 +28,17 @@ T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TEMPLATE = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
 STACK_TYPE = "AWS::CloudFormation::Stack"
 TAGS = {"pcli:workspace": "acme"}  # the request's: a no-change deploy has nothing to re-tag
+IN_PROGRESS = [
+    "CREATE_IN_PROGRESS",
+    "ROLLBACK_IN_PROGRESS",
+    "DELETE_IN_PROGRESS",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+]
 
 
 class Script:
@@ -78,8 +92,28 @@ class Script:
         )
 
     def poll(self, status, **stack):
+        """DescribeStacks, then DescribeStackEvents."""
         self.stack(status, **stack)
         self.page(stack.get("stack_id", STACK_ID))
+
+    def listing(self, *stack_ids):
+        """ListStacks of the stacks in progress: these stacks (none: this one has ended)."""
+        summaries = [
+            {
+                "StackId": stack_id,
+                "StackName": stack_id.split("/")[1],
+                "StackStatus": "UPDATE_IN_PROGRESS",
+                "CreationTime": T0 - timedelta(hours=1),
+            }
+            for stack_id in stack_ids
+        ]
+        self.stubber.add_response(
+            "list_stacks", {"StackSummaries": summaries}, {"StackStatusFilter": IN_PROGRESS}
+        )
+
+    def running(self):
+        """ListStacks naming this stack: it still runs."""
+        self.listing(STACK_ID)
 
     def change_set(self, change_set_type, changes, stack_id=STACK_ID):
         """CreateChangeSet (answering with the stack id, so no DescribeStacks follows), then
@@ -171,23 +205,43 @@ def _any():
     return dict.fromkeys(keys, ANY)
 
 
-class Run:
-    """One engine under test: its script, the events it reported, the sleeps it took."""
+class FakeTime:
+    """A clock that moves only when someone sleeps (`scale` seconds of clock per second slept)."""
 
-    def __init__(self, client, *, clock=lambda: T0, max_wait=3 * 3600.0):
+    def __init__(self, scale=1.0):
+        self.elapsed = 0.0
+        self.scale = scale
         self.sleeps: list[float] = []
+
+    def clock(self):
+        return T0 + timedelta(seconds=self.elapsed)
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.elapsed += seconds * self.scale
+
+
+class Run:
+    """One engine under test: its script, the events it reported (with the time of each), the
+    sleeps it took."""
+
+    def __init__(self, client, *, time=None, max_wait=3 * 3600.0, sleep=None):
+        self.time = time or FakeTime()
+        self.sleeps = self.time.sleeps
         self.reported: list = []
+        self.times: list[float] = []
         self.confirmed: list = []
         self.deployer = Deployer(
             CloudFormationGateway(client),
             None,
-            sleep=self.sleeps.append,
-            clock=clock,
+            sleep=sleep or self.time.sleep,
+            clock=self.time.clock,
             max_wait_seconds=max_wait,
         )
 
     def on_event(self, event):
         self.reported.append(event)
+        self.times.append(self.time.elapsed)
 
     def confirm(self, changes):
         self.confirmed.append(changes)
@@ -243,14 +297,18 @@ def test_resource_events_are_reported_once_each_in_order(client, script):
     script.event(-5, NAME, "REVIEW_IN_PROGRESS", "User Initiated")  # before the deployment
     script.event(1, NAME, "CREATE_IN_PROGRESS", "User Initiated")
     script.event(2, "Bucket", "CREATE_IN_PROGRESS")
-    script.poll("CREATE_IN_PROGRESS")
+    script.poll("CREATE_IN_PROGRESS")  # the first look, at once
     script.event(3, "Queue", "CREATE_IN_PROGRESS", rtype="AWS::SQS::Queue")
     script.event(4, "Bucket", "CREATE_IN_PROGRESS", "Resource creation Initiated")
-    script.poll("CREATE_IN_PROGRESS")
-    script.poll("CREATE_IN_PROGRESS")  # nothing new
+    script.running()  # 1 s
+    script.page()
+    script.running()  # 2 s
+    script.running()  # 3 s
+    script.page()  # nothing new
     script.event(5, "Bucket", "CREATE_COMPLETE")
     script.event(6, "Queue", "CREATE_COMPLETE", rtype="AWS::SQS::Queue")
     script.event(7, NAME, "CREATE_COMPLETE")
+    script.listing()  # 4 s: no longer in progress
     script.poll("CREATE_COMPLETE", outputs={"BucketName": "dev-bucket"})
 
     run = Run(client)
@@ -278,7 +336,7 @@ def test_resource_events_are_reported_once_each_in_order(client, script):
             Change("Add", "Queue", "AWS::SQS::Queue", None),
         )
     ]
-    assert run.sleeps == [0.2, 0.4, 0.8]  # first poll at once, then growing
+    assert run.sleeps == [1.0] * 4  # the first look at once, then a listing every second
 
 
 def test_a_failed_create_reports_the_failing_resources(client, script):
@@ -292,6 +350,7 @@ def test_a_failed_create_reports_the_failing_resources(client, script):
     script.poll("ROLLBACK_IN_PROGRESS")
     script.event(4, "Bucket", "DELETE_COMPLETE")
     script.event(5, NAME, "ROLLBACK_COMPLETE")
+    script.listing()
     script.poll("ROLLBACK_COMPLETE")
 
     run = Run(client)
@@ -343,6 +402,7 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
     script.poll("UPDATE_IN_PROGRESS", updated=started)
     script.event(-1, "Bucket", "UPDATE_COMPLETE")
     script.event(0, NAME, "UPDATE_COMPLETE")
+    script.listing()
     script.poll("UPDATE_COMPLETE", updated=started)
     script.stack("UPDATE_COMPLETE", updated=started, outputs={"BucketName": "b"}, tags=TAGS)
     script.no_changes()
@@ -359,7 +419,7 @@ def test_an_operation_in_progress_is_waited_for_before_deploying(client, script)
     assert run.reported[1].status == "UPDATE_IN_PROGRESS"
     assert "waiting" in (run.reported[1].message or "")
     assert run.resources()[-1] == (NAME, "UPDATE_COMPLETE")
-    assert run.sleeps == [0.2]
+    assert run.sleeps == [1.0]
 
 
 def test_an_interrupted_wait_is_resumed_by_watch(client, script):
@@ -369,17 +429,18 @@ def test_an_interrupted_wait_is_resumed_by_watch(client, script):
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
     script.poll("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
 
-    interrupted = Run(client)
-    interrupted.deployer._sleep = _interrupt
+    interrupted = Run(client, sleep=_interrupt)
     with pytest.raises(KeyboardInterrupt):
         interrupted.deploy()
     assert interrupted.resources() == [(NAME, "UPDATE_IN_PROGRESS")]
+    assert interrupted.deployer._poll.following == 0  # the interrupted wait left the poll
 
     script.stack("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
     script.event(2, "Bucket", "UPDATE_IN_PROGRESS")
     script.poll("UPDATE_IN_PROGRESS", updated=T0 + timedelta(seconds=1))
     script.event(3, "Bucket", "UPDATE_COMPLETE")
     script.event(4, NAME, "UPDATE_COMPLETE")
+    script.listing()
     script.poll("UPDATE_COMPLETE", updated=T0 + timedelta(seconds=1), outputs={"A": "1"})
 
     resumed = Run(client)
@@ -423,11 +484,12 @@ def test_watching_a_missing_stack_says_so(client, script):
 
 
 def test_a_wait_longer_than_allowed_stops_with_a_hint(client, script):
-    ticks = iter(range(0, 10_000, 100))
     script.stack("UPDATE_IN_PROGRESS", updated=T0)
-    for _ in range(2):  # 100 s waited after the first poll, 200 s (> 150) after the second
-        script.poll("UPDATE_IN_PROGRESS", updated=T0)
-    run = Run(client, clock=lambda: T0 + timedelta(seconds=next(ticks)), max_wait=150)
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)
+    for _ in range(3):  # each second slept is a minute here: 60 s, 120 s, 180 s (> 150)
+        script.running()
+        script.page()
+    run = Run(client, time=FakeTime(scale=60), max_wait=150)
     with pytest.raises(PcliError) as caught:
         run.deployer.watch(NAME, DESCRIPTION, on_event=run.on_event)
     assert (
@@ -447,6 +509,7 @@ def test_a_failed_first_create_is_replaced_after_confirmation(client, script):
     script.event(1, NAME, "DELETE_IN_PROGRESS", "User Initiated")
     script.poll("DELETE_IN_PROGRESS")
     script.event(2, NAME, "DELETE_COMPLETE")
+    script.listing()
     script.poll("DELETE_COMPLETE")
     script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)], stack_id=NEW_STACK_ID)
     script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
@@ -556,6 +619,7 @@ def test_deleting_while_a_deletion_runs_waits_for_it(client, script):
     script.event(1, "Bucket", "DELETE_IN_PROGRESS")
     script.poll("DELETE_IN_PROGRESS")
     script.event(2, NAME, "DELETE_COMPLETE")
+    script.listing()
     script.poll("DELETE_COMPLETE")
     script.missing()
     run = Run(client)
@@ -572,6 +636,7 @@ def test_later_polls_read_only_recent_pages_yet_catch_late_events(client, script
     script.poll("UPDATE_IN_PROGRESS", updated=T0)
     script.event(90, "Queue", "UPDATE_IN_PROGRESS", rtype="AWS::SQS::Queue")  # shows up late
     script.event(200, NAME, "UPDATE_COMPLETE")
+    script.listing()
     script.stack("UPDATE_COMPLETE", updated=T0)
     newest_first = sorted(script.events, key=lambda event: event["Timestamp"], reverse=True)
     # One page that reaches back before the cursor (100 s - 30 s): no second page is asked for.
@@ -633,7 +698,7 @@ def test_a_stack_gone_at_the_first_look_of_a_deletion_has_no_events_read(client,
     assert run.sleeps == []
 
 
-def test_a_stack_still_running_at_the_first_look_has_its_events_read_on_every_poll(
+def test_a_stack_still_running_at_the_first_look_has_its_events_read_as_it_runs_and_at_its_end(
     client, script, calls
 ):
     script.stack("UPDATE_COMPLETE")
@@ -642,17 +707,27 @@ def test_a_stack_still_running_at_the_first_look_has_its_events_read_on_every_po
     script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
     script.poll("UPDATE_IN_PROGRESS", updated=T0)
     script.event(2, "Bucket", "UPDATE_IN_PROGRESS")
-    script.poll("UPDATE_IN_PROGRESS", updated=T0)
-    script.event(3, "Bucket", "UPDATE_COMPLETE")  # shows up with the last poll only
+    script.running()
+    script.page()
+    script.event(3, "Bucket", "UPDATE_COMPLETE")  # shows up with the last read only
     script.event(4, NAME, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
     script.event(5, NAME, "UPDATE_COMPLETE")
+    script.listing()
     script.poll("UPDATE_COMPLETE", updated=T0, outputs={"BucketName": "b"})
 
     run = Run(client)
     result = run.deploy()
 
     assert (result.status, result.outputs) == ("UPDATE_COMPLETE", {"BucketName": "b"})
-    assert _after_execution(calls) == ["DescribeStacks", "DescribeStackEvents"] * 3
+    assert _after_execution(calls) == [
+        "DescribeStacks",  # the first look
+        "DescribeStackEvents",
+        "ListStacks",  # 1 s: still in progress
+        "DescribeStackEvents",
+        "ListStacks",  # 2 s: no longer
+        "DescribeStacks",
+        "DescribeStackEvents",
+    ]
     assert run.resources() == [
         (NAME, "UPDATE_IN_PROGRESS"),
         ("Bucket", "UPDATE_IN_PROGRESS"),
@@ -661,7 +736,7 @@ def test_a_stack_still_running_at_the_first_look_has_its_events_read_on_every_po
         (NAME, "UPDATE_COMPLETE"),
     ]
     assert run.kinds() == ["start", "changes", *["resource"] * 5, "done"]
-    assert run.sleeps == [0.2, 0.4]
+    assert run.sleeps == [1.0, 1.0]
 
 
 def test_a_stack_that_failed_at_the_first_look_has_its_events_read_once(client, script, calls):
@@ -826,3 +901,163 @@ def test_an_outdated_bulk_read_falls_back_to_reading_the_stack(client, script):
     script.no_changes()
 
     assert run.deploy().status == "NO_CHANGES"
+
+
+# --- noticing the end: the poll of stacks in progress ------------------------------------------
+
+
+class Timed:
+    """When (seconds on the run's clock) the engine made each call after ExecuteChangeSet."""
+
+    def __init__(self, client, run):
+        self.made: list[tuple[str, float]] = []
+        client.meta.events.register(
+            "provide-client-params.cloudformation",
+            lambda model, **_: self.made.append((model.name, run.time.elapsed)),
+        )
+
+    def __call__(self, operation):
+        names = [name for name, _ in self.made]
+        after = self.made[names.index("ExecuteChangeSet") + 1 :]
+        return [at for name, at in after if name == operation]
+
+
+def _updating(script):
+    """An update executed; the stack runs at the first look."""
+    script.stack("UPDATE_COMPLETE")
+    script.change_set("UPDATE", [("Modify", "Bucket", "AWS::S3::Bucket", "False")])
+    script.call("execute_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)
+
+
+def test_a_long_deployment_is_noticed_within_one_listing_of_its_end(client, script):
+    """In progress at every listing for 33 s, then not: done is reported at 34 s (the old poll,
+    every 5 s by then, saw it at 36.2 s), having read the stack twice and its events ten times."""
+    _updating(script)
+    reads = {1, 3, 7, 12, 17, 22, 27, 32}  # the events: after 1 s, then 2, 4, then every 5 s
+    for second in range(1, 34):
+        script.running()
+        if second in reads:
+            script.page()
+    script.event(33, NAME, "UPDATE_COMPLETE")
+    script.listing()  # 34 s
+    script.poll("UPDATE_COMPLETE", updated=T0, outputs={"BucketName": "b"})
+    run = Run(client)
+    timed = Timed(client, run)
+
+    result = run.deploy()
+
+    assert (result.status, result.outputs) == ("UPDATE_COMPLETE", {"BucketName": "b"})
+    assert run.kinds()[-1] == "done"
+    assert run.times[-1] == 34.0
+    assert timed("ListStacks") == [float(second) for second in range(1, 35)]  # one a second
+    assert timed("DescribeStacks") == [0.0, 34.0]
+    assert timed("DescribeStackEvents") == [0.0, *sorted(float(s) for s in reads), 34.0]
+    assert run.resources() == [(NAME, "UPDATE_IN_PROGRESS"), (NAME, "UPDATE_COMPLETE")]
+
+
+def test_a_listing_that_lags_behind_sends_the_follower_back_to_waiting(client, script):
+    """The first listing after the execution does not name the stack yet: the stack is read,
+    still runs, and the wait goes on; the end is noticed at the first listing without it."""
+    _updating(script)
+    script.listing()  # 1 s: not named (yet)
+    script.stack("UPDATE_IN_PROGRESS", updated=T0)  # it does run
+    script.page()
+    script.running()  # 2 s
+    script.running()  # 3 s
+    script.page()
+    script.event(4, NAME, "UPDATE_COMPLETE")
+    script.listing()  # 4 s: ended
+    script.poll("UPDATE_COMPLETE", updated=T0)
+    run = Run(client)
+    timed = Timed(client, run)
+
+    assert run.deploy().status == "UPDATE_COMPLETE"
+
+    assert timed("DescribeStacks") == [0.0, 1.0, 4.0]
+    assert run.times[-1] == 4.0
+    assert run.resources() == [(NAME, "UPDATE_IN_PROGRESS"), (NAME, "UPDATE_COMPLETE")]
+
+
+def test_a_listing_that_keeps_missing_a_running_stack_is_heeded_ever_less_often(client, script):
+    """A stack the listings never name (a status this botocore does not know, say) is read at
+    1, 2, 4, 8 s...: no more often than every 5 s in the end, as the old per-stack poll."""
+    _updating(script)
+    for second in range(1, 9):
+        script.listing()  # never names it
+        if second in {1, 2, 4}:  # heeded: read, and still running
+            script.stack("UPDATE_IN_PROGRESS", updated=T0)
+        if second == 8:  # heeded again: it has ended meanwhile
+            script.poll("UPDATE_COMPLETE", updated=T0)
+        if second in {1, 3, 7}:  # its events, as usual
+            script.page()
+    run = Run(client)
+    timed = Timed(client, run)
+
+    assert run.deploy().status == "UPDATE_COMPLETE"
+
+    assert timed("DescribeStacks") == [0.0, 1.0, 2.0, 4.0, 8.0]
+
+
+def test_without_liststacks_each_stack_is_read_on_its_own(client, script, calls):
+    """ListStacks denied (IAM cannot limit it to pcli's stacks): the poll is off for the run,
+    and the stack is read with its events, as it was before the poll."""
+    _updating(script)
+    script.stubber.add_client_error(
+        "list_stacks",
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: "
+        "cloudformation:ListStacks",
+        403,
+    )
+    script.poll("UPDATE_IN_PROGRESS", updated=T0)  # 1 s
+    script.event(2, NAME, "UPDATE_COMPLETE")
+    script.poll("UPDATE_COMPLETE", updated=T0)  # 3 s
+
+    run = Run(client)
+    assert run.deploy().status == "UPDATE_COMPLETE"
+
+    assert _after_execution(calls) == [
+        "DescribeStacks",
+        "DescribeStackEvents",
+        "ListStacks",
+        "DescribeStacks",
+        "DescribeStackEvents",
+        "DescribeStacks",
+        "DescribeStackEvents",
+    ]
+    assert run.sleeps == [1.0, 2.0]
+    assert "ListStacks failed" in (run.deployer._poll.unavailable or "")
+    assert run.resources() == [(NAME, "UPDATE_IN_PROGRESS"), (NAME, "UPDATE_COMPLETE")]
+
+
+def test_a_retag_that_fails_reads_the_events_once_and_names_the_failing_resources(
+    client, script, calls
+):
+    """Re-tagging shows no progress (its events are not read while it runs), yet a failure's
+    events are read at the end: they say what failed."""
+    script.stack("UPDATE_COMPLETE", tags={"pcli:workspace": "old"})
+    script.no_changes()
+    script.call(
+        "update_stack", StackName=NAME, UsePreviousTemplate=True, Capabilities=ANY, Tags=ANY
+    )
+    script.stack("UPDATE_IN_PROGRESS", updated=T0)
+    script.event(1, NAME, "UPDATE_IN_PROGRESS", "User Initiated")
+    script.event(2, "Bucket", "UPDATE_FAILED", "Tag policy denies pcli:workspace")
+    script.event(3, NAME, "UPDATE_ROLLBACK_COMPLETE")
+    script.listing()
+    script.poll("UPDATE_ROLLBACK_COMPLETE", updated=T0)
+
+    run = Run(client)
+    with pytest.raises(DeployError) as caught:
+        run.deploy()
+
+    assert caught.value.details == ["Bucket (AWS::S3::Bucket): Tag policy denies pcli:workspace"]
+    assert calls[calls.index("UpdateStack") + 1 :] == [
+        "DescribeStacks",
+        "ListStacks",
+        "DescribeStacks",
+        "DescribeStackEvents",
+    ]
+    assert run.kinds()[-1] == "failed"

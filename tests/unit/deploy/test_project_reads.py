@@ -103,3 +103,55 @@ def test_an_unexpected_error_of_a_record_writer_is_not_swallowed(project):
 
     with pytest.raises(RuntimeError, match="a bug"), written_alongside(project):
         project.record_writer(broken)
+
+
+def _stack_names(reading):
+    return sorted(info.name for info in reading.stacks)
+
+
+def test_an_early_read_is_what_the_next_read_of_its_region_gets_then_reads_are_fresh(
+    moto_url, tmp_path
+):
+    import botocore.session
+
+    workspace = init_workspace(tmp_path / "ws", name="demo", region="us-west-2", registry=None)
+    workspace = type(workspace)(
+        root=workspace.root,
+        name=workspace.name,
+        region=workspace.region,
+        registry=None,
+        settings={**workspace.settings, "regions": ["eu-west-1", 7, ""]},
+    )
+    project = Project(workspace, Registry(tmp_path / "reg"), SessionFactory())
+    session = botocore.session.Session()
+    session.set_credentials("testing", "testing")
+    client = session.create_client("cloudformation", region_name="us-west-2", endpoint_url=moto_url)
+    body = '{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}'
+    client.create_stack(StackName="before", TemplateBody=body)
+
+    assert project.own_regions() == {"us-west-2", "eu-west-1"}
+    project.read_stacks_early()
+    project.read_stacks_early()  # once per region, however often it is asked
+    early = project._early["us-west-2"]
+    early.result(timeout=30)  # the read has ended: a stack made now is not in it
+    client.create_stack(StackName="after", TemplateBody=body)
+
+    reading, calls = project.stacks_in("us-west-2")
+    assert _stack_names(reading) == ["before"]
+    assert calls == 1
+    again, _ = project.stacks_in("us-west-2")  # taken once: the next read asks AWS
+    assert _stack_names(again) == ["after", "before"]
+    other, _ = project.stacks_in("eu-west-1")
+    assert other.stacks == ()
+
+
+def test_an_early_read_that_failed_fails_the_read_that_takes_it(moto_url, tmp_path):
+    from protoncli.errors import PcliError
+
+    workspace = init_workspace(tmp_path / "ws", name="demo", region="us-east-1", registry=None)
+    project = Project(workspace, Registry(tmp_path / "reg"), SessionFactory())
+    project.settings = type(project.settings)(endpoint_url="http://127.0.0.1:9")  # nothing there
+    project.sessions = SessionFactory(connect_timeout=1, read_timeout=1, max_attempts=1)
+    project.read_stacks_early()
+    with pytest.raises(PcliError):
+        project.stacks_in("us-east-1")

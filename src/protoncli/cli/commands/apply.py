@@ -134,7 +134,9 @@ def run_apply(
         plan = plan_now()
         if not json_:
             _to_stderr(lambda: print_plan(plan))
-        if plan.fleet.declared.problems:
+        if plan.fleet.declared.problems or plan.fleet.stack_problems:
+            # Acting on a part of the fleet's truth could create what exists or leave out
+            # what depends on it: nothing is done until every file and stack can be read.
             from protoncli.cli.commands.status import fail_on_problems, print_problems
 
             print_problems(plan.fleet)

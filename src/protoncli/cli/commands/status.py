@@ -122,19 +122,54 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
 
 
 def print_problems(fleet: Fleet) -> None:
-    """Warn about every file the fleet could not read (the command then exits 1)."""
+    """Warn about every file and stack the fleet could not read (the command then exits 1),
+    and about each region whose stacks had to be read one by one."""
+    for region, failure in sorted(fleet.bulk_failures.items()):
+        output.warn(
+            f"DescribeStacks of every stack in {region} failed ({failure}); "
+            "its stacks were read one by one"
+        )
     for problem in fleet.declared.problems:
         output.warn(f"could not read {problem.path}: {problem.message}")
+    for stack in fleet.stack_problems:
+        output.warn(
+            f"could not read stack {stack.stack_name} in {stack.region} ({stack.status}): "
+            f"DescribeStacks answered {stack.message}"
+        )
+
+
+def problem_documents(fleet: Fleet) -> list[dict[str, str]]:
+    """The `problems` of `status --json`: files, then stacks (see status.schema.json)."""
+    files = [{"path": str(p.path), "message": p.message} for p in fleet.declared.problems]
+    stacks = [
+        {
+            "stack_name": p.stack_name,
+            "region": p.region,
+            "stack_status": p.status,
+            "message": f"DescribeStacks answered {p.message}",
+        }
+        for p in fleet.stack_problems
+    ]
+    return files + stacks
 
 
 def fail_on_problems(fleet: Fleet) -> None:
     from protoncli.errors import PcliError
 
-    count = len(fleet.declared.problems)
-    if count:
+    files, stacks = len(fleet.declared.problems), len(fleet.stack_problems)
+    what, todo = [], []
+    if files:
+        what.append(f"{files} file(s) of the workspace")
+        todo.append("fix the files named above")
+    if stacks:
+        what.append(f"{stacks} stack(s)")
+        todo.append(
+            "wait for the endpoint's fault to pass (it failed to describe the stacks named above)"
+        )
+    if what:
         raise PcliError(
-            f"{count} file(s) of the workspace could not be read; the report above leaves them out",
-            hint="fix the files named above, then run the command again",
+            f"{' and '.join(what)} could not be read; the report above leaves them out",
+            hint=f"{' and '.join(todo)}, then run the command again",
         )
 
 
@@ -199,9 +234,11 @@ def status(
     version), its stack status, and marks: `pending` when its stack is not what the workspace
     declares (`pcli plan` says why), `orphaned` when a stack of the workspace is no longer
     declared. Counts follow the table. Stacks are read in bulk: one paginated DescribeStacks
-    per region the workspace uses. Filters combine (all must hold).
+    per region the workspace uses; when the endpoint fails that read, the region's stacks are
+    read one by one. Filters combine (all must hold).
 
-    Exit codes: 0, or 1 when a spec file could not be read (the rest is still shown).
+    Exit codes: 0, or 1 when a spec file or a stack could not be read (the rest is still
+    shown).
 
     Examples:
 
@@ -230,9 +267,7 @@ def status(
                 "workspace": fleet.workspace,
                 "resources": rows,
                 "summary": summary_document(fleet, items),
-                "problems": [
-                    {"path": str(p.path), "message": p.message} for p in fleet.declared.problems
-                ],
+                "problems": problem_documents(fleet),
             }
         )
     else:

@@ -8,7 +8,12 @@ import typer
 
 from protoncli.cli import output
 from protoncli.cli.commands.drift import complete_drift_names
-from protoncli.cli.completion import complete_blueprint_names, complete_environments
+from protoncli.cli.completion import (
+    complete_blueprint_names,
+    complete_environments,
+    complete_inputs,
+    complete_pipeline_inputs,
+)
 from protoncli.cli.deploying import NO_INPUT_OPTION, YES_OPTION
 from protoncli.errors import PcliError, UsageError
 
@@ -67,11 +72,13 @@ def upgrade(
         "--param",
         "-p",
         help="A value for a new required input, KEY=VALUE, wherever it is missing (repeat).",
+        autocompletion=complete_inputs,
     ),
     pipeline_param: list[str] = typer.Option(
         [],
         "--pipeline-param",
         help="A value for a new required pipeline input, KEY=VALUE (repeat).",
+        autocompletion=complete_pipeline_inputs,
     ),
     yes: bool = YES_OPTION,
     no_input: bool = NO_INPUT_OPTION,
@@ -116,6 +123,8 @@ def upgrade(
     target = _target(minor=minor, major=major, to=to)
     as_json = output.wants_json(ctx, json_)
     project = open_project(ctx)
+    if not plan:  # the deploy reads the fleet: AWS answers while the upgrade is worked out
+        project.read_stacks_early()
     if concurrency is not None:
         project.concurrency = concurrency
     selection = Selection(tuple(names or ()), env, blueprint, everything)
