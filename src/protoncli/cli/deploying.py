@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -104,12 +108,82 @@ def open_project(ctx: typer.Context) -> Project:
     return Project(workspace, open_registry(state.registry), sessions, aws)
 
 
+# Set by Ctrl-C (or SIGTERM) while a deploying command runs (`_signals_reach_questions`).
+_INTERRUPTED = threading.Event()
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def ask_yes_no(question: str) -> bool:
     """A yes/no question on stderr; Ctrl-C (or Ctrl-D) is an interruption (exit 130)."""
+    if threading.current_thread() is not threading.main_thread() and _waitable(sys.stdin):
+        return _ask_off_the_main_thread(question)
     try:
         return bool(typer.confirm(question, default=False, err=True))
     except typer.Abort:  # click turns Ctrl-C and end of input into Abort, which would exit 1
         raise KeyboardInterrupt from None
+
+
+def _waitable(stream: Any) -> bool:
+    """`select` can wait on it: a file descriptor, on a system whose select takes one."""
+    try:
+        return os.name == "posix" and stream.fileno() >= 0
+    except (AttributeError, ValueError, OSError):  # io.UnsupportedOperation is an OSError
+        return False
+
+
+def _ask_off_the_main_thread(question: str) -> bool:
+    """`typer.confirm`'s question, for a deployment running on a worker thread (several stacks
+    deploy side by side). Only the main thread receives Ctrl-C: an answer read with `input()`
+    here would keep waiting after it, and the command with it, until Enter. So the answer is
+    waited for in short steps, and Ctrl-C received meanwhile ends the question as on the main
+    thread."""
+    import select
+
+    while True:
+        if _INTERRUPTED.is_set():
+            raise KeyboardInterrupt
+        sys.stderr.write(f"{question} [y/N]: ")
+        sys.stderr.flush()
+        while not select.select([sys.stdin], [], [], 0.1)[0]:
+            if _INTERRUPTED.is_set():
+                raise KeyboardInterrupt
+        line = sys.stdin.readline()
+        if not line:  # end of input (Ctrl-D), an interruption as with click
+            raise KeyboardInterrupt
+        answer = line.strip().lower()
+        if answer in {"y", "yes", "n", "no", ""}:
+            return answer.startswith("y")
+        sys.stderr.write("Error: invalid input\n")
+
+
+@contextmanager
+def _signals_reach_questions() -> Iterator[None]:
+    """Ctrl-C and SIGTERM do what they did (a KeyboardInterrupt on the main thread), and also
+    set `_INTERRUPTED`, which ends a question asked on another thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _INTERRUPTED.clear()
+    previous = {int(signum): signal.getsignal(signum) for signum in _STOP_SIGNALS}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        chained = previous[signum]
+        if chained == signal.SIG_IGN:
+            return
+        _INTERRUPTED.set()
+        if callable(chained):
+            chained(signum, frame)
+        else:  # the default action, or a handler not installed from Python
+            raise KeyboardInterrupt
+
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum in _STOP_SIGNALS:
+            chained = previous[int(signum)]
+            signal.signal(signum, signal.SIG_DFL if chained is None else chained)
 
 
 class _Refusal:
@@ -204,6 +278,27 @@ def _record(result: DeployResult) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Interruption:
+    """What Ctrl-C leaves behind, told in the line that ends the command: `begun()` is called
+    once something was set going in AWS (a change set confirmed, a deletion or a cancellation
+    asked for); until then nothing was done, and the line says so instead of claiming that a
+    deployment goes on."""
+
+    nothing: str = "Nothing was deployed."
+    going_on: str = (
+        "A deployment already started goes on in AWS.\n"
+        "Run the same command again to resume watching it."
+    )
+    started: bool = False
+
+    def begun(self) -> None:
+        self.started = True
+
+    def message(self) -> str:
+        return f"Interrupted. {self.going_on if self.started else self.nothing}"
+
+
 def in_progress_view(
     *,
     command: str,
@@ -211,17 +306,26 @@ def in_progress_view(
     body: Callable[[ProgressView], Sequence[T]],
     record: Callable[[T], dict[str, Any]],
     summary: Callable[[T], str],
+    asks: bool = False,
+    interruption: Interruption | None = None,
 ) -> Sequence[T]:
     """Run `body` under a progress view; the NDJSON result line (`record` of each item) says how
     it ended, or in words a `summary` line per item; a failed deployment and Ctrl-C become their
-    exit codes (other errors are reported by the app)."""
+    exit codes (other errors are reported by the app). `asks`: `body` may ask a question before
+    anything is deployed (the live view waits for the answer); `interruption` says what Ctrl-C
+    leaves behind."""
     from protoncli.cli.progress import make_view
 
+    interruption = interruption if interruption is not None else Interruption(started=True)
     view: ProgressView = make_view(
-        json_mode=json_, command=command, quiet=output.quiet(), color=output.color_mode()
+        json_mode=json_,
+        command=command,
+        quiet=output.quiet(),
+        color=output.color_mode(),
+        asks=asks,
     )
     try:
-        with view:
+        with _signals_reach_questions(), view:
             try:
                 outcome = body(view)
             except DeployError as error:
@@ -233,10 +337,8 @@ def in_progress_view(
                 raise
             view.result(True, 0, [record(item) for item in outcome])
     except KeyboardInterrupt:
-        sys.stderr.write(
-            "\nInterrupted. A deployment already started goes on in AWS; run the same command "
-            "again to resume watching it.\n"
-        )
+        # The line of ^C (or of an interrupted question) is ended first.
+        sys.stderr.write(f"\n{interruption.message()}\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     if not json_:
         for item in outcome:
@@ -252,18 +354,51 @@ def run_deploy(
     `rerun` is the command that deploys without asking, named when confirmation is needed
     and pcli cannot ask.
     """
+    return _run_deploy(
+        ctx,
+        command=command,
+        json_=json_,
+        yes=yes,
+        action=action,
+        rerun=rerun,
+        asks=not yes and interactive(ctx),
+        interruption=Interruption(),
+    )
+
+
+def _run_deploy(
+    ctx: typer.Context,
+    *,
+    command: str,
+    json_: bool,
+    yes: bool,
+    action: Action,
+    rerun: str,
+    asks: bool,
+    interruption: Interruption,
+) -> Sequence[DeployResult]:
     json_ = output.wants_json(ctx, json_)
     ask_changes = confirmer(ctx, yes, rerun)
     ask_recreate = recreate_confirmer(ctx, yes)
 
     def body(view: ProgressView) -> Sequence[DeployResult]:
+        # The view is held only while a question is asked: a --yes deploy of many stacks
+        # never takes its drawing off the screen.
+        held = view.paused if asks else nullcontext
+
         def confirm(changes: tuple[Change, ...]) -> bool:
-            with view.paused():
-                return ask_changes(changes)
+            with held():
+                approved = ask_changes(changes)
+            if approved:  # the engine executes the change set now
+                interruption.begun()
+            return approved
 
         def recreate(info: StackInfo) -> bool:
-            with view.paused():
-                return ask_recreate(info)
+            with held():
+                approved = ask_recreate(info)
+            if approved:  # the failed stack is deleted now
+                interruption.begun()
+            return approved
 
         try:
             from protoncli.deploy.model import DeployHooks
@@ -277,7 +412,13 @@ def run_deploy(
             raise
 
     return in_progress_view(
-        command=command, json_=json_, body=body, record=_record, summary=_summary
+        command=command,
+        json_=json_,
+        body=body,
+        record=_record,
+        summary=_summary,
+        asks=asks,
+        interruption=interruption,
     )
 
 
@@ -328,16 +469,33 @@ def run_cancel(
     json_ = output.wants_json(ctx, json_)
     project = open_project(ctx)
     ask = cancel_confirmer(ctx, yes, rerun)
+    interruption = Interruption(
+        nothing="Nothing was cancelled.",
+        going_on="A cancellation already asked for goes on in AWS: the update rolls back.\n"
+        "See where it is with: pcli status",
+    )
+    asks = not yes and interactive(ctx)
 
     def body(view: ProgressView) -> list[CancelOutcome]:
+        held = view.paused if asks else nullcontext
+
         def confirm(target: StackTarget) -> bool:
-            with view.paused():
-                return ask(target)
+            with held():
+                approved = ask(target)
+            if approved:  # the cancellation is asked for now
+                interruption.begun()
+            return approved
 
         return cancel_updates(project, targets(project), confirm=confirm, on_event=view.on_event)
 
     return in_progress_view(
-        command=command, json_=json_, body=body, record=_cancel_record, summary=_cancel_summary
+        command=command,
+        json_=json_,
+        body=body,
+        record=_cancel_record,
+        summary=_cancel_summary,
+        asks=asks,
+        interruption=interruption,
     )
 
 
@@ -392,12 +550,26 @@ def run_delete(
     """A deletion under a progress view: `check` (it exists, nothing depends on it), then the
     confirmation, then `action`; refusals come before any question."""
 
+    interruption = Interruption(
+        nothing="Nothing was deleted.",
+        going_on="A deletion already started goes on in AWS.\n"
+        "Run the same command again to resume watching it.",
+    )
+
     def checked(callbacks: Callbacks) -> Sequence[DeployResult]:
         check()
         with callbacks.paused():
             confirm_delete(ctx, yes, what)
+        interruption.begun()
         return action(callbacks)
 
-    return run_deploy(
-        ctx, command=command, json_=json_, yes=True, action=checked, rerun=f"pcli {command} --yes"
+    return _run_deploy(
+        ctx,
+        command=command,
+        json_=json_,
+        yes=True,
+        action=checked,
+        rerun=f"pcli {command} --yes",
+        asks=not yes and interactive(ctx),
+        interruption=interruption,
     )

@@ -2,7 +2,7 @@
 
 - `LiveView` (progress_live.py): a table per stack redrawn in place (terminal only): each
   resource, its status (coloured unless NO_COLOR), the time it has taken and, for failures, the
-  reason.
+  reason; never taller or wider than the terminal, never drawn over a question.
 - `PlainView`: one line per status change, no redraws, no colour (CI, pipes, logs).
 - `QuietView` (`--quiet`): nothing; failures reach the user as the command's error.
 - `NdjsonView` (progress_ndjson.py, `--json`): one JSON object per line on stdout; the first says
@@ -19,8 +19,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext, redirect_stdout
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -86,12 +86,14 @@ def make_view(
     force_plain: bool = False,
     quiet: bool = False,
     color: str | None = None,
+    asks: bool = False,
 ) -> ProgressView:
     """NDJSON with `--json` (also with --quiet: it is the command's result); nothing with
     --quiet; a live view on a terminal (not in CI, not TERM=dumb); plain lines otherwise.
 
     `color` is the --color mode: NO_COLOR (auto) or `never` keep the live view but drop its
-    colours; plain lines never have any."""
+    colours; plain lines never have any. `asks`: a question may come before anything is
+    deployed, so the live view draws nothing until one has been answered."""
     if json_mode:
         from protoncli.cli.progress_ndjson import NdjsonView
 
@@ -105,7 +107,8 @@ def make_view(
         from protoncli.cli.progress_live import LiveView
 
         options = output.console_options(color)
-        return LiveView(Console(file=target, highlight=False, soft_wrap=False, **options))
+        console = Console(file=target, highlight=False, soft_wrap=False, **options)
+        return LiveView(console, hold=asks)
     return PlainView(stream=target)
 
 
@@ -218,6 +221,7 @@ class StackState:
     finished: float | None = None
     last_output: float = 0.0
     resources: dict[str, ResourceState] = field(default_factory=dict)
+    version: int = 0  # counts the changes, so a view can tell what it has drawn already
 
     def elapsed(self, now: float) -> float:
         return (self.finished if self.finished is not None else now) - self.started
@@ -233,6 +237,7 @@ class DeployTracker:
     def apply(self, event: DeployEvent) -> bool:
         """Record `event`; True when it changed a status a plain view should print."""
         stack = self._stack(event)
+        stack.version += 1
         if event.kind == "resource":
             return event.event is not None and self._apply_resource(stack, event.event)
         stack.message = event.message
@@ -247,6 +252,16 @@ class DeployTracker:
         if event.kind in {"no-changes", "done", "failed", "deleted"}:
             stack.finished = self.clock()
         return True
+
+    def answered(self) -> None:
+        """A question was answered: the stacks whose change set waited for it start their
+        clocks now, so the time a person took to read and answer is not counted as the
+        deployment's."""
+        now = self.clock()
+        for stack in self.stacks.values():
+            if stack.status == _STACK_LABELS["changes"] and stack.finished is None:
+                stack.started = stack.last_output = now
+                stack.version += 1
 
     def _stack(self, event: DeployEvent) -> StackState:
         stack = self.stacks.get(event.stack_name)
@@ -343,9 +358,13 @@ class PlainView:
     def result(self, ok: bool, exit_code: int, resources: Sequence[Mapping[str, Any]]) -> None:
         """Nothing to add: each stack's last line already says how it ended."""
 
-    def paused(self) -> AbstractContextManager[None]:
-        """Lines never redraw, so there is nothing to hold."""
-        return nullcontext()
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Lines never redraw, so there is nothing to hold; the stacks whose change set waited
+        for the answer start their clocks once it is given."""
+        yield
+        with self._lock:
+            self._tracker.answered()
 
     def heartbeat(self) -> None:
         """Print a line for each unfinished stack that has been quiet for a heartbeat."""
