@@ -104,7 +104,9 @@ def test_quiet_without_yes_points_at_the_changes_it_did_not_show(cli, tiny):
     assert result.exit_code == 2
     assert "ACTION" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "Hint: review the changes without --quiet, then run: pcli env deploy dev --yes"
+        "Hint: review the changes without --quiet, then run: pcli env deploy dev --yes; the "
+        "spec file is kept: the same `pcli env create dev` command, run again, continues with "
+        "it and deploys it"
     )
 
 
