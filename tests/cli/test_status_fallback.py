@@ -333,6 +333,17 @@ def test_apply_does_nothing_while_a_stack_cannot_be_read(faulty, deployed):
     assert "CreateChangeSet" not in faulty.actions()
 
 
+def test_env_delete_is_refused_while_a_stack_of_its_region_cannot_be_read(faulty):
+    """The unread stack may be an instance of the environment: its tags are unknown."""
+    faulty.fail(bulk_read(ERROR_PAGE), read_of(API_STACK, ERROR_PAGE))
+
+    result = faulty.cli("env", "delete", "one", "--yes")
+
+    assert result.exit_code == 2, result.output
+    assert f"stack {API_STACK} (CREATE_COMPLETE): could not be read" in result.stderr
+    assert "DeleteStack" not in faulty.actions()
+
+
 def test_when_each_stack_reads_well_status_is_whole_and_says_how_it_read_them(faulty):
     faulty.fail(bulk_read(ERROR_PAGE))
 

@@ -341,6 +341,14 @@ def dependents(project: Project, name: str) -> list[str]:
         and item.is_declared
         and item.identity.key not in deployed
     ]
+    # A stack of the region that could not be read may be one of them: its tags are unknown.
+    region = read_environment(project, name).region
+    found += [
+        f"stack {problem.stack_name} ({problem.status}): could not be read, so it may live here "
+        f"({problem.message})"
+        for problem in fleet.stack_problems
+        if problem.region == region
+    ]
     return found
 
 
