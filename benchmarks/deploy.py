@@ -131,7 +131,13 @@ def read_body(stream: BinaryIO, headers: http.client.HTTPMessage) -> bytes:
     return b"".join(chunks)
 
 
-def make_proxy_handler(upstream: str, counter: CallCounter) -> type[BaseHTTPRequestHandler]:
+CallNamer = Callable[[str, str, http.client.HTTPMessage, bytes], str]
+
+
+def make_proxy_handler(
+    upstream: str, counter: CallCounter, namer: CallNamer = call_name
+) -> type[BaseHTTPRequestHandler]:
+    """A handler that counts each request by `namer`'s name for it, then forwards it."""
     target = urllib.parse.urlsplit(upstream)
 
     class ForwardingHandler(BaseHTTPRequestHandler):
@@ -141,7 +147,7 @@ def make_proxy_handler(upstream: str, counter: CallCounter) -> type[BaseHTTPRequ
 
         def forward(self) -> None:
             body = read_body(self.rfile, self.headers)
-            counter.add(call_name(self.command, self.path, self.headers, body))
+            counter.add(namer(self.command, self.path, self.headers, body))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             if self.upstream is None:
                 self.upstream = http.client.HTTPConnection(target.netloc, timeout=120)
@@ -174,10 +180,11 @@ def make_proxy_handler(upstream: str, counter: CallCounter) -> type[BaseHTTPRequ
 class CountingProxy:
     upstream: str
     counter: CallCounter = field(default_factory=CallCounter)
+    namer: CallNamer = call_name  # how a request is named in the counts
     _server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> Self:
-        handler = make_proxy_handler(self.upstream, self.counter)
+        handler = make_proxy_handler(self.upstream, self.counter, self.namer)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -66,8 +66,8 @@ class Project:
         default_factory=dict, repr=False
     )
     # Stacks as a bulk read saw them moments ago, by (region, stack name), None for absent:
-    # `apply` fills it so that each deployment need not read its stack again first. Taken
-    # once (a deployment removes its entry); a deployment that finds it outdated reads anew.
+    # `apply` and `svc deploy` fill it so that each deployment need not read its stack again
+    # first. Taken once (a deployment removes its entry); one found outdated is read anew.
     known_stacks: dict[tuple[str, str], StackInfo | None] = field(default_factory=dict, repr=False)
     # Set by `records.written_alongside`: where deployment records go to be written by a pool
     # of their own (None: each is written at once, by the deployment's thread).

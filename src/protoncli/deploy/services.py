@@ -11,7 +11,14 @@ from dataclasses import replace
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.environments import environment_stack
 from protoncli.deploy.interview import runs_compatible
-from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, OnEvent, StackRequest
+from protoncli.deploy.model import (
+    DeployEvent,
+    DeployHooks,
+    DeployResult,
+    OnEvent,
+    StackInfo,
+    StackRequest,
+)
 from protoncli.deploy.project import Project, StackTarget, run_all
 from protoncli.deploy.rendering import (
     deployment_id,
@@ -20,12 +27,14 @@ from protoncli.deploy.rendering import (
     spec_digest,
     template_of,
 )
-from protoncli.errors import NotFoundError, UsageError
+from protoncli.errors import AwsError, NotFoundError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec
 from protoncli.state.declared import ServiceRecord, read_environment, read_service
 from protoncli.state.deployed import usable_outputs
 from protoncli.state.identity import Identity
+
+DELETE_COMPLETE = "DELETE_COMPLETE"
 
 
 def instance_stack(project: Project, service: str, instance: str) -> str:
@@ -210,11 +219,14 @@ def deploy_service(
     deployment_mode: str | None = None,
 ) -> list[DeployResult]:
     """Deploy the chosen instances (all by default) in parallel, then the pipeline;
-    `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates."""
+    `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates.
+    The stacks it deploys and renders with are read in bulk first, where that saves calls
+    (`_read_ahead`)."""
     from protoncli.deploy.records import recorded_deploy
 
     record = read_service(project, name)
     chosen = [i.name for i in _chosen_instances(record, instances)]
+    _read_ahead(project, record, chosen)
     requests, has_pipeline, warnings = service_requests(project, record, with_pipeline=False)
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {name}", message=warning))
@@ -242,6 +254,88 @@ def deploy_service(
             )
         )
     return results
+
+
+# Before a service deploy, a region's stacks are read in bulk (one paginated DescribeStacks:
+# ceil(stacks there / 100) calls on AWS, / 50 on moto) when the deploy would otherwise read at
+# least this many of them one by one, a DescribeStacks each. From 3 on, the bulk read costs
+# fewer calls in every region of up to 200 stacks (no more up to 300), and more only in bigger
+# ones; below, reading one by one costs at most 2 calls, which few bulk reads would beat.
+BULK_READ_FROM = 3
+
+
+def _read_ahead(project: Project, record: ServiceRecord, chosen: Sequence[str]) -> None:
+    """Tell the deployments what one bulk read of each region says instead of reading stack by
+    stack: the stacks this run deploys (`Project.known_stacks`) and the outputs it renders
+    with (`Project.known_outputs`). Only in the regions where that saves calls
+    (`BULK_READ_FROM`); elsewhere, or when the bulk read fails (an IAM policy that allows
+    DescribeStacks on pcli's stacks only, say), each stack is read as before.
+
+    A read moments old may be outdated by the time a stack is deployed: the engine then reads
+    that stack anew (see `Deployer.deploy`), as a deploy without it would have from the start.
+    """
+    outputs, deployed = _stacks_read(project, record, chosen)
+    regions = sorted(
+        region
+        for region in outputs.keys() | deployed.keys()
+        if len(outputs.get(region, ())) + len(deployed.get(region, ())) >= BULK_READ_FROM
+    )
+
+    def seed(region: str) -> None:
+        found = _stacks_by_name(project, region)
+        if found is None:
+            return
+        by_name, unreadable = found
+        for stack in outputs.get(region, set()) - unreadable:
+            project.known_outputs[(region, stack)] = usable_outputs(by_name.get(stack))
+        for stack in deployed.get(region, set()) - unreadable:
+            project.known_stacks[(region, stack)] = by_name.get(stack)
+
+    run_all(project, regions, seed, name="pcli-read")
+
+
+def _stacks_read(
+    project: Project, record: ServiceRecord, chosen: Sequence[str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The stacks `deploy_service` reads one by one unless told, by region: those whose
+    outputs it renders with (the environments, the components, and for the pipeline the
+    instances not deployed now), and those it deploys (the instances chosen, the pipeline)."""
+    from protoncli.deploy.components import component_stack
+
+    info, bundle = project.blueprint(record.blueprint, record.version, "service")
+    require_cloudformation(bundle, info.ref)  # as rendering does: before any AWS call
+    outputs: dict[str, set[str]] = {}
+    deployed: dict[str, set[str]] = {}
+    for instance in record.spec.instances:
+        region = read_environment(project, instance.environment).region
+        read = outputs.setdefault(region, set())
+        read.add(environment_stack(project, instance.environment))
+        component = _component_of(project, record.name, instance.name)
+        if component is not None:
+            read.add(component_stack(project, component))
+        stack = instance_stack(project, record.name, instance.name)
+        if instance.name in chosen:
+            deployed.setdefault(region, set()).add(stack)
+        elif bundle.has_pipeline:
+            read.add(stack)  # the pipeline renders with every instance's outputs
+    if bundle.has_pipeline:
+        home = project.management_region()
+        deployed.setdefault(home, set()).add(pipeline_stack(project, record.name))
+    for region, stacks in outputs.items():  # what this run knows already is not read
+        stacks -= {stack for stack in stacks if (region, stack) in project.known_outputs}
+    return outputs, deployed
+
+
+def _stacks_by_name(project: Project, region: str) -> tuple[dict[str, StackInfo], set[str]] | None:
+    """Every stack of the region by name, as DescribeStacks of that name would answer (a
+    deleted stack is no stack), and the names of those that could not be read; None when the
+    region cannot be read in bulk."""
+    try:
+        reading, _ = project.stacks_in(region)
+    except AwsError:
+        return None
+    by_name = {info.name: info for info in reading.stacks if info.status != DELETE_COMPLETE}
+    return by_name, {stack.name for stack in reading.unreadable}
 
 
 def instances_in(
