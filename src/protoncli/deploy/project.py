@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -78,8 +78,6 @@ class Project:
     # The poll of stacks in progress of each region, shared by every deployment of the run.
     _polls: dict[str, StackPoll] = field(default_factory=dict, repr=False)
     _versions: dict[tuple[str, str], VersionInfo] = field(default_factory=dict, repr=False)
-    # Bulk reads started early (`read_stacks_early`), by region, until `stacks_in` takes them.
-    _early: dict[str, Future[tuple[StackReading, int]]] = field(default_factory=dict, repr=False)
 
     def read_once(self, path: Path, load: Callable[[Path], T]) -> T:
         """`load(path)`, read again only when the file changed: a fleet's deploy reads an
@@ -96,43 +94,11 @@ class Project:
             regions |= {str(region) for region in listed if isinstance(region, str) and region}
         return regions
 
-    def read_stacks_early(self) -> None:
-        """Start the bulk read of the regions known without reading a spec (the workspace's
-        region and pcli.yaml's `regions:`) in the background, so AWS answers while the
-        command reads the workspace and the registry; `stacks_in` takes the answer. For
-        commands that read the fleet: those regions are always among the fleet's."""
-        for region in sorted(self.own_regions()):
-            future: Future[tuple[StackReading, int]] = Future()
-            with self._lock:
-                if region in self._early:
-                    continue
-                self._early[region] = future
-            threading.Thread(
-                target=self._read_into,
-                args=(region, future),
-                name=f"pcli-early-read-{region}",
-                daemon=True,  # an interrupted command does not wait for it
-            ).start()
-
-    def _read_into(self, region: str, future: Future[tuple[StackReading, int]]) -> None:
-        try:
-            future.set_result(self._read_stacks(region))
-        except BaseException as error:  # noqa: BLE001 - handed to whoever takes the read
-            future.set_exception(error)
-
-    def _read_stacks(self, region: str) -> tuple[StackReading, int]:
+    def stacks_in(self, region: str) -> tuple[StackReading, int]:
+        """Every stack of the region (`CloudFormationGateway.read_stacks`) and the calls the
+        read took."""
         gateway = self.cloudformation(region)
         return gateway.read_stacks(), gateway.pages_read
-
-    def stacks_in(self, region: str) -> tuple[StackReading, int]:
-        """Every stack of the region (`CloudFormationGateway.read_stacks`) and the calls it
-        took: the early read's answer if one was started (taken once: a second read is
-        fresh)."""
-        with self._lock:
-            early = self._early.pop(region, None)
-        if early is not None:
-            return early.result()
-        return self._read_stacks(region)
 
     def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
         from protoncli.deploy.engine import UNKNOWN

@@ -249,9 +249,7 @@ class Fleet:
 
 
 def read_fleet(project: Project) -> Fleet:
-    """Read the workspace and, in bulk, its stacks; join them. AWS reads the workspace's own
-    regions while the spec files are read."""
-    project.read_stacks_early()
+    """Read the workspace and, in bulk, its stacks; join them."""
     declared = read_declared(project)
     deployed = read_deployed(project, fleet_regions(project, declared))
     return join(project, declared, deployed)

@@ -123,8 +123,6 @@ def upgrade(
     target = _target(minor=minor, major=major, to=to)
     as_json = output.wants_json(ctx, json_)
     project = open_project(ctx)
-    if not plan:  # the deploy reads the fleet: AWS answers while the upgrade is worked out
-        project.read_stacks_early()
     if concurrency is not None:
         project.concurrency = concurrency
     selection = Selection(tuple(names or ()), env, blueprint, everything)
