@@ -334,6 +334,13 @@ def test_status_reads_stacks_with_one_describe_stacks_call_per_region(
     assert Counter(describe_stacks_calls) == {"us-east-1": 1, "eu-west-1": 1}
 
 
+def test_env_show_reads_only_the_region_its_stacks_live_in(cli, fleet, describe_stacks_calls):
+    result = ok(cli("env", "show", "two", "--json"))
+
+    assert [host["name"] for host in json.loads(result.stdout)["hosts"]] == ["api/api-b"]
+    assert describe_stacks_calls == ["eu-west-1"]
+
+
 def test_status_of_an_empty_workspace_looks_for_orphans_once_and_says_how_to_start(
     cli, describe_stacks_calls
 ):

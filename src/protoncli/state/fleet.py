@@ -248,10 +248,13 @@ class Fleet:
         ]
 
 
-def read_fleet(project: Project) -> Fleet:
-    """Read the workspace and, in bulk, its stacks; join them."""
+def read_fleet(project: Project, regions: Iterable[str] | None = None) -> Fleet:
+    """Read the workspace and, in bulk, its stacks; join them. With `regions`, only those
+    regions' stacks are read (for a report on items that live there: their items elsewhere
+    would show as not deployed)."""
     declared = read_declared(project)
-    deployed = read_deployed(project, fleet_regions(project, declared))
+    chosen = fleet_regions(project, declared) if regions is None else set(regions)
+    deployed = read_deployed(project, chosen)
     return join(project, declared, deployed)
 
 

@@ -271,7 +271,7 @@ def show(
 
     project = open_project(ctx)
     record = read_environment(project, name)
-    fleet = read_fleet(project)
+    fleet = read_fleet(project, {record.region})  # what it hosts lives in its region
     item = fleet.find(Identity.of_environment(name))
     assert item is not None  # noqa: S101 - a declared environment is always in the fleet
     row = item_row(item)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
     from protoncli.deploy.project import Project
     from protoncli.prompting import Prompter
+    from protoncli.state.declared import ServiceRecord
 
 app = typer.Typer(
     help="Create, deploy and track services: one instance per environment, and a pipeline.",
@@ -136,7 +137,6 @@ def create(
     from protoncli.deploy.resume import Continuation
     from protoncli.deploy.service_create import continue_service, create_service
     from protoncli.deploy.services import deploy_service
-    from protoncli.state.declared import ServiceRecord
 
     project = open_project(ctx)
 
@@ -327,7 +327,7 @@ def show(
 
     project = open_project(ctx)
     record = read_service(project, name)
-    items = read_fleet(project).of_service(name)
+    items = read_fleet(project, _regions_of(project, record)).of_service(name)
     rows = [item_row(item) for item in items]
     outputs = {
         ("pipeline" if item.kind == "pipeline" else item.identity.instance or ""): found
@@ -355,6 +355,23 @@ def show(
     )
     print_rows(rows, json_=False)
     _print_outputs(outputs)
+
+
+def _regions_of(project: Project, record: ServiceRecord) -> set[str] | None:
+    """Where the service's stacks live: its instances' environments' regions and the
+    workspace's own (the pipeline); None (every region) when an environment cannot be read."""
+    from protoncli.errors import PcliError
+    from protoncli.state.declared import read_environment
+
+    regions = {project.management_region()}
+    try:
+        regions |= {
+            read_environment(project, instance.environment).region
+            for instance in record.spec.instances
+        }
+    except PcliError:
+        return None
+    return regions
 
 
 def _print_outputs(outputs: dict[str, dict[str, str]]) -> None:

@@ -20,10 +20,10 @@ app = typer.Typer(
 )
 
 
-def read_fleet(project: Project) -> Fleet:
+def read_fleet(project: Project, regions: Iterable[str] | None = None) -> Fleet:
     from protoncli.state.fleet import read_fleet as read
 
-    return read(project)
+    return read(project, regions)
 
 
 def item_row(item: FleetItem) -> dict[str, Any]:
