@@ -170,8 +170,10 @@ def environment() -> SandboxedEnvironment:
 
 @lru_cache(maxsize=256)
 def _compile(source: str, filename: str) -> Template:
+    """The template of `source` with its indentation filters added (`prepass`): both done
+    once per text, however many instances render it."""
     env = environment()
-    code = env.compile(source, name=filename, filename=filename)
+    code = env.compile(add_indent_filters(source), name=filename, filename=filename)
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
@@ -272,7 +274,7 @@ def render_text(source: str, filename: str, namespace: Namespace, *, line_offset
     `line_offset` is added to template line numbers (for templates embedded in a larger file).
     """
     try:
-        template = _compile(add_indent_filters(source), filename)
+        template = _compile(source, filename)
     except TemplateSyntaxError as exc:
         raise _syntax_error(exc, source, f"{filename}:{exc.lineno + line_offset}") from exc
     variables = {key: wrap(value, key, namespace) for key, value in namespace.values.items()}

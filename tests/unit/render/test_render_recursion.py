@@ -35,3 +35,24 @@ def test_a_macro_that_calls_itself_is_a_render_error_naming_the_file():
 def test_yaml_nested_beyond_the_parsers_reach_is_a_clear_error(text, flavour):
     with pytest.raises(ValueError, match=r"^deep\.yaml: invalid YAML: nested too deeply"):
         parse_yaml(text, "deep.yaml", ValueError, **flavour)
+
+
+def test_a_template_text_is_prepared_once_however_many_times_it_renders(monkeypatch):
+    """The indentation pre-pass and the compilation are done once per text, not per
+    instance."""
+    from protoncli.render import jinja_env
+
+    seen: list[str] = []
+    prepare = jinja_env.add_indent_filters
+
+    def counted(source: str) -> str:
+        seen.append(source)
+        return prepare(source)
+
+    monkeypatch.setattr(jinja_env, "add_indent_filters", counted)
+    source = "Name: {{ service_instance.name }}  # prepared once\n"
+    for name in ("a", "b", "c"):
+        namespace = Namespace({"service_instance": {"name": name}})
+        assert render_text(source, "instance.yaml", namespace) == f"Name: {name}  # prepared once"
+
+    assert seen == [source]
