@@ -54,7 +54,7 @@ _MARK = "_pcli_outputs_fix"
 
 def apply_moto_fixes() -> None:
     """Patch moto's CloudFormation backend in this process; idempotent."""
-    from moto.cloudformation.exceptions import CloudFormationError
+    from moto.cloudformation.exceptions import CloudFormationError, ValidationError
     from moto.cloudformation.models import CloudFormationBackend
 
     original = CloudFormationBackend.execute_change_set
@@ -90,8 +90,17 @@ def apply_moto_fixes() -> None:
         )
         if change_set_type == "CREATE":
             for stack_id, stack in list(self.stacks.items()):
-                if stack.name == stack_name and stack.status == "REVIEW_IN_PROGRESS":
+                if stack.name != stack_name or stack.status == "DELETE_COMPLETE":
+                    continue
+                if stack.status == "REVIEW_IN_PROGRESS":
                     del self.stacks[stack_id]
+                    continue
+                # moto would make a second stack of the name; CloudFormation refuses.
+                change_set_name = kwargs.get("change_set_name", args[0] if args else "")
+                raise ValidationError(
+                    message=f"Stack [{stack_name}] already exists and cannot be created again "
+                    f"with the changeSet [{change_set_name}]."
+                )
         return original_create(self, stack_name, *args, **kwargs)
 
     _answer_list_change_sets_per_stack()

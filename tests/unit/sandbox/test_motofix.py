@@ -69,6 +69,24 @@ def test_a_create_change_set_reuses_a_stack_left_in_review(moto_url):
     assert names == ["s"]
 
 
+def test_a_create_change_set_for_a_running_stack_is_refused(moto_url):
+    """moto would make a second stack of the name; CloudFormation refuses, and pcli relies on
+    the refusal when a stack appears after it read the region."""
+    cf = _client(moto_url)
+    _run(cf, "CREATE", TEMPLATE, {})
+
+    with pytest.raises(cf.exceptions.ClientError) as raised:
+        cf.create_change_set(
+            StackName="s", ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=TEMPLATE
+        )
+
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert raised.value.response["Error"]["Message"] == (
+        "Stack [s] already exists and cannot be created again with the changeSet [again]."
+    )
+    assert [s["StackName"] for s in cf.describe_stacks()["Stacks"]] == ["s"]
+
+
 def _created(cf, stack):
     created = cf.create_change_set(
         StackName=stack, ChangeSetName="create", ChangeSetType="CREATE", TemplateBody=TEMPLATE
