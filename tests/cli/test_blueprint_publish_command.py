@@ -30,6 +30,14 @@ def test_publish_registers_minor_major_draft_and_recognises_identical_content(
     same = pcli("blueprint", "publish", str(env_bundle))
     assert same.exit_code == 0
     assert same.stdout == "Unchanged: identical content is already team-env@1.0.\n"
+    assert same.stderr == ""
+    flags = pcli("blueprint", "publish", str(env_bundle), "--major", "--draft")
+    assert flags.exit_code == 0
+    assert flags.stdout == same.stdout
+    assert flags.stderr == (
+        "Warning: --major and --draft not applied: nothing was published, the content is "
+        "already team-env@1.0 (PUBLISHED); change the bundle to publish a new version\n"
+    )
 
     touch_template(env_bundle, "minor")
     assert pcli("blueprint", "publish", str(env_bundle)).stdout.startswith(

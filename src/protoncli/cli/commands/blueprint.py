@@ -251,6 +251,13 @@ def publish(
     registry = _registry(ctx, seeded=False)
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
+    asked = [flag for flag, given in (("--major", major), ("--draft", draft)) if given]
+    if not result.created and asked:
+        output.warn(
+            f"{' and '.join(asked)} not applied: nothing was published, the content is already "
+            f"{info.name}@{info.version} ({info.status}); change the bundle to publish a new "
+            "version"
+        )
     if output.wants_json(ctx, json_):
         output.print_json({"created": result.created} | _version_record(info))
         return
