@@ -43,7 +43,11 @@ def test_init_creates_the_workspace_and_says_what_to_do_next(tmp_path, monkeypat
         "  components/\n"
         "Default region: eu-west-1\n"
         "Registry: not set (pcli uses its default registry)\n"
+        "Git: a new repository in the workspace's folder (nothing committed)\n"
         "Next: cd infra && pcli env create NAME --blueprint BLUEPRINT\n"
+    )
+    assert _git(tmp_path / "infra", "rev-parse", "--show-toplevel") == str(
+        (tmp_path / "infra").resolve()
     )
     workspace = find_workspace(tmp_path / "infra" / "services")
     assert (workspace.name, workspace.region, workspace.registry) == ("platform", "eu-west-1", None)
@@ -94,8 +98,48 @@ def test_json_report(tmp_path):
             "registry": None,
         },
         "created": ["pcli.yaml", "environments/", "services/", "components/"],
+        "git": "initialised",
         "next": f"cd {tmp_path / 'ws'} && pcli env create NAME --blueprint BLUEPRINT",
     }
+
+
+def _git(folder: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_workspace_inside_a_repository_makes_no_repository_of_its_own(tmp_path):
+    _git(tmp_path, "init", "--quiet")
+
+    result = CliRunner().invoke(init_app, [str(tmp_path / "infra" / "prod"), "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["git"] == "inside"
+    assert not (tmp_path / "infra" / "prod" / ".git").exists()
+
+
+def test_no_git_makes_no_repository_and_says_so(tmp_path):
+    result = CliRunner().invoke(init_app, [str(tmp_path / "ws"), "--no-git"])
+
+    assert result.exit_code == 0, result.output
+    assert "Git: not set up (--no-git): keep the spec files in a repository\n" in result.output
+    assert not (tmp_path / "ws" / ".git").exists()
+
+
+def test_without_git_on_the_path_the_workspace_is_made_and_the_report_says_so(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+
+    result = CliRunner().invoke(init_app, [str(tmp_path / "ws"), "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["git"] == "unavailable"
+    assert (tmp_path / "ws" / "pcli.yaml").is_file()
 
 
 def test_existing_spec_folders_are_not_reported_as_created(tmp_path):

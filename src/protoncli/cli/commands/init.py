@@ -45,11 +45,17 @@ def init(
         "--registry",
         help="Blueprint registry folder to record in pcli.yaml (kept relative when relative).",
     ),
+    git: bool = typer.Option(
+        True,
+        "--git/--no-git",
+        help="Make DIR a git repository unless it already lies in one (default: yes).",
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
-    """Create pcli.yaml and environments/, services/ and components/ in DIR.
+    """Create pcli.yaml and environments/, services/ and components/ in DIR, and make DIR a git
+    repository (the spec files are the desired state) unless it already lies in one.
 
-    Refuses a folder that already has a pcli.yaml.
+    Refuses a folder that already has a pcli.yaml. Nothing is committed.
 
     Commands run in the workspace (or below it) find it; elsewhere, use --workspace DIR.
 
@@ -58,6 +64,7 @@ def init(
       pcli init platform-infra --region eu-west-1 --registry ../blueprints
     """
     from protoncli.workspace.model import FOLDERS, WORKSPACE_FILE, init_workspace
+    from protoncli.workspace.vcs import SKIPPED, ensure_repository
 
     existing = {folder for folder in FOLDERS if (directory / folder).is_dir()}
     workspace = init_workspace(
@@ -67,6 +74,7 @@ def init(
         registry=_registry_as_written(registry, directory),
     )
     created = [WORKSPACE_FILE, *(f"{folder}/" for folder in FOLDERS if folder not in existing)]
+    repository = ensure_repository(workspace.root) if git else SKIPPED
     next_step = _next_step(directory)
     if output.wants_json(ctx, json_):
         output.print_json(
@@ -78,11 +86,12 @@ def init(
                     "registry": workspace.registry,
                 },
                 "created": created,
+                "git": repository,
                 "next": next_step,
             }
         )
         return
-    _print_summary(workspace, created, next_step)
+    _print_summary(workspace, created, repository, next_step)
 
 
 def _registry_as_written(value: str | None, directory: Path) -> str | None:
@@ -102,10 +111,21 @@ def _next_step(directory: Path) -> str:
     return f"cd {shlex.quote(str(directory))} && {NEXT_STEP}"
 
 
-def _print_summary(workspace: Workspace, created: list[str], next_step: str) -> None:
+GIT_LINES = {
+    "initialised": "a new repository in the workspace's folder (nothing committed)",
+    "inside": "the folder lies in an existing repository",
+    "unavailable": "git not found: keep the spec files in a repository (git init)",
+    "skipped": "not set up (--no-git): keep the spec files in a repository",
+}
+
+
+def _print_summary(
+    workspace: Workspace, created: list[str], repository: str, next_step: str
+) -> None:
     output.line(f"Created workspace '{workspace.name}' in {workspace.root}")
     for path in created:
         output.line(f"  {path}")
     output.line(f"Default region: {workspace.region}")
     output.line(f"Registry: {workspace.registry or 'not set (pcli uses its default registry)'}")
+    output.line(f"Git: {GIT_LINES[repository]}")
     output.line(f"Next: {next_step}")
