@@ -52,10 +52,10 @@ def init(
     ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
-    """Create pcli.yaml and environments/, services/ and components/ in DIR, and make DIR a git
-    repository (the spec files are the desired state) unless it already lies in one.
+    """Create pcli.yaml, environments/, services/ and components/ in DIR, in a git repository.
 
-    Refuses a folder that already has a pcli.yaml. Nothing is committed.
+    DIR becomes a git repository (the spec files are the desired state) unless it already lies
+    in one; nothing is committed. Refuses a folder that already has a pcli.yaml.
 
     Commands run in the workspace (or below it) find it; elsewhere, use --workspace DIR.
 
