@@ -174,8 +174,15 @@ def test_env_create_json_streams_ndjson_from_a_version_line_to_a_result_line(
     assert records[1] == {"type": "note", "message": f"Wrote {spec} (tiny-env@1.0, us-east-1)."}
     changes = next(r for r in records if r["type"] == "changes")
     assert changes["changes"] == [
-        {"action": "Add", "logical_id": "Topic", "type": "AWS::SNS::Topic", "replacement": None}
+        {
+            "action": "Add",
+            "logical_id": "Topic",
+            "type": "AWS::SNS::Topic",
+            "replacement": None,
+            "details": [],
+        }
     ]
+    assert changes["inputs"] is None  # a creation: nothing deployed before to compare with
     result_line = records[-1]
     assert result_line["type"] == "result"
     assert (result_line["ok"], result_line["exit_code"]) == (True, 0)

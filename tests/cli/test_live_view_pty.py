@@ -233,3 +233,57 @@ def test_ctrl_c_at_the_delete_question_says_nothing_was_deleted(
     assert ended(child) == 130
     assert seen(child)[-1] == "Interrupted. Nothing was deleted."
     assert "pcli-demo-env-dev" in stacks(cloudformation)
+
+
+QUEUE_ENV = {
+    "schema/schema.yaml": """\
+schema:
+  format: {openapi: "3.0.0"}
+  environment_input_type: QueueInput
+  types:
+    QueueInput:
+      type: object
+      properties:
+        timeout: {type: integer, default: 30}
+""",
+    "infrastructure/manifest.yaml": MANIFEST,
+    "infrastructure/cloudformation.yaml": """\
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: {{ environment.inputs.timeout }}
+""",
+}
+
+
+def test_the_confirmation_of_an_update_shows_the_inputs_changed(
+    cli, registry, write_files, terminal
+):
+    """An update's change set, above its question, says which inputs changed since the stack
+    was last deployed (from the deployment record the stack's tag names)."""
+    bundle = write_files("queue-env", QUEUE_ENV)
+    for args in (
+        ("blueprint", "publish", str(bundle), "--name", "queue-env"),
+        ("env", "create", "dev", "-b", "queue-env", "--yes"),
+    ):
+        done = cli(*args)
+        assert done.exit_code == 0, done.output
+    spec = cli.workspace / "environments" / "dev.yaml"
+    spec.write_text(spec.read_text().replace("spec: {}", "spec:\n  timeout: 45"))
+    flags = ["--registry", str(registry), "--workspace", str(cli.workspace)]
+    child = terminal(*flags, "env", "deploy", "dev")
+
+    child.expect(re.escape(QUESTION))
+    asked = seen(child)
+    child.send("n\r")
+
+    assert ended(child) == 1
+    assert asked[-6:] == [
+        "Changes to environment dev (pcli-demo-env-dev):",
+        "  Inputs (as last deployed → now):",
+        "    timeout: 30 → 45",
+        "  ACTION  LOGICAL ID  TYPE             REPLACEMENT",
+        "  Modify  Queue       AWS::SQS::Queue  -",
+        QUESTION.rstrip(),
+    ]

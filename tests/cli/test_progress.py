@@ -202,10 +202,13 @@ def test_ndjson_event_fields_per_kind():
         record = json.loads(line)
         by_type.setdefault(record["type"], []).append(record)
 
+    queue = {"action": "Add", "logical_id": "Queue", "type": "AWS::SQS::Queue"}
+    role_change = {"action": "Add", "logical_id": "Role", "type": "AWS::IAM::Role"}
     assert by_type["changes"][0]["changes"] == [
-        {"action": "Add", "logical_id": "Queue", "type": "AWS::SQS::Queue", "replacement": None},
-        {"action": "Add", "logical_id": "Role", "type": "AWS::IAM::Role", "replacement": None},
+        {**queue, "replacement": None, "details": []},
+        {**role_change, "replacement": None, "details": []},
     ]
+    assert by_type["changes"][0]["inputs"] is None  # a creation: nothing was deployed before
     assert by_type["waiting"][0]["message"] == "UPDATE_IN_PROGRESS on dev-api, waiting"
     role = {
         "logical_id": "Role",

@@ -26,7 +26,7 @@ from protoncli.deploy.drift import (
     ResourceDrift,
     property_difference,
 )
-from protoncli.deploy.model import Change, StackEvent, StackInfo, StackRequest
+from protoncli.deploy.model import Change, PropertyChange, StackEvent, StackInfo, StackRequest
 from protoncli.errors import AwsError, ChangeSetGoneError
 
 NO_CHANGES = "NO_CHANGES"
@@ -89,6 +89,9 @@ class CloudFormationGateway:
         # Calls made to read every stack (describe_all, read_stacks), for call budgets.
         self.pages_read = 0
         self._stack_ids: dict[str, str] = {}  # change set id -> stack id, from CreateChangeSet
+        # DescribeChangeSet asks for property values (IncludePropertyValues) until an endpoint
+        # refuses the parameter: then never again with this gateway.
+        self._property_values = True
 
     def describe(self, stack_name: str) -> StackInfo | None:
         """The stack by name or id; None when it does not exist (a deleted stack by name)."""
@@ -312,10 +315,7 @@ class CloudFormationGateway:
         """The first page of DescribeChangeSet once the change set is no longer being made."""
         delay, waited = _FIRST_DELAY, 0.0
         while True:
-            with _change_set_errors("DescribeChangeSet", change_set_id):
-                page: Mapping[str, Any] = self._client.describe_change_set(
-                    ChangeSetName=change_set_id
-                )
+            page = self._describe_change_set(change_set_id)
             if page.get("Status") not in _CHANGE_SET_PENDING:
                 return page
             if waited >= _CHANGE_SET_TIMEOUT:
@@ -332,12 +332,32 @@ class CloudFormationGateway:
         yield changes_of(first)
         token = first.get("NextToken")
         while token:
-            with _change_set_errors("DescribeChangeSet", str(first["ChangeSetId"])):
-                page = self._client.describe_change_set(
-                    ChangeSetName=first["ChangeSetId"], NextToken=token
-                )
+            page = self._describe_change_set(str(first["ChangeSetId"]), NextToken=token)
             yield changes_of(page)
             token = page.get("NextToken")
+
+    def _describe_change_set(self, change_set_id: str, **arguments: Any) -> Mapping[str, Any]:
+        """One DescribeChangeSet page, with property values (`IncludePropertyValues`, which
+        gives each property change its values before and after) unless the endpoint refused
+        the parameter before. An endpoint that refuses it (a ValidationError) is asked again
+        without it, once; when that answer comes, the gateway never asks for values again."""
+        with _change_set_errors("DescribeChangeSet", change_set_id):
+            if not self._property_values:
+                return self._client.describe_change_set(  # type: ignore[no-any-return]
+                    ChangeSetName=change_set_id, **arguments
+                )
+            try:
+                return self._client.describe_change_set(  # type: ignore[no-any-return]
+                    ChangeSetName=change_set_id, IncludePropertyValues=True, **arguments
+                )
+            except ClientError as error:
+                if error_code(error) != "ValidationError":
+                    raise
+            page: Mapping[str, Any] = self._client.describe_change_set(
+                ChangeSetName=change_set_id, **arguments
+            )
+            self._property_values = False
+            return page
 
     @staticmethod
     def _pages(call: Callable[..., Any], **arguments: Any) -> Iterator[Mapping[str, Any]]:
@@ -451,9 +471,31 @@ def changes_of(page: Mapping[str, Any]) -> list[Change]:
                 logical_id=str(change.get("LogicalResourceId", "")),
                 resource_type=str(change.get("ResourceType", "")),
                 replacement=change.get("Replacement"),
+                details=tuple(property_change(raw) for raw in change.get("Details") or ()),
             )
         )
     return changes
+
+
+def property_change(raw: Mapping[str, Any]) -> PropertyChange:
+    """One ResourceChangeDetail; values CloudFormation masks (NoEcho: `****`) stay masked."""
+    target = raw.get("Target") or {}
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return PropertyChange(
+        path=text(target.get("Path")),
+        attribute=text(target.get("Attribute")),
+        name=text(target.get("Name")),
+        change_type=text(target.get("AttributeChangeType")),
+        before=text(target.get("BeforeValue")),
+        after=text(target.get("AfterValue")),
+        requires_recreation=text(target.get("RequiresRecreation")),
+        source=text(raw.get("ChangeSource")),
+        causing_entity=text(raw.get("CausingEntity")),
+        evaluation=text(raw.get("Evaluation")),
+    )
 
 
 def resource_drift(raw: Mapping[str, Any]) -> ResourceDrift:

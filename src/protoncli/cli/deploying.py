@@ -217,14 +217,8 @@ def confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[tuple[Chan
     if not interactive(ctx):
         return _Refusal(rerun)
 
-    def ask(changes: tuple[Change, ...]) -> bool:
-        if output.quiet():  # the progress view showed nothing: one cannot confirm unseen changes
-            from protoncli.cli.progress import change_set_table
-
-            change_set_table(changes)
-        return ask_yes_no("Deploy these changes?")
-
-    return ask
+    # The view shows the change set above the question, with --quiet too (QuietView).
+    return lambda _changes: ask_yes_no("Deploy these changes?")
 
 
 def recreate_confirmer(ctx: typer.Context, yes: bool) -> Callable[[StackInfo], bool]:
@@ -403,7 +397,9 @@ def _run_deploy(
         try:
             from protoncli.deploy.model import DeployHooks
 
-            hooks = DeployHooks(view.on_event, confirm, recreate)
+            # Without --yes every change set is reviewed (asked about, or shown and refused
+            # where pcli cannot ask): an update's then says which inputs changed.
+            hooks = DeployHooks(view.on_event, confirm, recreate, review=not yes)
             return action(Callbacks(hooks, view.note, view.paused))
         except PcliError as error:
             refusal = ask_changes if isinstance(ask_changes, _Refusal) else None

@@ -4,13 +4,18 @@
   resource, its status (coloured unless NO_COLOR), the time it has taken and, for failures, the
   reason; never taller or wider than the terminal, never drawn over a question.
 - `PlainView`: one line per status change, no redraws, no colour (CI, pipes, logs).
-- `QuietView` (`--quiet`): nothing; failures reach the user as the command's error.
+- `QuietView` (`--quiet`): nothing but a change set asked about in a terminal; failures reach
+  the user as the command's error.
 - `NdjsonView` (progress_ndjson.py, `--json`): one JSON object per line on stdout; the first says
   `{"type": "version", ...}`, the last `{"type": "result", ...}`.
 
+A change set is laid out the same way in every human view (change_sets.py).
+
 `on_event` is thread-safe in every view: several stacks deploy in parallel. Human views write to
 stderr so stdout stays for data. Views show only what the events carry (names, types, statuses,
-CloudFormation's reasons), never parameters or template bodies, so secrets cannot reach them.
+CloudFormation's reasons, a change set's property values and changed inputs), never template
+bodies; the engine masks what a change set shows of secrets before it reports it
+(deploy/explain.py), so secrets cannot reach them.
 """
 
 from __future__ import annotations
@@ -20,28 +25,30 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TextIO
 
-from protoncli.cli import output
+from protoncli.cli import change_sets, output
 from protoncli.cli.state import running_in_ci
 from protoncli.deploy.model import (
     Change,
     DeployEvent,
     DeployResult,
+    InputChanges,
     StackEvent,
     is_in_progress,
 )
 
 Clock = Callable[[], float]
 
-CHANGE_SET_COLUMNS = ("ACTION", "LOGICAL ID", "TYPE", "REPLACEMENT")
+CHANGE_SET_COLUMNS = change_sets.COLUMNS
 STACK_TYPE = "AWS::CloudFormation::Stack"
 HEARTBEAT_SECONDS = 30.0
 REFRESH_PER_SECOND = 4.0
+PLAIN_WIDTH = change_sets.PLAIN_WIDTH
 # CloudFormation marks every sibling of a failed resource with one of these; they are noise
 # next to the failure that caused them.
 _CANCELLED_REASONS = ("Resource creation cancelled", "Resource update cancelled")
@@ -99,7 +106,7 @@ def make_view(
 
         return NdjsonView(command=command, stream=stream)
     if quiet:
-        return QuietView()
+        return QuietView(hold=asks)
     target = stream if stream is not None else sys.stderr
     if not force_plain and _live_view_possible(target):
         from rich.console import Console
@@ -143,31 +150,40 @@ def is_failure_status(status: str) -> bool:
     return "FAILED" in status or "ROLLBACK" in status
 
 
-def _replacement(change: Change) -> str:
-    return change.replacement or "-"
-
-
 def change_set_rows(changes: Sequence[Change]) -> list[tuple[str, str, str, str]]:
-    return [(c.action, c.logical_id, c.resource_type, _replacement(c)) for c in changes]
+    return change_sets.rows(changes)
 
 
-def change_set_table(changes: Sequence[Change], *, stream: TextIO | None = None) -> None:
-    """Print a change set (ACTION, LOGICAL ID, TYPE, REPLACEMENT) to stderr, or to `stream`.
+def change_set_table(
+    changes: Sequence[Change],
+    inputs: InputChanges | None = None,
+    *,
+    title: str | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    """Print a change set (the inputs changed, then ACTION, LOGICAL ID, TYPE, REPLACEMENT and
+    what changes in each resource) to stderr, or to `stream` (stdout for `plan --changes`).
 
-    It is human output (progress), so it never mixes into the data or NDJSON on stdout.
+    It is human output (progress), so by default it never mixes into data or NDJSON on stdout.
     """
-    with redirect_stdout(stream if stream is not None else sys.stderr):
-        output.table(CHANGE_SET_COLUMNS, change_set_rows(changes))
+    console = output.make_console(stream, stderr=stream is None)
+    console.print(
+        change_sets.renderable(title, changes, inputs, width=console.width, indent=""),
+        no_wrap=True,
+        overflow="ellipsis",
+        crop=False,
+    )
 
 
-def change_set_lines(changes: Sequence[Change]) -> list[str]:
-    """The change set as aligned plain-text lines (a header, then one line per change)."""
-    rows: list[tuple[str, ...]] = [CHANGE_SET_COLUMNS, *change_set_rows(changes)]
-    widths = [max(len(row[index]) for row in rows) for index in range(len(CHANGE_SET_COLUMNS))]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
+def change_set_lines(
+    changes: Sequence[Change],
+    inputs: InputChanges | None = None,
+    *,
+    width: int = change_sets.PLAIN_WIDTH,
+) -> list[str]:
+    """The change set as aligned plain-text lines: the inputs changed, a header, then one
+    line per change, each followed by what changes in it (values cut to `width`)."""
+    return change_sets.plain_lines(changes, inputs, width=width)
 
 
 def _failure_line(failure: StackEvent) -> str:
@@ -394,7 +410,8 @@ class PlainView:
             return [self._resource_line(stack, event.event)]
         headline = f"{stack.stack_name}  {self._headline(event, stack)}"
         if event.kind == "changes":
-            return [headline, *(f"    {line}" for line in change_set_lines(event.changes))]
+            lines = change_set_lines(event.changes, event.inputs, width=PLAIN_WIDTH - 4)
+            return [headline, *(f"    {line}" for line in lines)]
         if event.kind == "failed":
             failures = _root_causes(event.failures)
             return [headline, *(f"    {_failure_line(f)}" for f in failures)]
@@ -435,7 +452,15 @@ class PlainView:
 
 
 class QuietView:
-    """--quiet: no progress at all; a failure still reaches the user as the command's error."""
+    """--quiet: no progress at all; a failure still reaches the user as the command's error.
+
+    With `hold` (questions are asked in a terminal), a change set is still printed, right above
+    its question: nobody should confirm changes they cannot see."""
+
+    def __init__(self, *, hold: bool = False) -> None:
+        self._hold = hold
+        self._lock = threading.Lock()
+        self._to_ask: dict[int, DeployEvent] = {}  # thread -> the change set it asks about
 
     def __enter__(self) -> Self:
         return self
@@ -447,6 +472,9 @@ class QuietView:
         """Progress is what --quiet leaves out; warnings still reach stderr."""
         if event.kind == "warning":
             sys.stderr.write(f"Warning: {event.message}\n")
+        elif event.kind == "changes" and self._hold:
+            with self._lock:  # the engine asks on the thread that reported it, right after
+                self._to_ask[threading.get_ident()] = event
 
     def note(self, message: str) -> None:
         """Notes are what --quiet leaves out."""
@@ -454,5 +482,15 @@ class QuietView:
     def result(self, ok: bool, exit_code: int, resources: Sequence[Mapping[str, Any]]) -> None:
         """The command prints its outcome itself."""
 
-    def paused(self) -> AbstractContextManager[None]:
-        return nullcontext()
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Print the change set the question that follows is about, if any."""
+        with self._lock:
+            event = self._to_ask.pop(threading.get_ident(), None)
+        if event is not None:
+            change_set_table(
+                event.changes,
+                event.inputs,
+                title=f"Changes to {event.description} ({event.stack_name}):",
+            )
+        yield

@@ -35,14 +35,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
+from protoncli.cli import change_sets
+from protoncli.cli.change_sets import ELLIPSIS, Line, Segment, fit
 from protoncli.cli.progress import (
-    CHANGE_SET_COLUMNS,
     REFRESH_PER_SECOND,
     Clock,
     DeployTracker,
     ResourceState,
     StackState,
-    change_set_rows,
     format_elapsed,
     is_failure_status,
     one_line,
@@ -53,30 +53,18 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
-Segment = tuple[str, str]  # text, style
-Line = tuple[Segment, ...]
-
 GAP = "  "
 INDENT = "  "
-ELLIPSIS = "…"
 TIME_WIDTH = 5  # "12.3s", "1m05s", "1h02m"
 REASON_ROOM = 30  # a REASON column narrower than this goes under the rows instead
 REASON_LINES = 3  # a failure's reason goes on over at most this many lines
 RESOURCE_HEADER = ("RESOURCE", "TYPE", "STATUS")
 RESOURCE_MINIMUM = (10, 12, 15)  # a cut never goes below these
-ACTION_STYLES = {"Add": "green", "Modify": "yellow", "Remove": "red"}
 # What is shown first when not everything fits, best first.
 FAILED, ACTIVE, PENDING, DONE = range(4)
 
 
 # --- laying out -----------------------------------------------------------------------------
-
-
-def fit(text: str, width: int) -> str:
-    """`text` in at most `width` columns, a cut marked with an ellipsis."""
-    if len(text) <= width:
-        return text
-    return text[: width - 1] + ELLIPSIS if width > 0 else ""
 
 
 def fit_columns(natural: Sequence[int], minimum: Sequence[int], room: int) -> list[int]:
@@ -259,28 +247,6 @@ def _title(stack: StackState, now: float, width: int) -> Line:
     if message and left >= 8:  # noqa: PLR2004 - a shorter piece says nothing
         line.append((GAP + fit(message, left), "dim"))
     return tuple(line)
-
-
-def _change_set_lines(event: DeployEvent, width: int) -> list[Line] | None:
-    """The change set as lines within `width`, or None when a column would have to be cut
-    (a change set is confirmed from what it says: a table then folds the long cells)."""
-    rows = change_set_rows(event.changes)
-    widths = [max(len(row[i]) for row in [CHANGE_SET_COLUMNS, *rows]) for i in range(4)]
-    if len(INDENT) + sum(widths) + 3 * len(GAP) > width:
-        return None
-    header = INDENT + GAP.join(c.ljust(w) for c, w in zip(CHANGE_SET_COLUMNS, widths, strict=True))
-    lines: list[Line] = [((header.rstrip(), "bold"),)]
-    for action, logical_id, resource_type, replacement in rows:
-        middle = GAP + logical_id.ljust(widths[1]) + GAP + resource_type.ljust(widths[2]) + GAP
-        lines.append(
-            (
-                (INDENT, ""),
-                (action.ljust(widths[0]), ACTION_STYLES.get(action, "")),
-                (middle, ""),
-                (replacement, "bold red" if replacement == "True" else ""),
-            )
-        )
-    return lines
 
 
 def _text(line: Line) -> Any:
@@ -530,24 +496,12 @@ class LiveView:
         return Text(message)
 
     def _change_set(self, event: DeployEvent) -> RenderableType:
-        from rich.console import Group
-        from rich.text import Text
-
-        title = Text(f"Changes to {event.description} ({event.stack_name}):", style="bold")
-        lines = _change_set_lines(event, self.console.width)
-        if lines is not None:
-            return Group(title, *map(_text, lines))
-        from rich import box
-        from rich.table import Table
-
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-        for column in CHANGE_SET_COLUMNS:
-            table.add_column(column, overflow="fold")
-        for action, logical_id, resource_type, replacement in change_set_rows(event.changes):
-            table.add_row(
-                Text(action, style=ACTION_STYLES.get(action, "")),
-                logical_id,
-                resource_type,
-                Text(replacement, style="bold red" if replacement == "True" else ""),
-            )
-        return table
+        """The change set, its inputs and what changes in each resource, within the screen's
+        width (change_sets.py)."""
+        return change_sets.renderable(
+            f"Changes to {event.description} ({event.stack_name}):",
+            event.changes,
+            event.inputs,
+            width=self.console.width,
+            indent=INDENT,
+        )

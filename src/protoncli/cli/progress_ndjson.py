@@ -15,7 +15,7 @@ from typing import Any, Self, TextIO
 
 from protoncli import __version__
 from protoncli.cli import output
-from protoncli.deploy.model import DeployEvent, StackEvent
+from protoncli.deploy.model import DeployEvent, InputChanges, PropertyChange, StackEvent
 from protoncli.errors import ExitCode, PcliError
 
 # --- NDJSON -------------------------------------------------------------------------------
@@ -29,6 +29,38 @@ def _resource_record(event: StackEvent) -> dict[str, Any]:
         "reason": event.reason,
         "timestamp": event.timestamp.isoformat(),
         "physical_id": event.physical_id,
+    }
+
+
+def detail_record(detail: PropertyChange) -> dict[str, Any]:
+    """What changes in one property of a resource (values masked where they show a secret)."""
+    return {
+        "path": detail.path,
+        "attribute": detail.attribute,
+        "name": detail.name,
+        "change_type": detail.change_type,
+        "before": detail.before,
+        "after": detail.after,
+        "requires_recreation": detail.requires_recreation,
+        "evaluation": detail.evaluation,
+        "source": detail.source,
+        "causing_entity": detail.causing_entity,
+    }
+
+
+def inputs_record(inputs: InputChanges | None) -> dict[str, Any] | None:
+    """The inputs changed since the stack's last deployment: `changed` (name: before and
+    after), `added` and `removed` (name: value); `known` false, with the `reason`, when the
+    inputs as last deployed cannot be told. None when not told (a creation, a component, a
+    deploy with --yes)."""
+    if inputs is None:
+        return None
+    return {
+        "known": inputs.known,
+        "reason": inputs.reason,
+        "changed": {i.name: {"before": i.before, "after": i.after} for i in inputs.changed},
+        "added": {i.name: i.after for i in inputs.added},
+        "removed": {i.name: i.before for i in inputs.removed},
     }
 
 
@@ -47,9 +79,11 @@ def event_record(event: DeployEvent) -> dict[str, Any]:
                 "logical_id": c.logical_id,
                 "type": c.resource_type,
                 "replacement": c.replacement,
+                "details": [detail_record(d) for d in c.details],
             }
             for c in event.changes
         ]
+        record["inputs"] = inputs_record(event.inputs)
     if event.event is not None:
         record["resource"] = _resource_record(event.event)
     if event.status is not None:

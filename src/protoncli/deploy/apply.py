@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from protoncli.deploy.model import Change, DeployEvent, DeployHooks, DeployResult, StackRequest
+from protoncli.deploy.model import (
+    Change,
+    DeployEvent,
+    DeployHooks,
+    DeployResult,
+    InputChanges,
+    StackRequest,
+)
 from protoncli.deploy.project import Project, run_all
 from protoncli.errors import PcliError
 from protoncli.state.identity import COMPONENT, ENVIRONMENT, KIND_ORDER, PIPELINE, SERVICE_INSTANCE
@@ -360,18 +367,22 @@ def _delete(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: 
 
 @dataclass(frozen=True)
 class Preview:
-    """The change set a planned item's stack would get (made, described, deleted)."""
+    """The change set a planned item's stack would get (made, described, deleted): its
+    changes and, for an update, the inputs changed since the stack's last deployment."""
 
     planned: PlannedItem
     changes: tuple[Change, ...] = ()
     error: str | None = None
+    inputs: InputChanges | None = None
 
 
 def preview_changes(project: Project, plan: Plan) -> dict[tuple[str, ...], Preview]:
     """Change sets of every create or update of the plan, by identity key; never executed.
 
     A pipeline is previewed with its instances' current outputs. A first creation's change
-    set leaves an empty stack in REVIEW_IN_PROGRESS, which is deleted with it.
+    set leaves an empty stack in REVIEW_IN_PROGRESS, which is deleted with it. An update's
+    preview also reads the stack's deployment record, for the inputs changed since
+    (`deploy/explain.py`).
     """
     wanted = [p for p in plan.acting() if p.action in (CREATE, UPDATE)]
     requests = _requests_of(project, wanted)
@@ -383,9 +394,10 @@ def preview_changes(project: Project, plan: Plan) -> dict[tuple[str, ...], Previ
         if isinstance(found, str) or found is None:
             previews[key] = Preview(planned, error=found or "nothing to render")
             return
-        region, request = found
+        region, request, spec = found
         try:
-            previews[key] = Preview(planned, _change_set(project, region, request))
+            changes, inputs = _change_set(project, region, request, spec)
+            previews[key] = Preview(planned, changes, inputs=inputs)
         except PcliError as error:
             previews[key] = Preview(planned, error=error.message)
 
@@ -393,34 +405,41 @@ def preview_changes(project: Project, plan: Plan) -> dict[tuple[str, ...], Previ
     return previews
 
 
+_Request = tuple[str, StackRequest, "EnvironmentSpec | ServiceSpec | None"]  # with its spec
+
+
 def _requests_of(
     project: Project, planned: Sequence[PlannedItem]
-) -> Mapping[tuple[str, ...], tuple[str, StackRequest] | str]:
+) -> Mapping[tuple[str, ...], _Request | str]:
     from protoncli.deploy.components import component_request
     from protoncli.deploy.environments import environment_request
     from protoncli.deploy.services import service_requests
     from protoncli.state.declared import read_environment, read_service
 
-    found: dict[tuple[str, ...], tuple[str, StackRequest] | str] = {}
-    services: dict[str, dict[str, tuple[str, StackRequest]] | str] = {}
+    found: dict[tuple[str, ...], _Request | str] = {}
+    services: dict[str, tuple[dict[str, tuple[str, StackRequest]], ServiceSpec] | str] = {}
     for item in planned:
         identity = item.item.identity
         try:
             if identity.kind == ENVIRONMENT:
                 environment = read_environment(project, identity.environment or "")
                 request = environment_request(project, environment)[0]
-                found[identity.key] = (environment.region, request)
+                found[identity.key] = (environment.region, request, environment.spec)
             elif identity.kind == COMPONENT:
                 region, request, _, _ = component_request(project, identity.component or "")
-                found[identity.key] = (region, request)
+                found[identity.key] = (region, request, None)
             else:
                 service = identity.service or ""
                 if service not in services:
                     record = read_service(project, service)
-                    services[service] = service_requests(project, record, with_pipeline=True)[0]
-                built = services[service]
+                    built = service_requests(project, record, with_pipeline=True)[0]
+                    services[service] = (built, record.spec)
+                known = services[service]
+                if isinstance(known, str):
+                    found[identity.key] = known
+                    continue
                 key = "pipeline" if identity.kind == PIPELINE else f"instance:{identity.instance}"
-                found[identity.key] = built if isinstance(built, str) else built[key]
+                found[identity.key] = (*known[0][key], known[1])
         except PcliError as error:
             found[identity.key] = error.message
             if identity.kind in (SERVICE_INSTANCE, PIPELINE):
@@ -428,7 +447,16 @@ def _requests_of(
     return found
 
 
-def _change_set(project: Project, region: str, request: StackRequest) -> tuple[Change, ...]:
+def _change_set(
+    project: Project,
+    region: str,
+    request: StackRequest,
+    spec: EnvironmentSpec | ServiceSpec | None,
+) -> tuple[tuple[Change, ...], InputChanges | None]:
+    """The changes of the request's change set (made, described, deleted) as they are shown,
+    and for an update the inputs changed since the stack's last deployment."""
+    from protoncli.deploy.explain import ChangeExplainer
+
     gateway = project.cloudformation(region)
     info = gateway.describe(request.stack_name)
     change_set_type = (
@@ -448,4 +476,5 @@ def _change_set(project: Project, region: str, request: StackRequest) -> tuple[C
                 gateway.delete_stack(after.stack_id)
     if status not in ("CREATE_COMPLETE", "NO_CHANGES"):
         raise PcliError(f"change set of {request.description} failed: {reason or status}")
-    return changes
+    explain = ChangeExplainer(project, region, request, spec=spec, spec_text=None, read_inputs=True)
+    return explain(info if change_set_type == "UPDATE" else None, changes)

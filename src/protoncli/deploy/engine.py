@@ -1,16 +1,17 @@
 """The deploy engine: bring one stack to a template through a change set, safely.
 
-Every deployment creates a change set, shows it (`on_event("changes")`) and asks `confirm` before
-anything changes; an empty change set is success. While CloudFormation works, the stack's events
-are followed from the moment of execution (paginated, de-duplicated by event id) and reported
-one by one, until the stack reaches a terminal status, which the region's shared poll of stacks
-in progress notices within about a second, however many stacks are in flight (`polling`). The
-engine never races another operation on the same stack: it waits for it first. A change set
-that another run keeps in review is not an operation (it may wait for a person for good, or be
-left by a run that was killed): whichever run executes first deploys, and the other's change
-set, which CloudFormation then drops, ends that run with a clear error saying nothing was
-changed by it. Interrupting a wait (KeyboardInterrupt) leaves the operation running in AWS;
-`watch()` picks it up again.
+Every deployment creates a change set, shows it (`on_event("changes")`, as `hooks.explain` says
+it: values masked where they would show a secret, an update's inputs changed when it is reviewed)
+and asks `confirm` before anything changes; an empty change set is success. While CloudFormation
+works, the stack's events are followed from the moment of execution (paginated, de-duplicated by
+event id) and reported one by one, until the stack reaches a terminal status, which the region's
+shared poll of stacks in progress notices within about a second, however many stacks are in
+flight (`polling`). The engine never races another operation on the same stack: it waits for it
+first. A change set that another run keeps in review is not an operation (it may wait for a
+person for good, or be left by a run that was killed): whichever run executes first deploys, and
+the other's change set, which CloudFormation then drops, ends that run with a clear error saying
+nothing was changed by it. Interrupting a wait (KeyboardInterrupt) leaves the operation running
+in AWS; `watch()` picks it up again.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import TYPE_CHECKING
 
 from protoncli.deploy.model import (
     TERMINAL_FAILED,
+    Change,
     DeployEvent,
     DeployHooks,
     DeployResult,
+    InputChanges,
     OnEvent,
     StackEvent,
     StackInfo,
@@ -132,7 +135,9 @@ class Deployer:
         try:
             status, reason, changes = self._cf.wait_change_set(change_set_id)
             if status == "CREATE_COMPLETE":
-                on_event(DeployEvent("changes", name, description, changes=changes))
+                update = info if change_set_type == "UPDATE" else None
+                changes, inputs = _explained(hooks, update, changes)
+                on_event(DeployEvent("changes", name, description, changes=changes, inputs=inputs))
                 approved = hooks.confirm(changes)
         except ChangeSetGoneError as gone:  # nothing of this run is left to clean up
             raise _overtaken(name, description, gone) from None
@@ -434,6 +439,17 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+
+
+def _explained(
+    hooks: DeployHooks, update: StackInfo | None, changes: tuple[Change, ...]
+) -> tuple[tuple[Change, ...], InputChanges | None]:
+    """The change set as it is shown: its values masked where they show a secret and, for an
+    update (`update`: the stack as it stands) that is reviewed, the inputs changed since its
+    last deployment (`deploy/explain.py`)."""
+    if hooks.explain is None:
+        return changes, None
+    return hooks.explain(update, changes)
 
 
 def _stale_tags(info: StackInfo, request: StackRequest) -> bool:

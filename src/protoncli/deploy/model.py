@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 TERMINAL_OK = frozenset(
     {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
@@ -66,12 +66,78 @@ class StackInfo:
     drift_status: str | None = None
 
 
+REPLACING = frozenset({"Always", "Conditionally"})  # RequiresRecreation values that replace
+
+
+@dataclass(frozen=True)
+class PropertyChange:
+    """What changes in one attribute or property of a resource: one of CloudFormation's
+    `ResourceChange.Details` (DescribeChangeSet with IncludePropertyValues). Values are text as
+    CloudFormation gives them: `****` where it masks them (NoEcho), `****` too where they show
+    a secret input's value (`deploy/explain.py`), None where it gives none (a change evaluated
+    only when deployed, or an endpoint that gives no values)."""
+
+    path: str | None  # /Properties/VisibilityTimeout
+    attribute: str | None  # Properties | Metadata | Tags | DeletionPolicy | ...
+    name: str | None  # the property's name (Properties only)
+    change_type: str | None  # AttributeChangeType: Add | Remove | Modify | SyncWithActual
+    before: str | None
+    after: str | None
+    requires_recreation: str | None  # Never | Conditionally | Always
+    source: str | None = None  # ChangeSource: DirectModification, ParameterReference, ...
+    causing_entity: str | None = None  # the parameter or resource (attribute) behind it
+    evaluation: str | None = None  # Static (known now) | Dynamic (known only when deployed)
+
+    @property
+    def label(self) -> str:
+        """What changes, for people: the property's path without `/Properties/`
+        (`VisibilityTimeout`, `Tags/0/Value`), else its name or attribute."""
+        path = (self.path or "").removeprefix("/Properties/").strip("/")
+        return path or self.name or self.attribute or "?"
+
+    @property
+    def has_values(self) -> bool:
+        return self.before is not None or self.after is not None
+
+    @property
+    def replaces(self) -> bool:
+        return self.requires_recreation in REPLACING
+
+
 @dataclass(frozen=True)
 class Change:
-    action: str  # Add | Modify | Remove | Import | Dynamic
+    action: str  # Add | Modify | Remove | Import | Dynamic | SyncWithActual
     logical_id: str
     resource_type: str
     replacement: str | None  # True | False | Conditional | None (unknown)
+    details: tuple[PropertyChange, ...] = ()  # what changes in it (updates), as described
+
+
+@dataclass(frozen=True)
+class InputChange:
+    """One input of a stack, as last deployed (`before`) and now (`after`); None on the side
+    where it is not set. A secret input's value is its reference, or `****`."""
+
+    name: str
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True)
+class InputChanges:
+    """The inputs of an update, as last deployed (the stack's deployment record) against the
+    spec's now. `known` is False when the inputs as last deployed cannot be told (no record:
+    a stack deployed before pcli kept records, or by Proton); `reason` then says why."""
+
+    known: bool
+    changed: tuple[InputChange, ...] = ()
+    added: tuple[InputChange, ...] = ()
+    removed: tuple[InputChange, ...] = ()
+    reason: str | None = None
+
+    @property
+    def none_changed(self) -> bool:
+        return not (self.changed or self.added or self.removed)
 
 
 @dataclass(frozen=True)
@@ -90,7 +156,8 @@ class DeployEvent:
     """One thing worth telling the user while a stack deploys.
 
     kind: "start" (planning; `status` "DELETING" when the operation deletes the stack),
-    "changes" (change set ready: `changes`), "no-changes", "resource" (`event`), "waiting"
+    "changes" (change set ready: `changes`, and `inputs` for an update whose change set is
+    reviewed), "no-changes", "resource" (`event`), "waiting"
     (another operation is in progress on the stack), "done" (`status`), "failed" (`status`,
     `failures`), "deleted", "warning" (`message`: something in the spec or the blueprint worth
     fixing, found while preparing the deployment; nothing stops).
@@ -114,6 +181,7 @@ class DeployEvent:
     status: str | None = None
     failures: tuple[StackEvent, ...] = ()
     message: str | None = None
+    inputs: InputChanges | None = None  # "changes": the inputs changed (None: not told)
 
 
 @dataclass(frozen=True)
@@ -131,6 +199,12 @@ class DeployResult:
 
 
 OnEvent = Callable[[DeployEvent], None]
+# Says more about a change set before it is shown: (the stack as it stands for an update,
+# None for a creation; the changes) -> (the changes with their values masked where they show
+# a secret, the inputs changed since the last deployment or None).
+Explain = Callable[
+    [StackInfo | None, tuple[Change, ...]], tuple[tuple[Change, ...], InputChanges | None]
+]
 
 
 def never_recreate(_info: StackInfo) -> bool:
@@ -147,6 +221,14 @@ class DeployHooks:
     on_event: OnEvent
     confirm: Callable[[tuple[Change, ...]], bool]
     recreate: Callable[[StackInfo], bool] = never_recreate
+    # Whether each change set is reviewed before it runs: asked about in a terminal, or refused
+    # for review where pcli cannot ask (no --yes). Only then does an update's change set say
+    # which inputs changed since the stack's last deployment (its deployment record is read for
+    # that): a deploy with --yes makes no call for it.
+    review: bool = False
+    # Set for each deployment by `records.recorded_deploy` (`deploy/explain.py`); None: the
+    # change set is shown as CloudFormation describes it.
+    explain: Explain | None = None
 
     def one_at_a_time(self) -> DeployHooks:
         """The same hooks for deployments running side by side: one question at a time

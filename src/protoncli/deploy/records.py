@@ -7,7 +7,8 @@ bundle digest, the spec file as deployed, the rendered template and the stack's 
 deployed it, when, and how it ended. A deploy that changes nothing (or only re-tags the stack)
 is not a deployment and leaves none. The stack's `pcli:deployment-id` tag names the record it
 runs (the newest one with that id). History and rollback read these records, so they work from
-any clone of the workspace.
+any clone of the workspace; a change set that is reviewed reads the one its stack runs, for the
+inputs changed since (`deployed_record`, `deploy/explain.py`).
 
 `recorded_deploy` is the one place deployments are made and recorded. Writing a record never
 fails a deployment: a record that cannot be written is a warning event. A record is written
@@ -188,10 +189,12 @@ def recorded_deploy(
     """Deploy `request` in `region` and record the deployment (succeeded or failed) beside
     the stack. No record when nothing changed."""
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
+    from protoncli.deploy.explain import explained
 
     started = utc_now()
     key = (region, request.stack_name)
     project.known_outputs.pop(key, None)  # unknown until this deployment says
+    hooks = explained(project, region, request, hooks, spec=spec, spec_text=spec_text)
     try:
         result = project.deployer(region).deploy(request, hooks)
     except StackFailedError as error:
@@ -262,7 +265,7 @@ def _record_of(project: Project, run: _Run) -> DeploymentRecord:
     identity = Identity.from_tags(request.tags)
     if identity is None:
         raise PcliError("the stack's pcli:* tags do not name an item")
-    mask = _secret_mask(project, request, run.spec)
+    mask = secret_mask(project, request, run.spec)
     return DeploymentRecord(
         stack_name=request.stack_name,
         region=run.region,
@@ -284,7 +287,7 @@ def _record_of(project: Project, run: _Run) -> DeploymentRecord:
     )
 
 
-def _secret_mask(
+def secret_mask(
     project: Project, request: StackRequest, spec: EnvironmentSpec | ServiceSpec | None
 ) -> SecretMask:
     """The plain values the spec gives secret inputs (normally none: specs hold references)."""
@@ -329,6 +332,24 @@ class History:
     def current(self) -> DeploymentRecord | None:
         """The record the stack runs: the newest one with the stack's deployment id."""
         return next((r for r in self.records if r.deployment_id == self.current_id), None)
+
+
+def deployed_record(
+    project: Project, region: str, stack_name: str, deployment_id: str
+) -> DeploymentRecord | None:
+    """The record of the stack's deployment `deployment_id` (the newest with that id: the one
+    a stack tagged with it runs); None when there is none (a stack deployed before pcli kept
+    records, by Proton, or whose record could not be written). The stack's records are listed
+    (ListObjectsV2) and that one read (GetObject)."""
+    store = project.artifacts(region)
+    keys = [
+        key
+        for key in store.record_keys(f"{PREFIX}/{stack_name}/")
+        if key.endswith(f"-{deployment_id}.json")
+    ]
+    if not keys:
+        return None
+    return DeploymentRecord.from_document(keys[-1], store.get_record(keys[-1]))
 
 
 def read_history(project: Project, target: HistoryTarget) -> History:

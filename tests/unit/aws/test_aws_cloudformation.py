@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 from protoncli.aws.cloudformation import CloudFormationGateway
 from protoncli.aws.session import SessionFactory
 from protoncli.aws.target import AwsTarget
-from protoncli.deploy.model import Change, StackRequest
+from protoncli.deploy.model import Change, PropertyChange, StackRequest
 from protoncli.errors import AwsError
 
 TOPIC = """\
@@ -175,7 +175,7 @@ def _change_set_page(status, changes=(), next_page=None, reason=None):
 
 def test_waiting_for_a_change_set_polls_then_reads_every_page(stubbed):
     gateway, stubber, sleeps = stubbed
-    expected = {"ChangeSetName": CHANGE_SET_ID}
+    expected = {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True}
     stubber.add_response("describe_change_set", _change_set_page("CREATE_PENDING"), expected)
     stubber.add_response("describe_change_set", _change_set_page("CREATE_IN_PROGRESS"), expected)
     first = [_change("Modify", "Queue", "AWS::SQS::Queue", "True")]
@@ -185,7 +185,7 @@ def test_waiting_for_a_change_set_polls_then_reads_every_page(stubbed):
     stubber.add_response(
         "describe_change_set",
         _change_set_page("CREATE_COMPLETE", [_change("Remove", "Topic", "AWS::SNS::Topic")]),
-        {"ChangeSetName": CHANGE_SET_ID, "NextToken": "t2"},
+        {"ChangeSetName": CHANGE_SET_ID, "NextToken": "t2", "IncludePropertyValues": True},
     )
     status, _reason, changes = gateway.wait_change_set(CHANGE_SET_ID)
     assert status == "CREATE_COMPLETE"
@@ -201,7 +201,7 @@ def test_a_failed_change_set_reports_its_reason(stubbed):
     stubber.add_response(
         "describe_change_set",
         _change_set_page("FAILED", reason="Parameter X has no value"),
-        {"ChangeSetName": ANY},
+        {"ChangeSetName": ANY, "IncludePropertyValues": True},
     )
     assert gateway.wait_change_set(CHANGE_SET_ID) == ("FAILED", "Parameter X has no value", ())
 
@@ -232,3 +232,154 @@ def test_events_read_pages_until_one_older_than_since(stubbed):
     )
     events = gateway.events(STACK_ID, T0 + timedelta(microseconds=400))
     assert [event.event_id for event in events] == ["e2", "e3", "e4"]
+
+
+# --- property values (IncludePropertyValues) -------------------------------------------------
+
+WITH_VALUES = {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True}
+
+
+def _detail(path, *, before=None, after=None, recreation="Never", change="Modify", **detail):
+    target = {
+        "Attribute": "Properties",
+        "Name": path.rsplit("/", 1)[-1],
+        "RequiresRecreation": recreation,
+        "Path": path,
+        "AttributeChangeType": change,
+    }
+    target |= {"BeforeValue": before} if before is not None else {}
+    target |= {"AfterValue": after} if after is not None else {}
+    return {
+        "Target": target,
+        "Evaluation": detail.get("evaluation", "Static"),
+        "ChangeSource": detail.get("source", "DirectModification"),
+        **({"CausingEntity": detail["entity"]} if "entity" in detail else {}),
+    }
+
+
+def _modify(logical, rtype, details, replacement="False"):
+    entry = _change("Modify", logical, rtype, replacement)
+    entry["ResourceChange"] |= {
+        "PhysicalResourceId": f"{logical.lower()}-0a1b2c3d",
+        "Scope": ["Properties"],
+        "Details": details,
+        "BeforeContext": "{}",
+        "AfterContext": "{}",
+    }
+    return entry
+
+
+def test_property_changes_come_with_their_values_as_cloudformation_gives_them(stubbed):
+    """Static changes carry their values; a Dynamic one (known only when the change set runs)
+    has none; a NoEcho parameter's values stay as CloudFormation masks them."""
+    gateway, stubber, _ = stubbed
+    database = [
+        _detail("/Properties/AllocatedStorage", before="20", after="50"),
+        _detail(
+            "/Properties/MasterUserPassword",
+            before="****",
+            after="****",
+            source="ParameterReference",
+            entity="DbPassword",
+        ),
+        _detail(
+            "/Properties/KmsKeyId",
+            recreation="Always",
+            evaluation="Dynamic",
+            source="ResourceAttribute",
+            entity="Key.Arn",
+        ),
+        _detail("/Properties/StorageEncrypted", after="true", change="Add", recreation="Always"),
+    ]
+    changes = [
+        _modify("Database", "AWS::RDS::DBInstance", database, "True"),
+        _change("Add", "Key", "AWS::KMS::Key"),
+    ]
+    stubber.add_response(
+        "describe_change_set", _change_set_page("CREATE_COMPLETE", changes), WITH_VALUES
+    )
+
+    _status, _reason, (db, key) = gateway.wait_change_set(CHANGE_SET_ID)
+
+    storage, password, kms, encrypted = db.details
+    assert storage == PropertyChange(
+        path="/Properties/AllocatedStorage",
+        attribute="Properties",
+        name="AllocatedStorage",
+        change_type="Modify",
+        before="20",
+        after="50",
+        requires_recreation="Never",
+        source="DirectModification",
+        evaluation="Static",
+    )
+    assert storage.label == "AllocatedStorage"
+    assert (password.before, password.after, password.causing_entity) == (
+        "****",
+        "****",
+        "DbPassword",
+    )
+    assert (kms.before, kms.after, kms.has_values) == (None, None, False)
+    assert (kms.evaluation, kms.causing_entity, kms.replaces) == ("Dynamic", "Key.Arn", True)
+    assert (encrypted.change_type, encrypted.before, encrypted.after) == ("Add", None, "true")
+    assert key.details == ()
+
+
+def test_an_endpoint_that_refuses_property_values_is_asked_without_them_from_then_on(stubbed):
+    gateway, stubber, _ = stubbed
+    refused = "1 validation error detected: Value at 'includePropertyValues' is not supported"
+    stubber.add_client_error(
+        "describe_change_set", "ValidationError", refused, 400, expected_params=WITH_VALUES
+    )
+    plain = {"ChangeSetName": CHANGE_SET_ID}
+    page = _change_set_page("CREATE_COMPLETE", [_change("Modify", "Queue", "AWS::SQS::Queue")])
+    stubber.add_response("describe_change_set", page, plain)
+    stubber.add_response("describe_change_set", page, plain)  # the next change set: asked as-is
+
+    first = gateway.wait_change_set(CHANGE_SET_ID)
+    second = gateway.wait_change_set(CHANGE_SET_ID)
+
+    assert (
+        first
+        == second
+        == ("CREATE_COMPLETE", None, (Change("Modify", "Queue", "AWS::SQS::Queue", None),))
+    )
+
+
+def test_a_validation_error_that_is_not_about_property_values_is_reported(stubbed):
+    gateway, stubber, _ = stubbed
+    for expected in (WITH_VALUES, {"ChangeSetName": CHANGE_SET_ID}):
+        stubber.add_client_error(
+            "describe_change_set", "ValidationError", "Bad name", 400, expected_params=expected
+        )
+
+    with pytest.raises(AwsError, match="DescribeChangeSet failed for change set pcli-1: Bad name"):
+        gateway.wait_change_set(CHANGE_SET_ID)
+
+
+def test_the_sandbox_takes_property_values_and_describes_an_update(moto_cf):
+    gateway, client = moto_cf
+    asked: list[dict] = []
+    client.meta.events.register(
+        "provide-client-params.cloudformation.DescribeChangeSet",
+        lambda params, **_: asked.append(dict(params)),
+    )
+    first = gateway.create_change_set(_request(), change_set_type="CREATE")
+    gateway.wait_change_set(first)
+    gateway.execute_change_set(first)
+    update = gateway.create_change_set(
+        _request(
+            TOPIC.replace(
+                "Type: AWS::SNS::Topic",
+                "Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: shop",
+            )
+        ),
+        change_set_type="UPDATE",
+    )
+
+    status, _reason, changes = gateway.wait_change_set(update)
+
+    assert status == "CREATE_COMPLETE"
+    assert changes == (Change("Modify", "Topic", "AWS::SNS::Topic", None),)  # moto: no Details
+    assert asked
+    assert all(params.get("IncludePropertyValues") is True for params in asked)

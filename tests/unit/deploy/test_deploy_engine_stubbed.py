@@ -7,6 +7,7 @@ stacks in progress once a second (ListStacks); time is a fake clock that moves w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,14 @@ from protoncli.aws.cloudformation import CloudFormationGateway
 from protoncli.aws.session import SessionFactory
 from protoncli.aws.target import AwsTarget
 from protoncli.deploy.engine import Deployer, StackBusyError
-from protoncli.deploy.model import Change, DeployHooks, StackRequest
+from protoncli.deploy.model import (
+    Change,
+    DeployHooks,
+    InputChange,
+    InputChanges,
+    PropertyChange,
+    StackRequest,
+)
 from protoncli.errors import DeployError, ExitCode, NotFoundError, PcliError
 
 NAME = "pcli-acme-env-dev"
@@ -146,7 +154,7 @@ class Script:
         self.stubber.add_response(
             "describe_change_set",
             {"Status": "CREATE_COMPLETE", "Changes": entries, "ExecutionStatus": "AVAILABLE"},
-            {"ChangeSetName": CHANGE_SET_ID},
+            {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True},
         )
 
     def no_changes(self):
@@ -160,7 +168,7 @@ class Script:
                 "StatusReason": "The submitted information didn't contain changes. Submit "
                 "different information to create a change set.",
             },
-            {"ChangeSetName": CHANGE_SET_ID},
+            {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True},
         )
         self.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
 
@@ -577,7 +585,7 @@ def test_a_failed_change_set_changes_nothing_and_says_why(client, script):
     script.stubber.add_response(
         "describe_change_set",
         {"Status": "FAILED", "StatusReason": "Parameters: [Vpc] must have values"},
-        {"ChangeSetName": CHANGE_SET_ID},
+        {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True},
     )
     script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
     script.stack("REVIEW_IN_PROGRESS")  # the empty stack the CREATE change set made
@@ -1061,3 +1069,112 @@ def test_a_retag_that_fails_reads_the_events_once_and_names_the_failing_resource
         "DescribeStackEvents",
     ]
     assert run.kinds()[-1] == "failed"
+
+
+# --- what a change set shows ------------------------------------------------------------------
+
+# A DescribeChangeSet answer as AWS gives it with IncludePropertyValues: the property changes
+# of each resource, with their values before and after (Static) or without (Dynamic).
+QUEUE_CHANGE = {
+    "Type": "Resource",
+    "ResourceChange": {
+        "Action": "Modify",
+        "LogicalResourceId": "Queue",
+        "PhysicalResourceId": "https://sqs.us-east-1.amazonaws.com/123456789012/acme-queue",
+        "ResourceType": "AWS::SQS::Queue",
+        "Replacement": "False",
+        "Scope": ["Properties"],
+        "Details": [
+            {
+                "Target": {
+                    "Attribute": "Properties",
+                    "Name": "VisibilityTimeout",
+                    "RequiresRecreation": "Never",
+                    "Path": "/Properties/VisibilityTimeout",
+                    "BeforeValue": "30",
+                    "AfterValue": "60",
+                    "AttributeChangeType": "Modify",
+                },
+                "Evaluation": "Static",
+                "ChangeSource": "DirectModification",
+            }
+        ],
+        "BeforeContext": '{"Properties":{"VisibilityTimeout":"30"}}',
+        "AfterContext": '{"Properties":{"VisibilityTimeout":"60"}}',
+    },
+}
+
+
+class Explainer:
+    """A `DeployHooks.explain` that says what it was asked and answers with a fixed change."""
+
+    def __init__(self, inputs):
+        self.asked: list = []
+        self.inputs = inputs
+
+    def __call__(self, info, changes):
+        self.asked.append((info, changes))
+        shown = tuple(
+            replace(c, details=tuple(replace(d, before="****") for d in c.details)) for c in changes
+        )
+        return shown, self.inputs
+
+
+def test_an_update_change_set_is_explained_before_it_is_shown_and_confirmed(client, script):
+    """The engine reports the change set as the explainer says it (values masked, inputs
+    changed), gives it the stack as it stands (its tags name the deployment it runs), and
+    asks about what is shown."""
+    script.stack("UPDATE_COMPLETE", tags={"pcli:deployment-id": "3f2a9c1e"})
+    script.stubber.add_response(
+        "create_change_set", {"Id": CHANGE_SET_ID}, {"ChangeSetType": "UPDATE", **_any()}
+    )
+    script.stubber.add_response(
+        "describe_change_set",
+        {"Status": "CREATE_COMPLETE", "Changes": [QUEUE_CHANGE], "ExecutionStatus": "AVAILABLE"},
+        {"ChangeSetName": CHANGE_SET_ID, "IncludePropertyValues": True},
+    )
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    inputs = InputChanges(known=True, changed=(InputChange("timeout", 30, 60),))
+    explainer = Explainer(inputs)
+    run = Run(client)
+
+    def decline(changes):
+        run.confirmed.append(changes)
+        return False
+
+    with pytest.raises(PcliError, match="not deployed: declined"):
+        run.deploy(confirm=decline, explain=explainer)
+
+    ((info, described),) = explainer.asked
+    assert info.tags == {"pcli:deployment-id": "3f2a9c1e"}
+    assert described[0].details == (
+        PropertyChange(
+            path="/Properties/VisibilityTimeout",
+            attribute="Properties",
+            name="VisibilityTimeout",
+            change_type="Modify",
+            before="30",
+            after="60",
+            requires_recreation="Never",
+            source="DirectModification",
+            evaluation="Static",
+        ),
+    )
+    (reported,) = [event for event in run.reported if event.kind == "changes"]
+    assert reported.inputs == inputs
+    assert reported.changes[0].details[0].before == "****"
+    assert run.confirmed == [reported.changes]
+
+
+def test_a_creation_is_explained_without_a_stack_to_compare_with(client, script):
+    script.missing()
+    script.change_set("CREATE", [("Add", "Bucket", "AWS::S3::Bucket", None)])
+    script.call("delete_change_set", ChangeSetName=CHANGE_SET_ID)
+    script.stack("REVIEW_IN_PROGRESS")
+    script.waiting_change_sets(OTHER_RUN)
+    explainer = Explainer(None)
+
+    with pytest.raises(PcliError, match="not deployed: declined"):
+        Run(client).deploy(confirm=_refuse, explain=explainer)
+
+    assert [info for info, _ in explainer.asked] == [None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -150,20 +151,11 @@ def planned_row(planned: PlannedItem) -> dict[str, Any]:
 def plan_document(
     project: Project, plan: Plan, previews: dict[tuple[str, ...], Preview] | None
 ) -> dict[str, Any]:
-    from protoncli.cli.progress import change_set_rows
-
     rows = []
     for planned in plan.items:
         row = planned_row(planned)
         if previews is not None:
-            found = previews.get(planned.item.identity.key)
-            row["changes"] = (
-                [dict(zip(("action", "logical_id", "type", "replacement"), r, strict=True))
-                 for r in change_set_rows(found.changes)]
-                if found is not None and found.error is None
-                else None
-            )  # fmt: skip
-            row["changes_error"] = found.error if found is not None else None
+            row.update(_preview_fields(previews.get(planned.item.identity.key)))
         rows.append(row)
     groups: dict[str, list[str]] = {}
     for planned in plan.acting():
@@ -178,6 +170,25 @@ def plan_document(
             for region, stacks in sorted(groups.items())
         ],
     }
+
+
+def _preview_fields(found: Preview | None) -> dict[str, Any]:
+    """`changes` (each with its `details`), `inputs` (the changed inputs of an update, else
+    null) and `changes_error` of a planned item, with --changes."""
+    from protoncli.cli.progress import change_set_rows
+    from protoncli.cli.progress_ndjson import detail_record, inputs_record
+
+    if found is None or found.error is not None:
+        error = found.error if found is not None else None
+        return {"changes": None, "inputs": None, "changes_error": error}
+    changes = [
+        {
+            **dict(zip(("action", "logical_id", "type", "replacement"), row, strict=True)),
+            "details": [detail_record(detail) for detail in change.details],
+        }
+        for change, row in zip(found.changes, change_set_rows(found.changes), strict=True)
+    ]
+    return {"changes": changes, "inputs": inputs_record(found.inputs), "changes_error": None}
 
 
 def print_plan(plan: Plan, previews: dict[tuple[str, ...], Preview] | None = None) -> None:
@@ -208,7 +219,7 @@ def print_plan(plan: Plan, previews: dict[tuple[str, ...], Preview] | None = Non
             output.warn(f"{planned.item.identity.description}: no change set: {found.error}")
         else:
             output.line(f"Change set for {planned.item.identity.description}:")
-            change_set_table(found.changes, stream=None)
+            change_set_table(found.changes, found.inputs, stream=sys.stdout)
     output.line(plan_summary(plan))
 
 
