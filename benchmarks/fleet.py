@@ -26,7 +26,8 @@ are written with `env create` / `svc create --no-deploy`, then:
 
 The bare script does what `aws cloudformation deploy` does for each stack (CreateChangeSet,
 wait, ExecuteChangeSet, wait) in a thread pool of C, environments first, then instances (the
-instances render with their environment's outputs). Its fleet is the same size in its own
+instances render with their environment's outputs), with the tags pcli's stacks carry (the
+workspace tag renamed), so both sides make the same stacks. Its fleet is the same size in its own
 region, so moto holds as many stacks behind each side's calls, and the two never share a stack.
 
 The server is the sandbox's own, with its corrections to moto (sandbox/motofix.py). One matters
