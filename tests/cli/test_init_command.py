@@ -122,6 +122,17 @@ def test_a_workspace_inside_a_repository_makes_no_repository_of_its_own(tmp_path
     assert not (tmp_path / "infra" / "prod" / ".git").exists()
 
 
+def test_a_workspace_in_a_folder_its_repository_ignores_gets_a_repository_of_its_own(tmp_path):
+    _git(tmp_path, "init", "--quiet")
+    (tmp_path / ".gitignore").write_text("/scratch/\n")
+
+    result = CliRunner().invoke(init_app, [str(tmp_path / "scratch" / "ws"), "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["git"] == "initialised"
+    assert (tmp_path / "scratch" / "ws" / ".git").is_dir()
+
+
 def test_no_git_makes_no_repository_and_says_so(tmp_path):
     result = CliRunner().invoke(init_app, [str(tmp_path / "ws"), "--no-git"])
 

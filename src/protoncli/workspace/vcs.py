@@ -1,7 +1,8 @@
 """The git repository a workspace lives in: the desired state is the spec files, kept in git.
 
 `pcli init` makes the new workspace's folder a repository unless it already lies inside one
-(a monorepo) or git is not installed; it never commits for the user.
+that keeps its files (a monorepo; a folder that repository ignores gets a repository of its own)
+or git is not installed; it never commits for the user.
 """
 
 from __future__ import annotations
@@ -29,9 +30,20 @@ def ensure_repository(directory: Path) -> str:
         text=True,
         check=False,
     )
-    if inside.returncode == 0 and inside.stdout.strip() == "true":
+    if inside.returncode == 0 and inside.stdout.strip() == "true" and not _ignored(git, directory):
         return INSIDE
     made = subprocess.run(
         [git, "init", "--quiet", str(directory)], capture_output=True, text=True, check=False
     )
     return INITIALISED if made.returncode == 0 else UNAVAILABLE
+
+
+def _ignored(git: str, directory: Path) -> bool:
+    """Whether the repository around `directory` ignores it (its files would never be kept
+    there: the workspace gets a repository of its own)."""
+    ignored = subprocess.run(
+        [git, "-C", str(directory), "check-ignore", "--quiet", "."],
+        capture_output=True,
+        check=False,
+    )
+    return ignored.returncode == 0
