@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from protoncli.cli.app import app
 
-CFN_CHECKS = "structure, schema, render, cfn-lint"
+CFN_CHECKS = "structure, schema, proton-api, render, cfn-lint"
 PASSED = "Lint passed: 0 error(s), 0 warning(s)"
 
 
@@ -50,7 +50,7 @@ def edit_template(bundle: Path, old: str, new: str) -> None:
     [
         ("vpc-ecs-env", 1, CFN_CHECKS),
         ("fargate-web-svc", 2, CFN_CHECKS),
-        ("sqs-queue-component", 1, "structure, render, cfn-lint"),
+        ("sqs-queue-component", 1, "structure, proton-api, render, cfn-lint"),
     ],
 )
 def test_lint_passes_on_cloudformation_starters(pcli, starters_dir, starter, files, checks):
@@ -77,7 +77,9 @@ def test_lint_passes_on_the_terraform_starter(pcli, starters_dir):
     result = pcli("blueprint", "lint", str(starters_dir / "tf-vpc-env" / "v1"))
     assert result.exit_code == 0, result.output
     summary = result.stdout.splitlines()[-1]
-    assert summary.startswith(f"{PASSED}; 6 file(s) rendered; checks: structure, schema, render")
+    assert summary.startswith(
+        f"{PASSED}; 6 file(s) rendered; checks: structure, schema, proton-api, render"
+    )
     if shutil.which("terraform"):
         assert summary.endswith(", terraform-fmt.")
     else:
@@ -109,7 +111,7 @@ def test_lint_json_document(pcli, env_copy):
         "ok": False,
         "errors": 1,
         "warnings": 0,
-        "checks": ["structure", "schema", "render", "cfn-lint"],
+        "checks": ["structure", "schema", "proton-api", "render", "cfn-lint"],
         "rendered_files": ["lint-env/cloudformation.yaml"],
         "findings": [
             {
@@ -141,7 +143,7 @@ def test_lint_reports_a_template_that_does_not_render(pcli, env_copy):
         ),
         (
             "Lint failed: 1 error(s), 0 warning(s); 0 file(s) rendered; checks: structure, schema,"
-            " render."
+            " proton-api, render."
         ),
     ]
 
@@ -232,7 +234,7 @@ def test_lint_makes_up_the_inputs_of_a_component(pcli, data_dir):
     result = pcli("blueprint", "lint", str(data_dir / "lint" / "queue-component"))
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{PASSED}; 1 file(s) rendered; checks: structure, render, cfn-lint.\n"
+        f"{PASSED}; 1 file(s) rendered; checks: structure, proton-api, render, cfn-lint.\n"
     )
 
 
@@ -280,7 +282,7 @@ def test_lint_reports_an_input_the_schema_does_not_declare(pcli, data_dir):
         ),
         (
             "Lint failed: 1 error(s), 0 warning(s); 0 file(s) rendered; checks: structure, schema,"
-            " render."
+            " proton-api, render."
         ),
     ]
 
@@ -368,7 +370,7 @@ def test_a_lookup_keyed_by_a_made_up_output_is_a_warning_naming_it(pcli, tmp_pat
         ),
         (
             "Lint passed: 0 error(s), 1 warning(s); 0 file(s) rendered; checks: structure, schema,"
-            " render."
+            " proton-api, render."
         ),
     ]
 
@@ -416,7 +418,7 @@ def test_a_made_up_input_its_schema_refuses_is_a_warning(pcli, tmp_path):
         ),
         (
             "Lint passed: 0 error(s), 1 warning(s); 0 file(s) rendered; checks: structure, schema,"
-            " render."
+            " proton-api, render."
         ),
     ]
 
@@ -431,7 +433,7 @@ def test_cfn_lint_crashing_on_a_template_is_an_error_finding(pcli, starters_dir,
     assert result.stdout == (
         "ERROR   lint-env/lint-component/cloudformation.yaml: cfn-lint stopped with an"
         " unexpected RecursionError: maximum recursion depth exceeded\n"
-        "Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: structure, render,"
+        "Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: structure, proton-api, render,"
         " cfn-lint.\n"
     )
 

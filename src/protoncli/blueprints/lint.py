@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.model import Bundle, Kind, Provisioning
+from protoncli.blueprints.retired import proton_calls
 from protoncli.errors import PcliError
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning" | "info"
-    check: str  # "structure" | "schema" | "spec" | "render" | "cfn-lint" | "terraform-fmt"
+    # "structure" | "schema" | "proton-api" | "spec" | "render" | "cfn-lint" | "terraform-fmt"
+    check: str
     message: str
     location: str | None = None
     code: str | None = None
@@ -131,6 +133,11 @@ def lint_bundle(
             Finding("warning", "schema", problem, bundle.schema.source)
             for problem in schema_problems(bundle.schema)
         )
+    checks.append("proton-api")
+    findings.extend(
+        Finding("warning", "proton-api", call.message, f"{call.path}:{call.line}")
+        for call in proton_calls(bundle.files)
+    )
     checks.append("render")
     result, placeholders = _render_step(bundle, spec_path, blueprint, findings)
     rendered: tuple[str, ...] = ()
