@@ -433,8 +433,8 @@ def test_cfn_lint_crashing_on_a_template_is_an_error_finding(pcli, starters_dir,
     assert result.stdout == (
         "ERROR   lint-env/lint-component/cloudformation.yaml: cfn-lint stopped with an"
         " unexpected RecursionError: maximum recursion depth exceeded\n"
-        "Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: structure, proton-api, render,"
-        " cfn-lint.\n"
+        "Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: structure,"
+        " proton-api, render, cfn-lint.\n"
     )
 
 
