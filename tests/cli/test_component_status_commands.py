@@ -118,7 +118,8 @@ def outputs_of(cloudformation, stack):
 def web(cli):
     """vpc-ecs-env dev and fargate-web-svc web (instance web-dev), deployed."""
     ok(cli("env", "create", "dev", "-b", "vpc-ecs-env", "--yes"))
-    ok(cli("svc", "create", "web", "-b", "fargate-web-svc", "-i", "web-dev=dev", "--yes"))
+    args = ("svc", "create", "web", "-b", "fargate-web-svc", "-i", "web-dev=dev")
+    ok(cli(*args, "--repository", "acme/web", "--branch", "main", "--yes"))
     return "web"
 
 

@@ -206,7 +206,7 @@ def test_svc_create_deploys_instances_in_parallel_with_environment_outputs_then_
     result = cli(
         "svc", "create", "web", "-b", "fargate-web-svc", "-i", "web-dev=dev",
         "-i", "web-prod=prod", "-p", "port=8080", "--pipeline-param", "unit_test_command=make",
-        "--yes",
+        "--repository", "acme/web", "--branch", "main", "--yes",
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output

@@ -22,6 +22,7 @@ from protoncli.deploy.services import check_compatible, environment_facts
 from protoncli.errors import InputError, UsageError
 from protoncli.schema.model import InputType
 from protoncli.specs.model import InstanceSpec, ServiceSpec
+from protoncli.specs.repository import FLAGS, REPOSITORY_KEYS, Source, shape_problem
 from protoncli.state.declared import ServiceRecord, read_environment, read_service
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def create_service(
     pipeline_params: Mapping[str, str] | None = None,
     require_deployed: bool = False,
     scaffold_into: Path | None = None,
+    source: Mapping[str, str] | None = None,
     prompter: Prompter | None = None,
 ) -> ServiceRecord:
     """Validate everything against the blueprint, then write services/<name>.yaml.
@@ -53,6 +55,10 @@ def create_service(
     follows) every environment must be deployed and the blueprint one pcli deploys (refused
     before any input is asked), and with `scaffold_into` no file of the folder may be one pcli
     would refuse to overwrite. The skeleton is written after the spec file.
+
+    `source` holds the repository fields given by flags (`specs.repository` keys); each missing
+    one comes from the --spec file's header, else from the git repository of `scaffold_into`
+    (its origin remote and branch). They are written to the spec's header.
 
     Questions are asked without any lock. The name, the environments (present, compatible,
     deployed if required, not being deleted) are checked again under the workspace lock, which
@@ -84,6 +90,9 @@ def create_service(
     require_usable(usability, info, bundle)  # before any input is asked
     given = _Given(spec, dict(params or {}), dict(pipeline_params or {}))
     given.check_params(bundle, info.name)
+    chosen_source = service_source(
+        source or {}, spec, scaffold_into, has_pipeline=bundle.has_pipeline, blueprint=info.ref
+    )
     planned = _placed_instances(
         project, interview, bundle, info, flags, spec=spec, require_deployed=require_deployed
     )
@@ -103,6 +112,7 @@ def create_service(
         _scaffold(bundle, info, name, planned, scaffold_into, dry_run=True)
     path = project.workspace.service_spec(name)
     summary = _summary(info, bundle, planned, pipeline)
+    summary[1:1] = list(chosen_source.items())
     interview.review(f"Service {name}, to be written to {path}:", summary)
     with workspace_lock(project.workspace, f"pcli svc create {name}"):
         # Checked again under the lock: another create of the name may have won, an environment
@@ -119,6 +129,7 @@ def create_service(
                 version=info.version,
                 instances=[(i.name, i.environment, dict(i.inputs)) for i in planned],
                 pipeline=pipeline,
+                source=chosen_source,
             ),
         )
     interview.done()
@@ -138,6 +149,7 @@ def continue_service(
     pipeline_params: Mapping[str, str] | None = None,
     require_deployed: bool = False,
     scaffold_into: Path | None = None,
+    source: Mapping[str, str] | None = None,
 ) -> Continuation[ServiceRecord] | None:
     """The same `create_service` again, when services/<name>.yaml exists: continued with that
     spec file when it holds the values given (blueprint, version, instances and their
@@ -163,7 +175,8 @@ def continue_service(
         info, bundle = project.blueprint(record.blueprint, record.version, "service")
         wanted = (blueprint_ref, version, list(instances))
         stored = _same_as_spec(project, record, bundle, wanted=wanted, given=given)
-        if stored is None:
+        held = Source.of(record.spec.header).fields()
+        if stored is None or any(held.get(key) != value for key, value in (source or {}).items()):
             raise already_exists(project, "service", name)
         planned = list(record.spec.instances)
         state = None
@@ -487,3 +500,39 @@ def _planned_instances(
             else InstanceSpec(name=name, environment=environment, inputs={})
         )
     return list(planned.values())
+
+
+def service_source(
+    flags: Mapping[str, str],
+    spec: ServiceSpec | None,
+    scaffold_into: Path | None,
+    *,
+    has_pipeline: bool,
+    blueprint: str,
+) -> dict[str, str]:
+    """The service's repository fields, by header key: the flags' (--repository, --branch,
+    --connection-arn), else the --spec header's, else (for a blueprint with a pipeline) the git
+    origin remote and branch of the --scaffold folder. Each is checked for its shape; a flag
+    given for a blueprint with no pipeline is refused."""
+    from protoncli.workspace.vcs import source_of
+
+    given = {key: value for key, value in flags.items() if value}
+    if given and not has_pipeline:
+        used = ", ".join(FLAGS[key] for key in REPOSITORY_KEYS if key in given)
+        raise UsageError(
+            f"blueprint {blueprint} has no pipeline: {used} is not used",
+            hint="a service's source repository is read by its pipeline only",
+        )
+    for key, value in given.items():
+        problem = shape_problem(key, value)
+        if problem is not None:
+            raise UsageError(f"{FLAGS[key]} {value!r}: expected {problem}")
+    chosen = {**(Source.of(spec.header).fields() if spec else {}), **given}
+    if has_pipeline and scaffold_into is not None and len(chosen) < len(REPOSITORY_KEYS):
+        folder = scaffold_into if scaffold_into.is_dir() else scaffold_into.parent
+        repository, branch = source_of(folder) if folder.is_dir() else (None, None)
+        defaults = {"repository_id": repository, "branch_name": branch}
+        for key, default in defaults.items():
+            if default and key not in chosen and shape_problem(key, default) is None:
+                chosen[key] = default
+    return {key: chosen[key] for key in REPOSITORY_KEYS if key in chosen}

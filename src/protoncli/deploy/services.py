@@ -27,7 +27,7 @@ from protoncli.deploy.rendering import (
     spec_digest,
     template_of,
 )
-from protoncli.errors import AwsError, NotFoundError, UsageError
+from protoncli.errors import AwsError, NotFoundError, PcliError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec
 from protoncli.state.declared import ServiceRecord, read_environment, read_service
@@ -173,6 +173,8 @@ def service_requests(
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
     require_cloudformation(bundle, info.ref)
+    if bundle.has_pipeline and not with_pipeline:  # before the instances deploy
+        check_pipeline_source(project, record)
     context, regions, contexts = _context(project, record, with_instance_outputs=with_pipeline)
     inputs_digests = _declared_digests(project, record, bundle.has_pipeline)
     # Without the pipeline, neither its template nor its inputs: they are rendered (and their
@@ -208,6 +210,35 @@ def service_requests(
         )
         requests[key] = (region, StackRequest(stack, template, tags, identity.description))
     return requests, bundle.has_pipeline, tuple(dict.fromkeys(record.warnings + result.warnings))
+
+
+def check_pipeline_source(project: Project, record: ServiceRecord) -> None:
+    """Refuse, before anything deploys, a pipeline whose templates read a repository field of
+    the service that is empty (specs.repository): they are rendered once with stand-in outputs
+    and the service's real repository fields; only that error is raised here, any other
+    surfaces when the pipeline is rendered for its deploy."""
+    from protoncli.render.jinja_env import EmptyValueError
+    from protoncli.specs.repository import REPOSITORY_KEYS, Source
+
+    source = Source.of(record.spec.header)
+    fields = {key: getattr(source, key) for key in REPOSITORY_KEYS}
+    if all(fields.values()):
+        return
+    info, bundle = project.blueprint(record.blueprint, record.version, "service")
+    context = RenderContext(service=fields, placeholder_outputs=True)
+    try:
+        render_for_deploy(
+            bundle,
+            record.spec,
+            name=record.name,
+            context=context,
+            blueprint=info.name,
+            version=info.version,
+        )
+    except EmptyValueError:
+        raise
+    except PcliError:
+        return
 
 
 def deploy_service(

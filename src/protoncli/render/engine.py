@@ -47,6 +47,7 @@ from protoncli.render.namespaces import (
 )
 from protoncli.schema.secrets import SecretMask
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+from protoncli.specs.repository import Source
 
 if TYPE_CHECKING:
     from protoncli.render.terraform import DeploymentMetadata
@@ -344,7 +345,9 @@ def _render_service(
         schema, _with_blueprint(spec, job.blueprint), previous, has_pipeline=job.bundle.has_pipeline
     )
     context = job.context
-    repository = context.service if (job.bundle.has_pipeline or context.service) else None
+    # The service's source: its spec header's, each field overridden by the context's.
+    source = {**Source.of(spec.header).fields(), **context.service}
+    repository = source if (job.bundle.has_pipeline or source) else None
     manifest = job.bundle.infrastructure
     if manifest is None:
         raise BundleError(f"{job.bundle.root}: the service bundle has no instance_infrastructure/")
@@ -389,20 +392,26 @@ def _render_service(
         )
     if job.bundle.pipeline is not None:
         resources.append(
-            _render_pipeline(job, service, resolved.pipeline_inputs or {}, pipeline_instances)
+            _render_pipeline(
+                job, service, resolved.pipeline_inputs or {}, pipeline_instances, source
+            )
         )
     return resources, list(resolved.warnings)
 
 
 def _render_pipeline(
-    job: _Job, service: str, inputs: Mapping[str, Any], instances: list[PipelineInstance]
+    job: _Job,
+    service: str,
+    inputs: Mapping[str, Any],
+    instances: list[PipelineInstance],
+    source: Mapping[str, str],
 ) -> RenderedResource:
     manifest = job.bundle.pipeline
     assert manifest is not None  # noqa: S101 - the caller checked
     namespace = pipeline_namespace(
         service,
         inputs,
-        job.context.service,
+        source,
         instances,
         placeholders=job.context.placeholder_outputs,
     )

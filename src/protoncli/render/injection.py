@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -112,7 +112,7 @@ def track_inputs(namespace: Namespace) -> tuple[Namespace, Landings]:
     values = {
         key: _track(value, key, landings, inside=False) for key, value in namespace.values.items()
     }
-    return Namespace(values, namespace.hints, namespace.placeholders), landings
+    return replace(namespace, values=values), landings
 
 
 def _track(value: Any, path: str, landings: Landings, *, inside: bool) -> Any:

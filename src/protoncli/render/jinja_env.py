@@ -23,7 +23,7 @@ from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedErro
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
-from protoncli.errors import RenderError
+from protoncli.errors import ExitCode, RenderError
 from protoncli.render.filters import FILTERS, FilterError
 from protoncli.render.namespaces import Namespace
 from protoncli.render.prepass import add_indent_filters
@@ -33,15 +33,32 @@ _UNSAFE_ATTRIBUTE = re.compile(r"attribute '([^']+)'")
 _RESOLVE_REFERENCE = re.compile(r"(?<!['\"])\{\{-?\s*resolve:[^}\n]*\}\}")
 
 
+class EmptyValueError(RenderError):
+    """A template read a value that is empty and must be given (a service's repository field
+    in a pipeline): a usage error, since the fix is a flag or a spec header key."""
+
+    exit_code = ExitCode.USAGE
+
+
 class PathDict(dict[str, Any]):
-    """A namespace mapping that knows its dotted path, so undefined keys can be named in full."""
+    """A namespace mapping that knows its dotted path, so undefined keys can be named in full.
 
-    __slots__ = ("_pcli_hints", "_pcli_path")
+    Keys listed in `empty` (dotted path -> hint) are left out: they read as undefined, and
+    reading one raises `EmptyReferenceError`."""
 
-    def __init__(self, data: Mapping[str, Any], path: str, hints: Mapping[str, str]) -> None:
+    __slots__ = ("_pcli_empty", "_pcli_hints", "_pcli_path")
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        path: str,
+        hints: Mapping[str, str],
+        empty: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(data)
         self._pcli_path = path
         self._pcli_hints = hints
+        self._pcli_empty = empty or {}
 
 
 class PlaceholderDict(PathDict):
@@ -90,6 +107,15 @@ class UndefinedReferenceError(UndefinedError):
         self.top_level = top_level
 
 
+class EmptyReferenceError(UndefinedError):
+    """A reference to a value that is empty and must be given before the template renders."""
+
+    def __init__(self, path: str, hint: str) -> None:
+        super().__init__(f"'{path}' is empty")
+        self.path = path
+        self.hint = hint
+
+
 class SandboxRefusalError(SecurityError):
     def __init__(self, message: str, attribute: str | None) -> None:
         super().__init__(message)
@@ -122,6 +148,9 @@ def _error_factory(obj: Any, name: Any, exc: type[Exception]) -> Callable[[str],
             parent = obj._pcli_path  # noqa: SLF001 - PathDict keeps its path private from templates
             path = _child_path(parent, name)
             hints = obj._pcli_hints  # noqa: SLF001 - same
+            empty = obj._pcli_empty  # noqa: SLF001 - same
+            if path in empty:
+                return EmptyReferenceError(path, empty[path])
             return UndefinedReferenceError(
                 path, _hint_for(path, parent, name, hints), top_level=False
             )
@@ -181,8 +210,12 @@ def wrap(value: Any, path: str, namespace: Namespace) -> Any:
     """Turn the namespace's plain dicts into `PathDict`s (recursively)."""
     if isinstance(value, Mapping):
         cls = PlaceholderDict if path in namespace.placeholders else PathDict
-        items = {key: wrap(item, _child_path(path, key), namespace) for key, item in value.items()}
-        return cls(items, path, namespace.hints)
+        items = {
+            key: wrap(item, _child_path(path, key), namespace)
+            for key, item in value.items()
+            if _child_path(path, key) not in namespace.empty
+        }
+        return cls(items, path, namespace.hints, namespace.empty)
     if isinstance(value, list):
         return [wrap(item, _child_path(path, index), namespace) for index, item in enumerate(value)]
     return value
@@ -252,13 +285,23 @@ def _undefined_behind(exc: Exception) -> Exception | None:
     return None
 
 
+def _reference_error(
+    exc: EmptyReferenceError | UndefinedReferenceError, where: str, namespace: Namespace
+) -> RenderError:
+    if isinstance(exc, EmptyReferenceError):
+        return EmptyValueError(
+            f"{where}: '{exc.path}' is empty, and the template reads it", hint=exc.hint
+        )
+    hint = _root_hint(exc.path, namespace) if exc.top_level else exc.hint
+    return RenderError(f"{where}: '{exc.path}' is undefined", hint=hint)
+
+
 def _runtime_error(exc: Exception, where: str, namespace: Namespace) -> RenderError:
     behind = _undefined_behind(exc)
     if behind is not None:
         return _runtime_error(behind, where, namespace)
-    if isinstance(exc, UndefinedReferenceError):
-        hint = _root_hint(exc.path, namespace) if exc.top_level else exc.hint
-        return RenderError(f"{where}: '{exc.path}' is undefined", hint=hint)
+    if isinstance(exc, EmptyReferenceError | UndefinedReferenceError):
+        return _reference_error(exc, where, namespace)
     if isinstance(exc, SecurityError):
         return _sandbox_error(exc, where)
     if isinstance(exc, FilterError):

@@ -5,8 +5,13 @@ Decisions on points Proton's docs leave open:
   management account when the context names none). Proton's generated Terraform variables for
   environments have no `account_id`, so the Terraform output leaves it out (terraform.py).
 - `service.branch_name`, `service.repository_id` and `service.repository_connection_arn` are
-  present in service-instance templates when the service has a pipeline or the context gives any
-  of them; absent values are "". In a pipeline they are always present.
+  present in service-instance templates when the service has a pipeline or the spec header or
+  the context gives any of them (absent values are "" there); in a pipeline they are always
+  present. In a pipeline an empty one (the service has no source) is listed in
+  `Namespace.empty`: a pipeline template that reads it fails with a usage error naming the svc
+  create flags and spec header keys that set it, rather than rendering "" (such as
+  `https://github.com/.git`). It reads as undefined, so `is defined` and `| default(...)` guard
+  it. Terraform variables still carry "" (tfvars are not rendered by Jinja).
 - `service_instance.components.default.outputs` is always a mapping (`{}` with no component
   attached); `service_instance.components.default.name` exists only when a component is attached.
 - `service_instance.environment` repeats `environment` (Proton's docs mention both).
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protoncli.render.model import EnvironmentFacts, InstanceFacts
+from protoncli.specs.repository import empty_field_hint
 
 REPOSITORY_FIELDS = ("branch_name", "repository_id", "repository_connection_arn")
 DEFAULT_HINT = "or use `| default(...)` / `is defined` where the value is optional"
@@ -39,6 +45,9 @@ class Namespace:
     # path (for any missing key under it); "{key}" stands for the missing key.
     hints: dict[str, str] = field(default_factory=dict)
     placeholders: frozenset[str] = frozenset()  # paths whose missing keys read "placeholder-<key>"
+    # Paths of values that are empty and must not be used so (the service's repository fields),
+    # with what to do about each: reading one is a usage error.
+    empty: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,11 @@ def repository_fields(service: Mapping[str, str], *, placeholders: bool = False)
         key: service.get(key, PLACEHOLDER_REPOSITORY[key] if placeholders else "")
         for key in REPOSITORY_FIELDS
     }
+
+
+def empty_repository_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """`service.<key>` of each empty repository field, with what to do about it."""
+    return {f"service.{key}": empty_field_hint(key) for key in REPOSITORY_FIELDS if not fields[key]}
 
 
 def environment_namespace(
@@ -197,12 +211,14 @@ def pipeline_namespace(
         )
         hints[f"{path}.environment.outputs"] = _environment_outputs_hint(item.environment)
         outputs += [f"{path}.outputs", f"{path}.environment.outputs"]
+    fields = repository_fields(repository, placeholders=placeholders)
     values = {
         "pipeline": {"inputs": dict(inputs)},
-        "service": {"name": service, **repository_fields(repository, placeholders=placeholders)},
+        "service": {"name": service, **fields},
         "service_instances": listed,
     }
-    return Namespace(values, hints, frozenset(outputs if placeholders else ()))
+    placeholder_paths = frozenset(outputs if placeholders else ())
+    return Namespace(values, hints, placeholder_paths, empty_repository_fields(fields))
 
 
 def component_namespace(

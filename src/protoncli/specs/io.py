@@ -9,6 +9,9 @@ Environment::
 
 Service::
 
+    blueprint: fargate-web-svc   # pcli header (optional): blueprint, version and the source
+    repository_id: acme/web      # repository of a pipeline: repository_id, branch_name,
+    branch_name: main            # repository_connection_arn (specs.repository)
     proton: ServiceSpec
     pipeline: {...}              # optional
     instances:
@@ -39,6 +42,7 @@ from protoncli.specs.model import (
     ServiceSpec,
     Spec,
 )
+from protoncli.specs.repository import REPOSITORY_KEYS, shape_problem
 from protoncli.yamlio import MarkedDict, line_of, parse_yaml, read_text
 
 NAME_RULE = (
@@ -46,7 +50,14 @@ NAME_RULE = (
     f"at most {MAX_NAME_LENGTH} characters"
 )
 ENVIRONMENT_KEYS = ("proton", "spec", "blueprint", "version", "region")
-SERVICE_KEYS = ("proton", "pipeline", "instances", "blueprint", "version")
+SERVICE_KEYS = (
+    "proton",
+    "pipeline",
+    "instances",
+    "blueprint",
+    "version",
+    *REPOSITORY_KEYS,
+)
 INSTANCE_KEYS = ("name", "environment", "spec")
 SPEC_KINDS = (ENVIRONMENT_SPEC, SERVICE_SPEC)
 SPEC_SHAPE_HINT = (
@@ -156,6 +167,9 @@ def _header(document: MarkedDict, report: _Report, allowed: tuple[str, ...]) -> 
             continue
         value = document[key]
         if isinstance(value, str) and value:
+            problem = shape_problem(key, value) if key in REPOSITORY_KEYS else None
+            if problem is not None:
+                report.error(line_of(document, key), f"{key} {value!r} is not {problem}")
             header[key] = value
         elif key == "version" and isinstance(value, int | float) and not isinstance(value, bool):
             report.error(

@@ -9,7 +9,16 @@ from typing import Any
 ENVIRONMENT_SPEC = "EnvironmentSpec"
 SERVICE_SPEC = "ServiceSpec"
 CURRENT_VAL = "${Proton::CURRENT_VAL}"
-HEADER_KEYS = ("blueprint", "version", "region")
+# pcli's header keys, in the order they are written; the last three are a service's source
+# repository (specs.repository).
+HEADER_KEYS = (
+    "blueprint",
+    "version",
+    "region",
+    "repository_id",
+    "branch_name",
+    "repository_connection_arn",
+)
 
 
 @dataclass(frozen=True)

@@ -78,14 +78,15 @@ def service_document(
     version: str,
     instances: Sequence[tuple[str, str, Mapping[str, Any]]],
     pipeline: Mapping[str, Any] | None,
+    source: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A Proton ServiceSpec with pcli's header keys.
+    """A Proton ServiceSpec with pcli's header keys (`source`: the repository fields given).
 
     `instances` are (name, environment, inputs); an instance with no inputs gets no `spec:`, and
     `pipeline: None` leaves the pipeline section out, as Proton requires for pipeline-less
     blueprints.
     """
-    document: dict[str, Any] = {"blueprint": blueprint, "version": version}
+    document: dict[str, Any] = {"blueprint": blueprint, "version": version, **(source or {})}
     document["proton"] = SERVICE_SPEC
     if pipeline is not None:
         document["pipeline"] = dict(pipeline)
@@ -264,7 +265,7 @@ def _check_spec(text: str, path: Path, *, changed: bool) -> None:
 
 
 def set_header(document: Any, key: str, value: str) -> None:
-    """Set a header key (blueprint, version, region), adding it in header order when absent."""
+    """Set a header key (`HEADER_KEYS`), adding it in header order when absent."""
     if key not in HEADER_KEYS:
         raise ValueError(f"{key!r} is not a header key")
     if key in document:

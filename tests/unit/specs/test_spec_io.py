@@ -128,6 +128,12 @@ def test_service_spec_without_instances_parses():
     assert spec.pipeline is None
 
 
+SERVICE_KEYS_TEXT = (
+    "proton, pipeline, instances, blueprint, version, repository_id, branch_name, "
+    "repository_connection_arn"
+)
+
+
 def test_unknown_keys_are_warnings():
     text = textwrap.dedent(
         """\
@@ -152,12 +158,9 @@ def test_unknown_keys_are_warnings():
         ),
         (
             "s.yaml:3: unknown key 'instance' is ignored (did you mean 'instances'?) (a "
-            "ServiceSpec has: proton, pipeline, instances, blueprint, version)"
+            f"ServiceSpec has: {SERVICE_KEYS_TEXT})"
         ),
-        (
-            "s.yaml:5: unknown key 'owner' is ignored (a ServiceSpec has: proton, pipeline, "
-            "instances, blueprint, version)"
-        ),
+        (f"s.yaml:5: unknown key 'owner' is ignored (a ServiceSpec has: {SERVICE_KEYS_TEXT})"),
         (
             "s.yaml:9: instance 'api': unknown key 'enviroment' is ignored (did you mean "
             "'environment'?) (an instance has: name, environment, spec)"
@@ -310,10 +313,7 @@ def test_load_spec_reads_a_file(tmp_path):
     assert spec.source == str(path)
     _, warnings = load_spec_with_warnings(path)
     assert warnings == [
-        (
-            f"{path}:17: unknown key 'notes' is ignored (a ServiceSpec has: proton, pipeline, "
-            "instances, blueprint, version)"
-        )
+        (f"{path}:17: unknown key 'notes' is ignored (a ServiceSpec has: {SERVICE_KEYS_TEXT})")
     ]
 
 

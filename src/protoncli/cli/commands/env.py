@@ -32,6 +32,10 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
+from protoncli.cli.logs_help import FILTER_HELP as LOGS_FILTER_HELP
+from protoncli.cli.logs_help import FOLLOW_HELP as LOGS_FOLLOW_HELP
+from protoncli.cli.logs_help import JSON_HELP as LOGS_JSON_HELP
+from protoncli.cli.logs_help import SINCE_HELP as LOGS_SINCE_HELP
 
 if TYPE_CHECKING:
     from protoncli.deploy.model import DeployResult
@@ -456,4 +460,41 @@ def rollback(
         yes=yes,
         json_=json_,
         rerun=f"pcli env rollback {name}{f' --to {to}' if to else ''} --yes",
+    )
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
+    ),
+    since: str | None = typer.Option(None, "--since", metavar="10m|ISO", help=LOGS_SINCE_HELP),
+    follow: bool = typer.Option(False, "--follow", "-f", help=LOGS_FOLLOW_HELP),
+    pattern: str | None = typer.Option(None, "--filter", metavar="PATTERN", help=LOGS_FILTER_HELP),
+    json_: bool = typer.Option(False, "--json", help=LOGS_JSON_HELP),
+) -> None:
+    """Print the log events of an environment's stack, merged by time, from CloudWatch Logs.
+
+    The log groups are found in the stack's resources: log groups, ECS task definitions'
+    awslogs-group, Lambda functions' /aws/lambda/NAME. Each line reads
+    TIMESTAMP ENVIRONMENT:GROUP/STREAM MESSAGE.
+
+    Examples:
+
+      pcli env logs dev --since 30m
+
+      pcli env logs dev --follow --json
+    """
+    from protoncli.cli.commands.logs_view import show_logs
+    from protoncli.deploy.logs import environment_log_stacks
+
+    show_logs(
+        ctx,
+        lambda project: environment_log_stacks(project, name),
+        since=since,
+        follow=follow,
+        pattern=pattern,
+        json_=json_,
+        deploy_hint=f"pcli env deploy {name} --yes",
     )

@@ -36,6 +36,10 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
+from protoncli.cli.logs_help import FILTER_HELP as LOGS_FILTER_HELP
+from protoncli.cli.logs_help import FOLLOW_HELP as LOGS_FOLLOW_HELP
+from protoncli.cli.logs_help import JSON_HELP as LOGS_JSON_HELP
+from protoncli.cli.logs_help import SINCE_HELP as LOGS_SINCE_HELP
 from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -47,7 +51,8 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Create, deploy and track services: one instance per environment, and a pipeline.",
     no_args_is_help=True,
-    epilog="Example:\n\n  pcli svc create web -b fargate-web-svc --instance web-dev=dev --yes",
+    epilog="Example:\n\n  pcli svc create web -b fargate-web-svc -i web-dev=dev "
+    "--repository acme/web --branch main --yes",
     add_completion=False,  # completion is the root's (pcli --install-completion)
 )
 
@@ -108,6 +113,22 @@ def create(
     scaffold: Path | None = typer.Option(
         None, "--scaffold", help="Write the blueprint's skeleton (source code) into this folder."
     ),
+    repository: str | None = typer.Option(
+        None,
+        "--repository",
+        help="Source repository of the pipeline, OWNER/NAME (default: the --scaffold folder's "
+        "git origin).",
+    ),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        help="Branch the pipeline builds (default: the --scaffold folder's git branch).",
+    ),
+    connection_arn: str | None = typer.Option(
+        None,
+        "--connection-arn",
+        help="CodeConnections (CodeStar Connections) ARN the pipeline reads the repository with.",
+    ),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
@@ -121,13 +142,21 @@ def create(
     each, then each instance's inputs and the pipeline's, followed by a summary. Elsewhere
     nothing is asked: everything missing is one error that lists each with its flag.
 
+    A blueprint with a pipeline builds from a source repository: --repository, --branch and
+    --connection-arn (kept in the spec's header as repository_id, branch_name and
+    repository_connection_arn; the pipeline reads them as service.*). With --scaffold DIR in a
+    git repository, the repository and branch default to DIR's origin remote and branch. A
+    pipeline that reads one of them while it is not set is refused before anything deploys.
+
     When services/NAME.yaml exists (a create whose deploy failed or was not confirmed), the
     same create continues with it: it deploys that spec file, if it holds the values given
     and nothing of the service is deployed yet (or its last deployment failed).
 
     Examples:
 
-      pcli svc create web -b fargate-web-svc -i web-dev=dev -p port=8080 --yes
+      pcli svc create web -b fargate-web-svc -i web-dev=dev --repository acme/web --branch main -y
+
+      pcli svc create web -b fargate-web-svc -i web-dev=dev -p port=8080 --scaffold web --no-deploy
 
       pcli svc create api -b lambda-api-svc --spec api.yaml --scaffold ./api --no-deploy
 
@@ -144,6 +173,11 @@ def create(
         given = read_spec_flag(spec, "service")
         values = parse_params(param)
         pipeline_values = parse_params(pipeline_param, "--pipeline-param")
+        source = {
+            "repository_id": repository or "",
+            "branch_name": branch or "",
+            "repository_connection_arn": connection_arn or "",
+        }
         same = continue_service(
             project,
             name,
@@ -155,6 +189,7 @@ def create(
             pipeline_params=pipeline_values,
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
+            source={key: value for key, value in source.items() if value},
         )
         if same is not None:
             return same
@@ -169,6 +204,7 @@ def create(
             pipeline_params=pipeline_values,
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
+            source=source,
             prompter=prompter,
         )
 
@@ -569,4 +605,49 @@ def rollback(
         yes=yes,
         json_=json_,
         rerun=f"pcli svc rollback {name}{chosen}{f' --to {to}' if to else ''} --yes",
+    )
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
+    instance: str | None = typer.Option(
+        None,
+        "--instance",
+        "-i",
+        autocompletion=complete_instances,
+        help="Only this instance (default: every instance).",
+    ),
+    since: str | None = typer.Option(None, "--since", metavar="10m|ISO", help=LOGS_SINCE_HELP),
+    follow: bool = typer.Option(False, "--follow", "-f", help=LOGS_FOLLOW_HELP),
+    pattern: str | None = typer.Option(None, "--filter", metavar="PATTERN", help=LOGS_FILTER_HELP),
+    json_: bool = typer.Option(False, "--json", help=LOGS_JSON_HELP),
+) -> None:
+    """Print the log events of a service's instances, merged by time, from CloudWatch Logs.
+
+    The log groups are found in each instance stack's resources: log groups, ECS task
+    definitions' awslogs-group, Lambda functions' /aws/lambda/NAME. Each line reads
+    TIMESTAMP INSTANCE:GROUP/STREAM MESSAGE.
+
+    Examples:
+
+      pcli svc logs web --since 1h --filter ERROR
+
+      pcli svc logs web -i web-dev --follow --json
+    """
+    from protoncli.cli.commands.logs_view import show_logs
+    from protoncli.deploy.logs import service_log_stacks
+
+    chosen = f" -i {instance}" if instance else ""
+    show_logs(
+        ctx,
+        lambda project: service_log_stacks(project, name, instance),
+        since=since,
+        follow=follow,
+        pattern=pattern,
+        json_=json_,
+        deploy_hint=f"pcli svc deploy {name}{chosen} --yes",
     )
