@@ -4,6 +4,7 @@ pipeline as service.repository_id / branch_name / repository_connection_arn."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -121,6 +122,25 @@ def test_a_spec_header_of_the_wrong_shape_is_refused_before_any_deploy(cli, dev,
     assert result.exit_code == 2, result.output
     assert f"{path}:4: branch_name 'main.lock' is not a git branch name" in result.stderr
     assert stacks(cloudformation) == before
+
+
+def test_a_changed_source_makes_the_pipeline_pending_and_only_the_pipeline(cli, dev):
+    args = ("svc", "create", "web", "-b", "fargate-web-svc", "-i", "web-dev=dev")
+    ok(cli(*args, *SOURCE, "--yes"))
+
+    def actions():
+        items = json.loads(ok(cli("plan", "--json")).stdout)["items"]
+        return {(item["kind"], item["name"]): item["action"] for item in items}
+
+    assert set(actions().values()) == {"none"}
+    path = cli.workspace / "services" / "web.yaml"
+    path.write_text(path.read_text().replace("branch_name: main", "branch_name: release"))
+
+    assert actions() == {
+        ("environment", "dev"): "none",
+        ("service-instance", "web/web-dev"): "none",
+        ("pipeline", "web"): "update",
+    }
 
 
 def test_source_flags_for_a_blueprint_without_a_pipeline_are_refused(cli, dev):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from protoncli.deploy.project import Project, missing, require_spec_header
 from protoncli.errors import PcliError, UsageError
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
+from protoncli.specs.repository import REPOSITORY_KEYS
 from protoncli.state.digests import (
     component_inputs_digest,
     environment_inputs_digest,
@@ -273,6 +274,11 @@ def service_items(
     if has_pipeline:
         identity = Identity.of_pipeline(record.name)
         instances = {i.name: (i.environment, i.inputs) for i in record.spec.instances}
+        source = {
+            key: str(record.spec.header[key])
+            for key in REPOSITORY_KEYS
+            if record.spec.header.get(key) not in (None, "")
+        }
         items.append(
             DeclaredItem(
                 identity,
@@ -281,7 +287,7 @@ def service_items(
                 record.blueprint,
                 record.version,
                 record.path,
-                pipeline_inputs_digest(pipeline, instances),
+                pipeline_inputs_digest(pipeline, instances, source),
             )
         )
     return items

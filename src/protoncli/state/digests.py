@@ -44,15 +44,20 @@ def instance_inputs_digest(inputs: Mapping[str, Any], environment: str) -> str:
 
 
 def pipeline_inputs_digest(
-    pipeline: Mapping[str, Any] | None, instances: Mapping[str, tuple[str, Mapping[str, Any]]]
+    pipeline: Mapping[str, Any] | None,
+    instances: Mapping[str, tuple[str, Mapping[str, Any]]],
+    source: Mapping[str, str] | None = None,
 ) -> str:
-    """A pipeline renders with its inputs and every instance's (name -> environment, inputs)."""
-    return digest_of(
-        {
-            "pipeline": pipeline,
-            "instances": {name: [env, dict(values)] for name, (env, values) in instances.items()},
-        }
-    )
+    """A pipeline renders with its inputs, every instance's (name -> environment, inputs) and
+    the service's source repository (its spec header's fields that are set: a pipeline
+    deployed before services had a source keeps its digest)."""
+    document: dict[str, Any] = {
+        "pipeline": pipeline,
+        "instances": {name: [env, dict(values)] for name, (env, values) in instances.items()},
+    }
+    if source:
+        document["source"] = dict(source)
+    return digest_of(document)
 
 
 def component_inputs_digest(
