@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from protoncli.cli import output
+from protoncli.cli import logs_help, output
 from protoncli.cli.completion import (
     complete_chosen_blueprint_versions,
     complete_environments,
@@ -36,10 +36,6 @@ from protoncli.cli.deploying import (
     run_cancel,
     run_deploy,
 )
-from protoncli.cli.logs_help import FILTER_HELP as LOGS_FILTER_HELP
-from protoncli.cli.logs_help import FOLLOW_HELP as LOGS_FOLLOW_HELP
-from protoncli.cli.logs_help import JSON_HELP as LOGS_JSON_HELP
-from protoncli.cli.logs_help import SINCE_HELP as LOGS_SINCE_HELP
 from protoncli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -621,10 +617,10 @@ def logs(
         autocompletion=complete_instances,
         help="Only this instance (default: every instance).",
     ),
-    since: str | None = typer.Option(None, "--since", metavar="10m|ISO", help=LOGS_SINCE_HELP),
-    follow: bool = typer.Option(False, "--follow", "-f", help=LOGS_FOLLOW_HELP),
-    pattern: str | None = typer.Option(None, "--filter", metavar="PATTERN", help=LOGS_FILTER_HELP),
-    json_: bool = typer.Option(False, "--json", help=LOGS_JSON_HELP),
+    since: str | None = logs_help.SINCE_OPTION,
+    follow: bool = logs_help.FOLLOW_OPTION,
+    pattern: str | None = logs_help.FILTER_OPTION,
+    json_: bool = logs_help.JSON_OPTION,
 ) -> None:
     """Print the log events of a service's instances, merged by time, from CloudWatch Logs.
 
