@@ -171,20 +171,15 @@ def _same_as_spec(
     """Whether a create giving `given` (--blueprint, --version, --spec, --param) and `region`
     gives what the spec file holds: the plain secret values to store again, or None when the
     blueprint, the version, the region or an input differs."""
-    from protoncli.deploy.interview import blueprint_reference
-    from protoncli.deploy.resume import same_inputs
+    from protoncli.deploy.resume import same_blueprint, same_inputs
     from protoncli.deploy.secrets import secret_name, secret_reference
     from protoncli.specs.resolve import apply_params
 
     assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
     blueprint_ref, version, spec, params = given
-    reference = blueprint_reference(blueprint_ref, version, spec.header if spec else {})
-    if reference is not None:
-        blueprint, _, pinned = reference.partition("@")
-        if blueprint != record.blueprint:
-            return None
-        if pinned and project.registry.resolve(reference).version != record.version:
-            return None
+    held = (record.blueprint, record.version)
+    if not same_blueprint(project, held, blueprint_ref, version, spec.header if spec else {}):
+        return None
     if region is not None and region != record.region:
         return None
     inputs = dict(spec.inputs if spec else {})

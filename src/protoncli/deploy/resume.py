@@ -72,6 +72,26 @@ def same_value(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+def same_blueprint(
+    project: Project,
+    held: tuple[str, str],
+    blueprint_ref: str | None,
+    version: str | None,
+    header: Mapping[str, Any],
+) -> bool:
+    """Whether the blueprint a create names (--blueprint, --version, or the --spec header; none
+    named counts as the same) is the spec file's: `held` is its (blueprint, version)."""
+    from protoncli.deploy.interview import blueprint_reference
+
+    reference = blueprint_reference(blueprint_ref, version, header)
+    if reference is None:
+        return True
+    blueprint, _, pinned = reference.partition("@")
+    if blueprint != held[0]:
+        return False
+    return not pinned or project.registry.resolve(reference).version == held[1]
+
+
 def same_inputs(
     input_type: InputType,
     given: Mapping[str, Any],

@@ -208,16 +208,14 @@ def _same_as_spec(
     """Whether a create giving `wanted` (--blueprint, --version, --instance) and `given`
     (--spec, --param, --pipeline-param) gives what the spec file holds: the plain secret
     values to store again, by instance and the pipeline's; None when anything differs."""
-    from protoncli.deploy.interview import blueprint_reference
+    from protoncli.deploy.resume import same_blueprint
 
     blueprint_ref, version, flags = wanted
-    reference = blueprint_reference(blueprint_ref, version, given.spec.header if given.spec else {})
-    if reference is not None:
-        blueprint, _, pinned = reference.partition("@")
-        if blueprint != record.blueprint:
-            return None
-        if pinned and project.registry.resolve(reference).version != record.version:
-            return None
+    header = given.spec.header if given.spec else {}
+    if not same_blueprint(
+        project, (record.blueprint, record.version), blueprint_ref, version, header
+    ):
+        return None
     held = {i.name: i for i in record.spec.instances}
     planned = {i.name: i for i in _planned_instances(given.spec, flags)}
     if planned and {n: i.environment for n, i in planned.items()} != {
