@@ -242,7 +242,7 @@ def _has_pipeline(project: Project, record: ServiceRecord, problems: list[Proble
 def version_info(project: Project, blueprint: str, version: str) -> VersionInfo | None:
     """The registered version, or None when the registry does not have it."""
     try:
-        return project.registry.get(blueprint, version)
+        return project.registered(blueprint, version)
     except PcliError:
         return None
 
