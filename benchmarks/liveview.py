@@ -35,7 +35,6 @@ import argparse
 import fcntl
 import os
 import pty
-import resource
 import statistics
 import struct
 import subprocess
@@ -47,7 +46,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy import child_env  # benchmarks/deploy.py, beside this
-from fleet import ENV_SCHEMA, ENV_TEMPLATE, MANIFEST, sandbox_server, write_bundle
+from fleet import (  # benchmarks/fleet.py, beside this
+    ENV_SCHEMA,
+    ENV_TEMPLATE,
+    MANIFEST,
+    children_cpu,
+    paired_ratio,
+    run,
+    sandbox_server,
+    write_bundle,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PCLI = ROOT / ".venv" / "bin" / "pcli"
@@ -132,13 +140,6 @@ class Bench:
         return self.workspace / "services" / f"{SERVICE}.yaml"
 
 
-def run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        said = (done.stdout + done.stderr).splitlines()[-40:]
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(args)}\n" + "\n".join(said))
-
-
 def build_workspace(bench: Bench, root: Path, sizes: Sizes) -> None:
     """`pcli init`, both blueprints at 1.0, the environments deployed, the service's spec."""
     env = bench.env()
@@ -193,11 +194,6 @@ class Sample:
     def drop_last(self) -> None:
         for values in (self.seconds, self.cpu, self.written):
             values.pop()
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def in_terminal(args: list[str], env: dict[str, str], rows: int, columns: int) -> int:
@@ -280,12 +276,6 @@ def benchmark(root: Path, sizes: Sizes, repeat: int, rows: int, columns: int) ->
 
 
 # --- reporting ------------------------------------------------------------------------------
-
-
-def paired_ratio(mine: Sample, reference: Sample) -> float:
-    """The median of the ratios of runs made side by side (round k of each)."""
-    pairs = zip(mine.seconds, reference.seconds, strict=True)
-    return statistics.median(one / other for one, other in pairs)
 
 
 def print_report(results: Results) -> None:
