@@ -10,6 +10,11 @@ Only passes are remembered (a failure is always checked afresh, so its message i
 Nothing is remembered for a value that holds a secret input, or that JSON cannot represent
 exactly (YAML dates, NaN): those are always checked. The cache is best effort: a folder that
 cannot be written to only means the check runs every time. `PCLI_NO_CACHE=1` turns it off.
+
+The folder is listed once per process (one system call, where a look-up per value made one
+each: a fleet's deploy checks hundreds of values on the thread that renders while its workers
+deploy, and every system call there gave the interpreter away to them). A verdict another
+process leaves after the listing is only a check made again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +50,35 @@ def verdict_key(schema: Any, value: Any) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _path(key: str) -> Path:
-    return paths.cache_dir() / FOLDER / key
+_listed: dict[Path, set[str]] = {}  # folder -> the verdicts in it, listed once
+_lock = threading.Lock()
+
+
+def _remembered(folder: Path) -> set[str]:
+    with _lock:
+        names = _listed.get(folder)
+        if names is None:
+            try:
+                names = {path.name for path in folder.iterdir()}
+            except OSError:  # no folder yet (or none we may read): nothing remembered
+                names = set()
+            _listed[folder] = names
+        return names
 
 
 def known_valid(key: str | None) -> bool:
-    return key is not None and _path(key).exists()
+    return key is not None and key in _remembered(paths.cache_dir() / FOLDER)
 
 
 def remember_valid(key: str | None) -> None:
     if key is None:
         return
-    path = _path(key)
+    folder = paths.cache_dir() / FOLDER
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / key).touch()
     except OSError:
-        pass  # a cache we cannot write is a cache we do without
+        return  # a cache we cannot write is a cache we do without
+    names = _remembered(folder)
+    with _lock:
+        names.add(key)

@@ -338,3 +338,51 @@ def test_a_stack_that_arrives_while_stacks_are_looked_up_breaks_nothing(lookup):
     found = getattr(backend, lookup)("second")  # reading "first" adds a stack mid-walk
 
     assert (found[0] if lookup == "describe_stacks" else found) is second
+
+
+def test_the_serialisers_remembered_aliases_are_the_ones_moto_works_out(moto_url, monkeypatch):
+    """Every alias answer the correction gives (kept per class, field and shape) is the answer
+    moto's own rules give for that very object, over answers of several services and shapes:
+    stacks with parameters, outputs and tags, change sets, S3 listings."""
+    from moto.core import serialize
+
+    picker = serialize.XFormedAttributePicker
+    remembered = picker.get_possible_keys
+    original = remembered.__wrapped__
+    compared = []
+
+    def checked(self, context):
+        names = tuple(remembered(self, context))
+        assert names == tuple(original(self, context)), (type(context.obj), context.key)
+        compared.append(names)
+        return names
+
+    monkeypatch.setattr(picker, "get_possible_keys", checked)
+    cf = _client(moto_url)
+    body = TEMPLATE.replace("Resources:", "Parameters:\n  Size: {Type: String}\nResources:")
+    for name in ("alias-a", "alias-b"):
+        cs = cf.create_change_set(
+            StackName=name,
+            ChangeSetName="first",
+            ChangeSetType="CREATE",
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": "Size", "ParameterValue": "2"}],
+            Tags=[{"Key": "pcli:kind", "Value": "environment"}],
+        )
+        cf.describe_change_set(ChangeSetName=cs["Id"])
+        cf.execute_change_set(ChangeSetName=cs["Id"])
+    stacks = cf.describe_stacks()["Stacks"]
+    assert {s["StackName"] for s in stacks} >= {"alias-a", "alias-b"}
+    s3 = boto3.session.Session().client(
+        "s3",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+    )
+    s3.create_bucket(Bucket="alias-check")
+    s3.put_object(Bucket="alias-check", Key="records/a.json", Body=b"{}")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="alias-check")["Contents"]] == [
+        "records/a.json"
+    ]
+    assert len(compared) > 100  # the answers above went through the serialiser

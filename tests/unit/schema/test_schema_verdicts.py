@@ -115,3 +115,32 @@ def test_type_distinctions_survive_the_key() -> None:
     boolean = {"type": "boolean"}
     assert value_problems(boolean, value=True, secret=False) == []
     assert value_problems(boolean, 1, secret=False) != []
+
+
+def test_the_remembered_verdicts_are_listed_once_not_looked_up_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """A fleet checks hundreds of values: the folder is read in one listing, and a pass made
+    since is known without reading it again."""
+    from protoncli.schema import verdicts
+
+    inputs = input_type()
+    for size in range(1, 4):  # passes remembered by an earlier run (files in the folder)
+        assert validate_inputs(inputs, {"name": "dev", "size": size}, where="") == []
+    verdicts._listed.clear()  # this process starts afresh, as a new run does
+    listings = []
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        listings.append(self)
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr(Path, "exists", lambda self: pytest.fail(f"looked up {self}"))
+    assert validate_inputs(inputs, {"name": "dev", "size": 9}, where="") == []  # checked
+    request.getfixturevalue("without_jsonschema")  # from here on, nothing is checked again
+    for size in (1, 2, 3, 9):
+        assert validate_inputs(inputs, {"name": "dev", "size": size}, where="") == []
+    assert len(listings) == 1
+    monkeypatch.setattr(Path, "iterdir", real_iterdir)
+    assert len(remembered()) == 4
