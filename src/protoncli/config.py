@@ -86,7 +86,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "registry",
         PATH,
-        "Blueprint registry folder (default: pcli's user data folder).",
+        "Blueprint registry: a folder (default: pcli's user data folder), or a team registry:"
+        " s3://BUCKET/PREFIX, or a git repository (git+file:///PATH, git+https://HOST/PATH,"
+        " USER@HOST:PATH; #BRANCH optional).",
         in_workspace=True,
     ),
     Setting(
@@ -182,6 +184,13 @@ def check_value(setting: Setting, value: Any, where: str) -> Any:
         return _seconds(value, where)
     if not isinstance(value, str) or not value.strip():
         raise UsageError(f"{where}: expected {setting.allowed}, not {value!r}")
+    if setting.key == "registry" and _is_remote_registry(value):
+        from protoncli.blueprints.location import parse_remote
+
+        try:
+            parse_remote(value)
+        except UsageError as error:
+            raise UsageError(f"{where}: {error.message}", hint=error.hint) from None
     if setting.kind == CHOICE and value not in setting.choices:
         raise UsageError(
             f"{where}: {value!r} is not one of {', '.join(setting.choices)}"
@@ -240,8 +249,10 @@ class Settings:
         return self.resolved[key].value
 
     @property
-    def registry(self) -> Path:
-        return Path(self.value("registry"))
+    def registry(self) -> Path | str:
+        """The registry folder, or a team registry's URL (blueprints/location.py)."""
+        value = self.value("registry")
+        return value if isinstance(value, str) else Path(value)
 
     def region_override(self) -> str | None:
         """The region that wins over every spec: only one given by a flag or PCLI_REGION."""
@@ -304,10 +315,18 @@ def _as_path(setting: Setting, value: Any, base: Path | None = None) -> Any:
     """A path setting as a `Path`: `~` expanded, relative to `base` (a file's folder) if given."""
     if setting.kind != PATH:
         return value
+    if setting.key == "registry" and _is_remote_registry(value):
+        return str(value).strip()  # a URL, not a path
     path = Path(value).expanduser()
     if base is not None and not path.is_absolute():
         return Path(os.path.normpath(base / path))
     return path
+
+
+def _is_remote_registry(value: Any) -> bool:
+    from protoncli.blueprints.location import is_remote
+
+    return isinstance(value, str) and is_remote(value)
 
 
 def find_workspace_file(explicit: Path | None = None, start: Path | None = None) -> Path | None:
@@ -394,13 +413,15 @@ def load_user_config() -> dict[str, Any]:
     return dict(_read_mapping(path, "docs/reference/configuration.md")) if path.is_file() else {}
 
 
-def registry_path(flag: Path | None = None) -> Path:
-    """The registry folder outside a workspace: --registry > PCLI_REGISTRY > user config >
-    default. Commands use `Settings.registry`, which also reads the workspace's pcli.yaml."""
-    if flag is not None:
-        return flag.expanduser()
+def registry_path(flag: Path | str | None = None) -> Path | str:
+    """The registry outside a workspace (a folder, or a team registry's URL): --registry >
+    PCLI_REGISTRY > user config > default. Commands use `Settings.registry`, which also reads
+    the workspace's pcli.yaml."""
     setting = SETTINGS_BY_KEY["registry"]
-    return Path(_resolve_one(setting, {}, {}, _read_user_layer(paths.user_config_file())[0]).value)
+    if flag is not None:
+        return _as_path(setting, str(flag))  # type: ignore[no-any-return]
+    value = _resolve_one(setting, {}, {}, _read_user_layer(paths.user_config_file())[0]).value
+    return value if isinstance(value, str) else Path(value)
 
 
 # ---------------------------------------------------------------------------------------------

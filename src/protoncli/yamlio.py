@@ -151,14 +151,34 @@ def read_text(path: Path, error: type[Exception]) -> str:
         raise error(f"{path}: cannot read: {exc.strerror}") from exc
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file so that readers see either the old content or the new, never a mix."""
+def atomic_write(path: Path, data: str | bytes, *, shared: bool = False) -> None:
+    """Write a file so that readers see either the old content or the new, never a mix.
+
+    The file is private to its owner (0600), as the temporary file it comes from, unless
+    `shared`: then it has the permissions the user's umask gives a new file (a registry a
+    team reads)."""
     tmp = _written_temporary(path, data)
     try:
+        if shared:
+            tmp.chmod(0o666 & ~current_umask())
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (/proc), else set
+    and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_create(path: Path, data: str | bytes) -> None:

@@ -80,6 +80,18 @@ class IncompatibleSchemaError(RegistryError):
 
 
 @dataclass(frozen=True)
+class _Request:
+    """What a publish was asked to register."""
+
+    name: str
+    bundle: Bundle
+    digest: str
+    major: bool | int
+    draft: bool
+    description: str | None
+
+
+@dataclass(frozen=True)
 class PublishResult:
     """The version a publish registered, or the existing one with identical content."""
 
@@ -93,6 +105,8 @@ class Registry:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser()
+        # What messages call the registry: its folder here, its URL for a team registry.
+        self.location = str(self.root)
         # Bundles already loaded and checked by this object (one command's run), by version
         # folder and registered digest: a registered version never changes, so a fleet of
         # instances of one version reads and checks its files once.
@@ -102,12 +116,14 @@ class Registry:
         # rewrites it): a fleet's deploy asks for the same versions for every stack.
         self._records = FileCache()
 
-    @classmethod
-    def default(cls) -> Registry:
-        """The registry named by `PCLI_REGISTRY`, else the user's default registry folder."""
+    @staticmethod
+    def default() -> Registry:
+        """The registry named by `PCLI_REGISTRY`, else the user's default registry folder (a
+        team registry when the setting is a URL)."""
+        from protoncli.blueprints.location import open_location
         from protoncli.config import registry_path
 
-        return cls(registry_path())
+        return open_location(registry_path())
 
     def __repr__(self) -> str:
         return f"Registry({str(self.root)!r})"
@@ -141,30 +157,40 @@ class Registry:
         if name is None:
             name = default_blueprint_name(Path(bundle.root))
         check_name(name, "blueprint")
-        digest = bundle_digest(bundle)
+        request = _Request(name, bundle, bundle_digest(bundle), major, draft, description)
         folder = self.root / name
         with registry_lock(folder / LOCK_FILE, f"publishing blueprint {name}"):
             existing = self._scan(name)
-            target = _next_version(existing, major)
-            previous = _previous_minor(existing, target)
-            compared = _compared(existing, previous, latest_minor_only=latest_minor_only)
-            same = next((info for info in compared if info.digest == digest), None)
-            if same is not None:
-                reason = f"{name} {same.version} has identical content ({digest})"
-                return PublishResult(_marked(existing, same), created=False, reasons=(reason,))
-            _check_kind(name, existing, bundle.kind)
-            if previous is not None:
-                self._check_compatible(previous, bundle, target)
-            info = new_version_info(
-                name,
-                target,
-                bundle,
-                digest,
-                draft=draft,
-                description=description or readme_summary(bundle),
-            )
-            write_version(folder, info, bundle)
-            return PublishResult(_marked([*existing, info], info), created=True)
+            planned = self._plan(request, existing, latest_minor_only=latest_minor_only)
+            if isinstance(planned, PublishResult):
+                return planned
+            write_version(folder, planned, bundle)
+            return PublishResult(_marked([*existing, planned], planned), created=True)
+
+    def _plan(
+        self, request: _Request, existing: list[VersionInfo], *, latest_minor_only: bool
+    ) -> VersionInfo | PublishResult:
+        """The version a publish of `request` adds to `existing` (the blueprint's versions now),
+        or the result when it adds none (identical content); raises when it is refused."""
+        name, bundle, digest = request.name, request.bundle, request.digest
+        target = _next_version(existing, request.major)
+        previous = _previous_minor(existing, target)
+        compared = _compared(existing, previous, latest_minor_only=latest_minor_only)
+        same = next((info for info in compared if info.digest == digest), None)
+        if same is not None:
+            reason = f"{name} {same.version} has identical content ({digest})"
+            return PublishResult(_marked(existing, same), created=False, reasons=(reason,))
+        _check_kind(name, existing, bundle.kind)
+        if previous is not None:
+            self._check_compatible(previous, bundle, target)
+        return new_version_info(
+            name,
+            target,
+            bundle,
+            digest,
+            draft=request.draft,
+            description=request.description or readme_summary(bundle),
+        )
 
     def promote(self, name: str, version: str) -> VersionInfo:
         """Make a DRAFT version PUBLISHED. A version already published is returned unchanged."""
@@ -174,10 +200,10 @@ class Registry:
             info = self._find(name, existing, version)
             if info.is_published:
                 return _marked(existing, info)
-            promoted = replace(info, status=VersionStatus.PUBLISHED, published_at=now_utc())
+            promoted = _promoted(info)
             record = json.dumps(version_record(promoted), indent=2, sort_keys=True) + "\n"
             try:
-                atomic_write(self._version_dir(promoted) / VERSION_FILE, record)
+                atomic_write(self._version_dir(promoted) / VERSION_FILE, record, shared=True)
             except OSError as exc:
                 raise RegistryError(
                     f"{self._version_dir(promoted) / VERSION_FILE}: cannot write: {exc.strerror}"
@@ -257,14 +283,18 @@ class Registry:
         bundle = load_bundle(folder)
         actual = bundle_digest(bundle)
         if actual != info.digest:
-            raise RegistryError(
-                f"blueprint {info.ref}: the files in {folder} changed after the version was "
-                f"registered (digest {actual[:19]}..., registered {info.digest[:19]}...); a "
-                "registered version never changes",
-                hint="restore the version's files (git checkout), or publish the change as a "
-                "new version: pcli blueprint publish DIR",
-            )
+            raise self._changed_files(info, folder, actual)
         return bundle
+
+    def _changed_files(self, info: VersionInfo, folder: Path, actual: str) -> RegistryError:
+        """The error for a version whose files no longer have its registered digest."""
+        return RegistryError(
+            f"blueprint {info.ref}: the files in {folder} changed after the version was "
+            f"registered (digest {actual[:19]}..., registered {info.digest[:19]}...); a "
+            "registered version never changes",
+            hint="restore the version's files (git checkout), or publish the change as a "
+            "new version: pcli blueprint publish DIR",
+        )
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -293,7 +323,7 @@ class Registry:
 
     def _unknown_name(self, name: str) -> NotFoundError:
         known = self.names()
-        message = f"blueprint {name!r} not found in registry {self.root}"
+        message = f"blueprint {name!r} not found in registry {self.location}"
         if not known:
             return NotFoundError(message, hint="the registry is empty: publish a blueprint first")
         close = difflib.get_close_matches(name, known, n=3)
@@ -414,6 +444,10 @@ def _check_kind(name: str, existing: list[VersionInfo], kind: Kind) -> None:
 def _a(kind: Kind) -> str:
     article = "an" if kind.value[0] in "aeiou" else "a"
     return f"{article} {kind.value}"
+
+
+def _promoted(info: VersionInfo) -> VersionInfo:
+    return replace(info, status=VersionStatus.PUBLISHED, published_at=now_utc())
 
 
 def _with_recommended(existing: list[VersionInfo]) -> list[VersionInfo]:

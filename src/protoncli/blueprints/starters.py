@@ -21,7 +21,7 @@ import json
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protoncli import __version__
 from protoncli.blueprints.registry import Registry
@@ -30,6 +30,9 @@ from protoncli.blueprints.versions import registry_lock
 from protoncli.errors import PcliError, RegistryError
 from protoncli.locks import LockError
 from protoncli.yamlio import atomic_write
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.location import Access
 
 PACKAGED_FOLDER = "_starters"
 MARKER_FILE = ".starters.json"
@@ -99,10 +102,22 @@ def _seed_one(registry: Registry, name: str, folders: list[TemplateFolder]) -> S
     return SeedEntry(name, "seeded", version=version, digest=digest)
 
 
-def open_registry(root: Path, source: Path | None = None) -> Registry:
-    """The registry at `root`, with the starters (of `source`, default the shipped ones) seeded."""
-    registry = Registry(root)
-    ensure_seeded(registry, source)
+def open_registry(
+    location: Path | str,
+    source: Path | None = None,
+    *,
+    access: Access | None = None,
+    seeded: bool = True,
+) -> Registry:
+    """The registry at `location` (a folder or a team registry's URL), with the starters (of
+    `source`, default the shipped ones) seeded into a folder registry when `seeded`. A team
+    registry is never seeded: what it holds is its team's choice (see docs/reference/registry.md).
+    """
+    from protoncli.blueprints.location import is_remote, open_location
+
+    registry = open_location(location, access)
+    if seeded and not is_remote(str(location)):
+        ensure_seeded(registry, source)
     return registry
 
 
@@ -155,4 +170,6 @@ def _write_marker(root: Path, marker: dict[str, Any], entries: list[SeedEntry]) 
     for entry in entries:
         starters[entry.name] = {k: v for k, v in asdict(entry).items() if k != "name"}
     content = {"format": MARKER_FORMAT, "pcli_version": __version__, "starters": starters}
-    atomic_write(root / MARKER_FILE, json.dumps(content, indent=2, sort_keys=True) + "\n")
+    atomic_write(
+        root / MARKER_FILE, json.dumps(content, indent=2, sort_keys=True) + "\n", shared=True
+    )

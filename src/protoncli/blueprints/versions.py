@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
-import tempfile
+import stat
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
@@ -28,6 +29,8 @@ from protoncli.yamlio import parse_json, read_text
 VERSION_FILE = "version.json"
 BUNDLE_FOLDER = "bundle"
 RECORD_FORMAT = 1
+
+READ_ONLY_MASK = 0o222  # the write bits a registered bundle file loses
 
 MAJOR_ONLY = re.compile(r"^(0|[1-9]\d*)$")
 
@@ -109,6 +112,12 @@ def version_record(info: VersionInfo) -> dict[str, Any]:
 
 def read_version_record(path: Path, name: str, match: re.Match[str]) -> VersionInfo:
     data = parse_json(read_text(path, RegistryError), str(path), RegistryError)
+    return version_from_record(data, name, match, str(path))
+
+
+def version_from_record(data: Any, name: str, match: re.Match[str], where: str) -> VersionInfo:
+    """The version a record (`version.json`'s content) describes; `where` names it in errors.
+    `match` is the version's `MAJOR.MINOR` matched by the registry's version pattern."""
     try:
         _check_record_names(data, name, match.group(0))
         return VersionInfo(
@@ -130,7 +139,7 @@ def read_version_record(path: Path, name: str, match: re.Match[str]) -> VersionI
     except (KeyError, TypeError, ValueError) as exc:
         why = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         raise RegistryError(
-            f"{path}: corrupt version record ({why})",
+            f"{where}: corrupt version record ({why})",
             hint="restore the file from a backup, or remove the version folder",
         ) from exc
 
@@ -205,9 +214,9 @@ def registry_lock(path: Path, purpose: str) -> AbstractContextManager[None]:
 def write_version(folder: Path, info: VersionInfo, bundle: Bundle) -> None:
     """Write the version into a temporary folder, then rename it into place (never replacing)."""
     target = folder / info.version
-    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=folder))
+    staging = staging_folder(folder)
     try:
-        _write_bundle_files(staging / BUNDLE_FOLDER, bundle.files)
+        write_bundle_files(staging / BUNDLE_FOLDER, bundle.files)
         record = json.dumps(version_record(info), indent=2, sort_keys=True) + "\n"
         (staging / VERSION_FILE).write_text(record, encoding="utf-8")
         staging.rename(target)
@@ -221,7 +230,22 @@ def write_version(folder: Path, info: VersionInfo, bundle: Bundle) -> None:
         raise RegistryError(f"{target}: cannot write the version: {exc.strerror}") from exc
 
 
-def _write_bundle_files(destination: Path, files: Mapping[str, bytes]) -> None:
+def staging_folder(folder: Path) -> Path:
+    """A new `.new-XXXX` folder in `folder`, with the permissions the umask gives any new
+    folder (tempfile's are private to their owner, and the version folder it becomes is read
+    by the team sharing the registry)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for _attempt in range(100):
+        staging = folder / f".new-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir(0o777)
+        except FileExistsError:
+            continue
+        return staging
+    raise RegistryError(f"{folder}: cannot make a temporary folder for the version")
+
+
+def write_bundle_files(destination: Path, files: Mapping[str, bytes]) -> None:
     destination.mkdir()
     for relative, data in sorted(files.items()):
         parts = PurePosixPath(relative).parts
@@ -230,4 +254,5 @@ def _write_bundle_files(destination: Path, files: Mapping[str, bytes]) -> None:
         path = destination.joinpath(*parts)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        path.chmod(0o444)
+        # Read-only, readable by whom the umask lets read a new file (the team).
+        path.chmod(stat.S_IMODE(path.stat().st_mode) & ~READ_ONLY_MASK)

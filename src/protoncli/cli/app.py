@@ -96,11 +96,13 @@ def root(
         autocompletion=_complete_color_modes,
         help=_env_help("Colour: auto (a terminal without NO_COLOR), always or never.", "color"),
     ),
-    registry: Path | None = typer.Option(
+    registry: str | None = typer.Option(
         None,
         "--registry",
+        metavar="FOLDER|URL",
         help=_env_help(
-            "Blueprint registry folder (default: pcli.yaml's, else pcli's user data folder).",
+            "Blueprint registry: a folder, s3://BUCKET/PREFIX or a git URL (default: pcli.yaml's,"
+            " else pcli's user data folder).",
             "registry",
         ),
     ),

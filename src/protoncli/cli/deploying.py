@@ -91,7 +91,6 @@ def open_project(ctx: typer.Context) -> Project:
     """Workspace, registry and AWS settings, from the settings every command resolves
     (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
     from protoncli.aws.session import SessionFactory
-    from protoncli.blueprints.starters import open_registry
     from protoncli.deploy.project import AwsSettings, Project
     from protoncli.workspace.model import find_workspace
 
@@ -105,7 +104,7 @@ def open_project(ctx: typer.Context) -> Project:
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
     connect, read = state.timeouts
     sessions = SessionFactory(connect_timeout=connect, read_timeout=read, on_slow=output.note)
-    return Project(workspace, open_registry(state.registry), sessions, aws)
+    return Project(workspace, state.open_registry(), sessions, aws)
 
 
 # Set by Ctrl-C (or SIGTERM) while a deploying command runs (`_signals_reach_questions`).

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from protoncli.errors import PcliError
 
 if TYPE_CHECKING:
+    from protoncli.blueprints.registry import Registry
     from protoncli.config import Settings
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -78,9 +79,31 @@ class AppState:
         return bool(self.settings.value("sandbox"))
 
     @property
-    def registry(self) -> Path:
-        """The registry folder (flag, variable, pcli.yaml, user config or the default)."""
+    def registry(self) -> Path | str:
+        """The registry folder or team registry URL (flag, variable, pcli.yaml, user config or
+        the default)."""
         return self.settings.registry
+
+    def open_registry(self, *, seeded: bool = True) -> Registry:
+        """The registry of the settings; with `seeded`, a folder registry gets the starter
+        blueprints first (what every command that reads it wants; publish and sync only add
+        to it). A team registry in S3 is reached with these settings' AWS profile, region and
+        timeouts, and the sandbox with --sandbox."""
+        from protoncli.blueprints.location import Access, is_remote
+        from protoncli.blueprints.starters import open_registry
+
+        location = self.registry
+        access = None
+        if isinstance(location, str) and is_remote(location):
+            endpoint = None
+            if self.sandbox:
+                from protoncli.sandbox.manager import require_running
+
+                endpoint = require_running()
+            connect, read = self.timeouts
+            region = self.settings.value("region")
+            access = Access(self.profile, region, endpoint, connect, read)
+        return open_registry(location, access=access, seeded=seeded)
 
     @property
     def region(self) -> str | None:

@@ -227,14 +227,14 @@ class Interview:
             return None
         if not known:
             raise NotFoundError(
-                f"no {self.kind} blueprint in registry {registry.root}",
+                f"no {self.kind} blueprint in registry {registry.location}",
                 hint="publish one first: pcli blueprint publish DIR",
             )
         choices, refused = self._blueprint_choices(known, version, usability)
         usable = [c.value for c in choices if c.disabled is None]
         if not usable:
             raise UsageError(
-                f"no {self.kind} blueprint of registry {registry.root} can be used here",
+                f"no {self.kind} blueprint of registry {registry.location} can be used here",
                 details=[f"{c.value}: {c.disabled}" for c in choices],
                 hint=usability.hint(refused),
             )

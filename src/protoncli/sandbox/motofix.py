@@ -47,6 +47,10 @@ pcli deploys only through change sets, where moto 5.2 differs from CloudFormatio
 - log groups are such a type, and their CloudFormation model drops KmsKeyId: an update of a log
   group applies RetentionInDays, KmsKeyId and Tags (a new LogGroupName replaces it, as
   CloudFormation does), and a new one gets its KmsKeyId.
+- a conditional PutObject (`If-Match`, `If-None-Match: *`) checks its condition, then writes, in
+  two steps: two requests at once can both pass the check, and one write silently replaces the
+  other (a team registry's index loses a version). S3 makes the check and the write one step:
+  conditional PutObjects run one at a time.
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ def apply_moto_fixes() -> None:
     _resolve_get_azs()
     _keep_resources_moto_cannot_update()
     _update_log_groups()
+    _serialise_conditional_puts()
     setattr(execute_change_set, _MARK, True)
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
     CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
@@ -175,6 +180,24 @@ def _find_stacks_in_a_copy() -> None:
 
     CloudFormationBackend.describe_stacks = describe_stacks  # type: ignore[method-assign]
     CloudFormationBackend.get_stack = get_stack  # type: ignore[method-assign]
+
+
+def _serialise_conditional_puts() -> None:
+    """A conditional PutObject checks and writes under one lock, as S3 does it atomically."""
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    original = S3Response.put_object
+    lock = threading.Lock()
+
+    def put_object(self: Any) -> Any:
+        if self.headers.get("If-Match") or self.headers.get("If-None-Match"):
+            with lock:
+                return original(self)
+        return original(self)
+
+    S3Response.put_object = put_object  # type: ignore[method-assign]
 
 
 def _list_moto_modules_once() -> None:

@@ -37,15 +37,7 @@ BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME\\[@VERSION] from th
 def _registry(ctx: typer.Context, *, seeded: bool = True) -> Registry:
     """The registry of the settings; with `seeded`, the starter blueprints are added to it
     first (what every command that reads it wants; publish and sync only add to it)."""
-    from protoncli.blueprints.registry import Registry
-    from protoncli.config import registry_path
-
-    root = registry_path(app_state(ctx).registry)
-    if not seeded:
-        return Registry(root)
-    from protoncli.blueprints.starters import open_registry
-
-    return open_registry(root)
+    return app_state(ctx).open_registry(seeded=seeded)
 
 
 def _looks_like_path(ref: str) -> bool:
@@ -120,7 +112,7 @@ def _list_blueprints(
         output.print_json(
             {
                 "problems": problems,
-                "registry": str(registry.root),
+                "registry": registry.location,
                 "blueprints": [
                     {
                         "name": bp.name,
@@ -139,7 +131,7 @@ def _list_blueprints(
     if not blueprints:
         if not problems:
             output.note(
-                f"No blueprints in {registry.root}. Publish one: pcli blueprint publish DIR"
+                f"No blueprints in {registry.location}. Publish one: pcli blueprint publish DIR"
             )
         return
     columns = ["NAME", "KIND", "RECOMMENDED", "LATEST", "VERSIONS"]

@@ -96,7 +96,9 @@ def init(
 
 def _registry_as_written(value: str | None, directory: Path) -> str | None:
     """A relative --registry path (from here) made relative to the new workspace's root."""
-    if value is None or "://" in value or not value.strip():
+    from protoncli.blueprints.location import is_remote
+
+    if value is None or "://" in value or is_remote(value) or not value.strip():
         return value
     path = Path(value).expanduser()
     if path.is_absolute():
