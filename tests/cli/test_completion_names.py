@@ -86,7 +86,12 @@ def site(tmp_path_factory):
     env = clean_env(home)
     root = base / "ws"
     pcli_setup(env, base, "init", str(root), "--name", "demo", "--region", "eu-west-1")
-    (root / "pcli.yaml").write_text((root / "pcli.yaml").read_text() + "registry: ../reg\n")
+    (root / "pcli.yaml").write_text(
+        (root / "pcli.yaml").read_text()
+        + "registry: ../reg\n"
+        + "accounts:\n  prod:\n    id: '111111111111'\n"
+        + "    role_arn: arn:aws:iam::111111111111:role/deploy\n"
+    )
     bundle = base / "team-env"
     for relative, text in TEAM_ENV_FILES.items():
         (bundle / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -489,6 +494,7 @@ def test_an_older_script_gets_versions_and_environments_after_the_break(site):
 
 # One line per completer (the function a parameter's `autocompletion=` names).
 LINE_OF_COMPLETER = {
+    "complete_account_names": "pcli account check ",
     "complete_aws_profiles": "pcli --profile ",
     "complete_blueprint_names": "pcli blueprint versions ",
     "complete_blueprint_refs": "pcli blueprint show team-env@",

@@ -118,6 +118,7 @@ def test_plan_says_why_and_apply_brings_aws_to_the_workspace(web):
     assert plan["groups"] == [
         {
             "account": "123456789012",
+            "account_name": None,
             "region": "us-east-1",
             "stacks": [
                 "pcli-demo-env-dev",

@@ -105,6 +105,13 @@ class CloudFormationGateway:
         stacks = response.get("Stacks") or []
         return stack_info(stacks[0]) if stacks else None
 
+    def first_page(self) -> int:
+        """One DescribeStacks of every stack (its first page only): how many stacks it lists.
+        A proof that CloudFormation answers these credentials here."""
+        with aws_errors("DescribeStacks", "all stacks"):
+            self.pages_read += 1
+            return len(self._client.describe_stacks().get("Stacks") or [])
+
     def describe_all(self) -> list[StackInfo]:
         """Every stack of the account and region: one paginated DescribeStacks."""
         with aws_errors("DescribeStacks", "all stacks"):

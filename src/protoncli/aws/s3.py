@@ -113,6 +113,11 @@ class ArtifactStore:
         except ValueError as error:
             raise AwsError(f"s3://{self.bucket}/{key}: not a JSON document ({error})") from None
 
+    def exists(self) -> bool:
+        """Whether the bucket is there (HeadBucket); an error when it is another account's or
+        these credentials may not read it."""
+        return self._bucket_exists()
+
     def _ensure_bucket(self) -> None:
         with self._lock:
             if self._ready:

@@ -69,6 +69,9 @@ class SessionFactory:
         self._sessions: dict[tuple[object, ...], Any] = {}
         self._clients: dict[tuple[object, ...], Any] = {}
         self._accounts: dict[tuple[object, ...], str] = {}
+        # An assumed role's credentials, shared by its sessions in every region (one
+        # AssumeRole per role and run, refreshed by botocore before they expire).
+        self._role_credentials: dict[tuple[object, ...], Any] = {}
         self._callers: dict[tuple[object, ...], str] = {}
         # A call still going after half the read timeout (at most 5 s) is said through
         # `on_slow` (the command line's note); none is without it.
@@ -185,7 +188,21 @@ class SessionFactory:
         return session
 
     def _assumed_role_session(self, base: Any, target: AwsTarget) -> Any:
-        """A session whose credentials come from STS AssumeRole, refreshed before they expire."""
+        """A session whose credentials come from STS AssumeRole, refreshed before they expire;
+        the role's credentials are shared by its sessions of every region."""
+        with self._lock:
+            credentials = self._role_credentials.get(target.role_key)
+            if credentials is None:
+                credentials = self._role_credentials[target.role_key] = self._assume(base, target)
+        core = botocore.session.Session(profile=target.profile)
+        if target.region:
+            core.set_config_variable("region", target.region)
+        core.register_component(
+            "credential_provider", CredentialResolver([_GivenCredentials(credentials)])
+        )
+        return core
+
+    def _assume(self, base: Any, target: AwsTarget) -> Any:
         source = base.get_credentials()
         if source is None:
             raise boto.NoCredentialsError
@@ -199,22 +216,29 @@ class SessionFactory:
                 **credentials,
             )
 
+        extra: dict[str, str] = {"RoleSessionName": target.session_name or ROLE_SESSION_NAME}
+        if target.external_id:
+            extra["ExternalId"] = target.external_id
         fetcher = AssumeRoleCredentialFetcher(
             client_creator=create_sts_client,
             source_credentials=source,
             role_arn=target.role_arn,
-            extra_args={"RoleSessionName": ROLE_SESSION_NAME},
+            extra_args=extra,
         )
-        credentials = DeferredRefreshableCredentials(
+        return DeferredRefreshableCredentials(
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
-        core = botocore.session.Session(profile=target.profile)
-        if target.region:
-            core.set_config_variable("region", target.region)
-        core.register_component(
-            "credential_provider", CredentialResolver([_GivenCredentials(credentials)])
-        )
-        return core
+
+    def assume(self, target: AwsTarget) -> None:
+        """Assume the target's role now (when it has one): a role that cannot be assumed
+        fails here, before any work that needs it starts."""
+        if not target.role_arn:
+            return
+        with aws_errors("AssumeRole", describe_target(target)):
+            credentials = self._session(target).get_credentials()
+            if credentials is None:
+                raise boto.NoCredentialsError
+            credentials.get_frozen_credentials()
 
 
 class _GivenCredentials(CredentialProvider):  # type: ignore[misc]

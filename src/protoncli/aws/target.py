@@ -20,7 +20,20 @@ class AwsTarget:
     profile: str | None = None
     role_arn: str | None = None
     endpoint_url: str | None = None
+    external_id: str | None = None  # given to AssumeRole with `role_arn`
+    session_name: str | None = None  # the assumed role's session name (default "pcli")
 
     @property
-    def key(self) -> tuple[str | None, str | None, str, str | None]:
-        return (self.profile, self.role_arn, self.region, self.endpoint_url)
+    def key(self) -> tuple[str | None, ...]:
+        return (self.profile, self.role_arn, self.region, self.endpoint_url, *self.role_key[3:])
+
+    @property
+    def role_key(self) -> tuple[str | None, ...]:
+        """What an assumed role's credentials depend on: the same in every region."""
+        return (
+            self.profile,
+            self.role_arn,
+            self.endpoint_url,
+            self.external_id,
+            self.session_name,
+        )

@@ -85,12 +85,18 @@ def _workspace_root(ctx: typer.Context) -> Path | None:
 
 
 def _registry_root(ctx: typer.Context) -> Path:
+    """The registry folder; for a team registry, its local cache (never the network)."""
     from protoncli.config import resolve_settings
 
     params = _root_params(ctx)
     flags = {"registry": params["registry"]} if params.get("registry") else {}
     workspace = params.get("workspace")
-    return resolve_settings(flags, workspace=Path(workspace) if workspace else None).registry
+    found = resolve_settings(flags, workspace=Path(workspace) if workspace else None).registry
+    if isinstance(found, str):
+        from protoncli.blueprints.location import cache_folder
+
+        return cache_folder(found)
+    return found
 
 
 def _header(path: Path) -> dict[str, str]:
@@ -415,6 +421,28 @@ def complete_environments(ctx: typer.Context, incomplete: str) -> list[Candidate
         region = header.get("region", "")
         candidates.append((name, " ".join(part for part in (_pinned(header), region) if part)))
     return _matching(candidates, incomplete)
+
+
+@_never_files
+@_never_fails
+def complete_account_names(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """Account names of the workspace's pcli.yaml (`accounts:`), with their ids."""
+    import yaml
+
+    root = _workspace_root(ctx)
+    if root is None:
+        return []
+    document = yaml.safe_load((root / "pcli.yaml").read_text(encoding="utf-8"))
+    accounts = document.get("accounts") if isinstance(document, dict) else None
+    if not isinstance(accounts, dict):
+        return []
+    return _matching(
+        (
+            (str(name), str(fields.get("id", "")) if isinstance(fields, dict) else "")
+            for name, fields in accounts.items()
+        ),
+        incomplete,
+    )
 
 
 @_never_files

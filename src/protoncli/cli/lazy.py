@@ -37,6 +37,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "Publish, inspect, lint and render blueprints (Proton template bundles).",
     ),
     "env": LazyCommand("protoncli.cli.commands.env:app", "Create, deploy and track environments."),
+    "account": LazyCommand(
+        "protoncli.cli.commands.account:app",
+        "Name the AWS accounts environments are deployed into; check pcli can work there.",
+    ),
     "svc": LazyCommand(
         "protoncli.cli.commands.service:app",
         "Create, deploy and track services (instances and pipeline).",
@@ -64,6 +68,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "apply": LazyCommand(
         "protoncli.cli.commands.apply:app",
         "Bring AWS to the workspace, in dependency order, with one confirmation.",
+    ),
+    "adopt": LazyCommand(
+        "protoncli.cli.commands.adopt:app",
+        "Adopt the stacks AWS Proton created, in place, under their own names.",
     ),
     "sandbox": LazyCommand(
         "protoncli.cli.commands.sandbox:app",

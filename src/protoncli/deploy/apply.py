@@ -103,6 +103,7 @@ def apply_plan(
             project.known_stacks[(item.region, item.stack_name)] = item.stack
     ledger = _Ledger()
     acting = plan.acting()
+    project.assume(p.item.account for p in acting)  # a role that cannot be: before any stack
     by_kind = {
         kind: [p for p in acting if p.item.kind == kind and p.action != DELETE]
         for kind in KIND_ORDER
@@ -353,7 +354,7 @@ def _blocker(item: FleetItem, ledger: _Ledger) -> str | None:
 def _delete(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger) -> None:
     item = planned.item
     try:
-        result = project.deployer(item.region).delete(
+        result = project.deployer(item.region, item.account).delete(
             item.stack_name, item.identity.description, on_event=hooks.on_event
         )
         ledger.put(_outcome(planned, result))
@@ -457,12 +458,13 @@ def _change_set(
     and for an update the inputs changed since the stack's last deployment."""
     from protoncli.deploy.explain import ChangeExplainer
 
-    gateway = project.cloudformation(region)
+    gateway = project.cloudformation(region, request.account)
     info = gateway.describe(request.stack_name)
     change_set_type = (
         "UPDATE" if info is not None and info.status != "REVIEW_IN_PROGRESS" else "CREATE"
     )
-    template_url = project.deployer(region).template_url(request)  # over 51,200 bytes: S3
+    # over 51,200 bytes: through S3
+    template_url = project.deployer(region, request.account).template_url(request)
     change_set_id = gateway.create_change_set(
         request, change_set_type=change_set_type, template_url=template_url
     )
@@ -476,5 +478,13 @@ def _change_set(
                 gateway.delete_stack(after.stack_id)
     if status not in ("CREATE_COMPLETE", "NO_CHANGES"):
         raise PcliError(f"change set of {request.description} failed: {reason or status}")
-    explain = ChangeExplainer(project, region, request, spec=spec, spec_text=None, read_inputs=True)
+    explain = ChangeExplainer(
+        project,
+        region,
+        request,
+        spec=spec,
+        spec_text=None,
+        read_inputs=True,
+        account=request.account,
+    )
     return explain(info if change_set_type == "UPDATE" else None, changes)

@@ -20,6 +20,7 @@ from protoncli.deploy.rendering import (
 )
 from protoncli.errors import UsageError
 from protoncli.render.model import ComponentTarget, RenderContext
+from protoncli.state.adopted import stack_of
 from protoncli.state.declared import read_environment, read_service
 from protoncli.state.identity import Identity
 
@@ -28,9 +29,8 @@ if TYPE_CHECKING:
 
 
 def component_stack(project: Project, name: str) -> str:
-    return Identity.of_component(name, service=None, instance=None, environment=None).stack_name(
-        project.workspace.name
-    )
+    identity = Identity.of_component(name, service=None, instance=None, environment=None)
+    return stack_of(project, identity)
 
 
 def create_component(
@@ -112,7 +112,7 @@ def component_request(project: Project, name: str) -> tuple[str, StackRequest, s
     record = require_component(project, name)
     bundle = load_bundle(record.bundle_dir)
     service = read_service(project, record.service)
-    region, facts = environment_facts(project, record.environment)
+    (region, account), facts = environment_facts(project, record.environment)
     context = RenderContext(
         environments={record.environment: facts},
         component=ComponentTarget(record.environment, record.service, record.instance),
@@ -137,7 +137,7 @@ def component_request(project: Project, name: str) -> tuple[str, StackRequest, s
         context_digest=context_digest({record.environment: dict(facts.outputs)}),
         deployment_id=deployment_id(stack, digest),
     )
-    request = StackRequest(stack, template, tags, f"component {name}")
+    request = StackRequest(stack, template, tags, f"component {name}", account=account)
     return region, request, record.service, record.instance
 
 
@@ -172,8 +172,8 @@ def delete_component(
 
     record = require_component(project, name)
     require_removable(project.workspace.component_dir(name))
-    region = read_environment(project, record.environment).region
-    result = project.deployer(region).delete(
+    environment = read_environment(project, record.environment)
+    result = project.deployer(environment.region, environment.account).delete(
         component_stack(project, name), f"component {name}", on_event=on_event
     )
     shutil.rmtree(project.workspace.component_dir(name))

@@ -99,10 +99,16 @@ class DriftTarget:
     region: str
     description: str
     stack_status: str
+    account: str | None = None  # pcli.yaml's name of its account; None: the caller's own
 
     @property
     def deployed(self) -> bool:
         return self.stack_status not in _GONE and self.stack_status != NOT_DEPLOYED
+
+    @property
+    def place(self) -> str:
+        """Its region, prefixed with its account's name when it has one: the gateways' key."""
+        return self.region if self.account is None else f"{self.account}/{self.region}"
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,10 @@ def collect_drift(
     deployed when no name is given)."""
     targets = select_targets(project, names)
     deployed = [target for target in targets if target.deployed]
-    gateways = {region: project.cloudformation(region) for region in {t.region for t in deployed}}
+    gateways = {
+        t.place: project.cloudformation(t.region, t.account)
+        for t in {(t.place, t.region, t.account): t for t in deployed}.values()
+    }
     found = detect_cloudformation_drift(
         gateways, deployed, on_progress=on_progress, sleep=sleep, clock=clock, timeout=timeout
     )
@@ -242,6 +251,7 @@ def select_targets(project: Project, names: Sequence[str]) -> list[DriftTarget]:
             item.region,
             item.identity.description,
             item.stack_status,
+            item.account,
         )
         if target.deployed or (names and target.kind != "pipeline"):
             targets.append(target)
@@ -268,20 +278,20 @@ def detect_cloudformation_drift(
     unavailable: set[str] = set()
     for target in targets:
         key = (target.region, target.stack_name)
-        if target.region in unavailable:
+        if target.place in unavailable:
             found[key] = CloudFormationDrift(UNAVAILABLE, None)
             continue
         try:
-            running[key] = (target, gateways[target.region].detect_drift(target.stack_name))
+            running[key] = (target, gateways[target.place].detect_drift(target.stack_name))
         except DriftUnavailableError:
-            unavailable.add(target.region)
+            unavailable.add(target.place)
             found[key] = CloudFormationDrift(UNAVAILABLE, None)
         except PcliError as error:
             found[key] = CloudFormationDrift(NOT_RUN, None, errors=(error.message,))
     started, delay = clock(), FIRST_POLL_DELAY
     while True:
         for key, (target, detection_id) in list(running.items()):
-            outcome = _poll(gateways[target.region], target, detection_id)
+            outcome = _poll(gateways[target.place], target, detection_id)
             if outcome is not None:
                 found[key] = outcome
                 del running[key]
@@ -344,7 +354,7 @@ def template_drift(
         key = (target.region, target.stack_name)
         try:
             rendered = renders.template(target)
-            deployed = gateways[target.region].template_body(target.stack_name)
+            deployed = gateways[target.place].template_body(target.stack_name)
         except PcliError as error:
             found[key] = (None, (f"template: {error.message}",))
         else:

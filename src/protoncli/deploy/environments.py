@@ -20,6 +20,7 @@ from protoncli.deploy.rendering import (
 from protoncli.errors import InputError, UsageError
 from protoncli.render.model import EnvironmentFacts, RenderContext
 from protoncli.specs.model import EnvironmentSpec
+from protoncli.state.adopted import stack_of
 from protoncli.state.declared import EnvironmentRecord, read_environment
 from protoncli.state.identity import Identity
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def environment_stack(project: Project, name: str) -> str:
-    return Identity.of_environment(name).stack_name(project.workspace.name)
+    return stack_of(project, Identity.of_environment(name))
 
 
 def create_environment(
@@ -42,6 +43,7 @@ def create_environment(
     spec: EnvironmentSpec | None = None,
     params: Mapping[str, str] | None = None,
     region: str | None = None,
+    account: str | None = None,
     prompter: Prompter | None = None,
     deploy: bool = False,
 ) -> EnvironmentRecord:
@@ -65,6 +67,8 @@ def create_environment(
     from protoncli.specs.resolve import apply_params
     from protoncli.workspace.specfiles import environment_document, write_new_spec
 
+    if account is not None:
+        project.account(account)  # an unknown name fails before any question
     interview = Interview(project, "environment", prompter)
     name = interview.choose_name(name)
     usability = interview.usability(deploying=deploy)
@@ -94,6 +98,8 @@ def create_environment(
     chosen_region = region or project.settings.region or project.workspace.region
     path = project.workspace.environment_spec(name)
     rows = [("blueprint", info.ref), ("region", chosen_region)]
+    if account is not None:
+        rows.append(("account", f"{account} ({project.account(account).id})"))
     interview.review(
         f"Environment {name}, to be written to {path}:",
         rows + summary_rows(bundle.schema.main, inputs),
@@ -102,12 +108,16 @@ def create_environment(
     with workspace_lock(project.workspace, f"pcli env create {name}"):
         check_new_name(project, "environment", name)  # another create may have won meanwhile
         inputs = protect_secret_inputs(
-            project, f"env/{name}", bundle.schema.main, inputs, owner_region
+            project, f"env/{name}", bundle.schema.main, inputs, owner_region, account=account
         )
         write_new_spec(
             path,
             environment_document(
-                blueprint=info.name, version=info.version, region=chosen_region, inputs=inputs
+                blueprint=info.name,
+                version=info.version,
+                region=chosen_region,
+                inputs=inputs,
+                account=account,
             ),
         )
     interview.done()
@@ -123,6 +133,7 @@ def continue_environment(
     spec: EnvironmentSpec | None = None,
     params: Mapping[str, str] | None = None,
     region: str | None = None,
+    account: str | None = None,
     deploy: bool = False,
 ) -> Continuation[EnvironmentRecord] | None:
     """The same `create_environment` again, when environments/<name>.yaml exists: continued
@@ -147,6 +158,8 @@ def continue_environment(
         assert bundle.schema is not None  # noqa: S101 - an environment bundle always has a schema
         given = (blueprint_ref, version, spec, params)
         stored = _same_as_spec(project, record, bundle, given=given, region=region)
+        if account is not None and account != record.account:
+            stored = None  # another account than the spec file's: not the same create
         if stored is None:
             raise already_exists(project, "environment", name)
         state = None
@@ -156,7 +169,9 @@ def continue_environment(
             if state is None:
                 raise already_exists(project, "environment", name, running)
         owner = f"env/{name}"
-        protect_secret_inputs(project, owner, bundle.schema.main, stored, record.region)
+        protect_secret_inputs(
+            project, owner, bundle.schema.main, stored, record.region, account=record.account
+        )
     return Continuation(record, record.path, state)
 
 
@@ -238,7 +253,7 @@ def environment_request(
 
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
     require_cloudformation(bundle, info.ref)
-    account = project.account_id(record.region)
+    account = project.account_id(record.region, record.account)
     context = RenderContext(
         environments={record.name: EnvironmentFacts(account_id=account)},
         region=record.region,
@@ -270,6 +285,7 @@ def environment_request(
         template_body=template,
         tags=tags,
         description=f"environment {record.name}",
+        account=record.account,
     )
     return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
 
@@ -292,21 +308,31 @@ def deploy_environment(
 
     spec_text = record.path.read_text(encoding="utf-8")
     return recorded_deploy(
-        project, record.region, request, hooks, spec_text=spec_text, spec=record.spec
+        project,
+        record.region,
+        request,
+        hooks,
+        spec_text=spec_text,
+        spec=record.spec,
+        account=record.account,
     )
 
 
 def environment_targets(project: Project, name: str) -> list[StackTarget]:
     """The stack `pcli env deploy NAME` works on."""
     record = read_environment(project, name)
-    return [StackTarget(record.region, environment_stack(project, name), f"environment {name}")]
+    return [
+        StackTarget(
+            record.region, environment_stack(project, name), f"environment {name}", record.account
+        )
+    ]
 
 
 def environment_outputs(project: Project, name: str) -> dict[str, str]:
     """The deployed environment stack's outputs; an error when it is not deployed."""
     record = read_environment(project, name)
     stack = environment_stack(project, name)
-    info = project.cloudformation(record.region).describe(stack)
+    info = project.cloudformation(record.region, record.account).describe(stack)
     if info is None:
         raise UsageError(
             f"environment {name!r} is not deployed (no stack {stack} in {record.region})",
@@ -379,7 +405,7 @@ def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> Dep
             deleting.enter_context(
                 deletion_mark(project.workspace, "environment", name, f"pcli env delete {name}")
             )
-        deployer = project.deployer(record.region)
+        deployer = project.deployer(record.region, record.account)
         result = deployer.delete(
             environment_stack(project, name), f"environment {name}", on_event=on_event
         )

@@ -40,6 +40,7 @@ class LogStack:
     region: str
     stack: str
     description: str
+    account: str | None = None  # pcli.yaml's name of its account; None: the caller's own
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,22 @@ def service_log_stacks(project: Project, name: str, instance: str | None) -> lis
             f"service {name!r} has no instance {instance!r}",
             hint=f"its instances: {', '.join(declared) or 'none'}",
         )
-    return [
-        LogStack(
-            source=i.name,
-            instance=i.name,
-            region=read_environment(project, i.environment).region,
-            stack=instance_stack(project, name, i.name),
-            description=f"service instance {name}/{i.name}",
+    stacks = []
+    for i in record.spec.instances:
+        if instance is not None and i.name != instance:
+            continue
+        environment = read_environment(project, i.environment)
+        stacks.append(
+            LogStack(
+                source=i.name,
+                instance=i.name,
+                region=environment.region,
+                stack=instance_stack(project, name, i.name),
+                description=f"service instance {name}/{i.name}",
+                account=environment.account,
+            )
         )
-        for i in record.spec.instances
-        if instance is None or i.name == instance
-    ]
+    return stacks
 
 
 def environment_log_stacks(project: Project, name: str) -> list[LogStack]:
@@ -132,14 +138,15 @@ def environment_log_stacks(project: Project, name: str) -> list[LogStack]:
             region=record.region,
             stack=environment_stack(project, name),
             description=f"environment {name}",
+            account=record.account,
         )
     ]
 
 
-def gateway(project: Project, region: str) -> LogsGateway:
+def gateway(project: Project, region: str, account: str | None = None) -> LogsGateway:
     from protoncli.aws.logs import LogsGateway
 
-    target = project.target(region)
+    target = project.target(region, account)
     return LogsGateway(lambda service: project.sessions.client(service, target))
 
 
@@ -148,7 +155,7 @@ def find_sources(project: Project, stacks: Sequence[LogStack]) -> LogSources:
     sources: list[LogSource] = []
     not_deployed: list[LogStack] = []
     for stack in stacks:
-        reader = gateway(project, stack.region)
+        reader = gateway(project, stack.region, stack.account)
         resources = reader.stack_resources(stack.stack)
         if resources is None:
             not_deployed.append(stack)
@@ -174,7 +181,7 @@ def read_events(
     """Every event of the groups from `start` (ms) on, merged by timestamp."""
     events: list[LogEvent] = []
     for source in sources:
-        reader = gateway(project, source.stack.region)
+        reader = gateway(project, source.stack.region, source.stack.account)
         events.extend(
             LogEvent(
                 timestamp=raw.timestamp,

@@ -50,6 +50,9 @@ class StackRequest:
     # CreateChangeSet's DeploymentMode for updates: "REVERT_DRIFT" makes a drift-aware change
     # set that also puts drifted resources back to the template. None: an ordinary change set.
     deployment_mode: str | None = None
+    # The account the stack lives in, by its name in pcli.yaml's `accounts:` (its environment's
+    # account); None: the account of the caller's own credentials.
+    account: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from protoncli.deploy.model import DeployEvent, DeployResult, StackInfo
     from protoncli.deploy.polling import StackPoll
     from protoncli.schema.model import InputDef, InputType
+    from protoncli.workspace.accounts import Account
     from protoncli.workspace.model import Workspace
 
 
@@ -73,11 +74,15 @@ class Project:
     # of their own (None: each is written at once, by the deployment's thread).
     record_writer: Callable[[Callable[[], None]], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _artifacts: dict[str, ArtifactStore] = field(default_factory=dict, repr=False)
+    # By (region, account name): None is the account of the caller's own credentials.
+    _artifacts: dict[tuple[str, str | None], ArtifactStore] = field(
+        default_factory=dict, repr=False
+    )
     _files: FileCache = field(default_factory=FileCache, repr=False)
-    # The poll of stacks in progress of each region, shared by every deployment of the run.
-    _polls: dict[str, StackPoll] = field(default_factory=dict, repr=False)
+    # The poll of stacks in progress of each region and account, shared by every deployment.
+    _polls: dict[tuple[str, str | None], StackPoll] = field(default_factory=dict, repr=False)
     _versions: dict[tuple[str, str], VersionInfo] = field(default_factory=dict, repr=False)
+    _accounts: dict[str, Account] | None = field(default=None, repr=False)
 
     def read_once(self, path: Path, load: Callable[[Path], T]) -> T:
         """`load(path)`, read again only when the file changed: a fleet's deploy reads an
@@ -94,10 +99,31 @@ class Project:
             regions |= {str(region) for region in listed if isinstance(region, str) and region}
         return regions
 
-    def stacks_in(self, region: str) -> tuple[StackReading, int]:
-        """Every stack of the region (`CloudFormationGateway.read_stacks`) and the calls the
-        read took."""
-        gateway = self.cloudformation(region)
+    def accounts(self) -> dict[str, Account]:
+        """pcli.yaml's named accounts (`workspace.accounts`), read once."""
+        from protoncli.workspace.accounts import read_accounts
+
+        with self._lock:
+            if self._accounts is None:
+                self._accounts = read_accounts(self.workspace.settings, self.workspace.file)
+            return self._accounts
+
+    def account(self, name: str) -> Account:
+        """The named account; a usage error when pcli.yaml has none of that name."""
+        from protoncli.workspace.accounts import require_account
+
+        return require_account(self.accounts(), name, str(self.workspace.file))
+
+    def assume(self, accounts: Iterable[str | None], region: str | None = None) -> None:
+        """Assume the roles of the named accounts now: one that cannot be assumed fails here,
+        before any stack is touched."""
+        for name in sorted({name for name in accounts if name is not None}):
+            self.sessions.assume(self.target(region or self.management_region(), name))
+
+    def stacks_in(self, region: str, account: str | None = None) -> tuple[StackReading, int]:
+        """Every stack of the region (`CloudFormationGateway.read_stacks`) in the account, and
+        the calls the read took."""
+        gateway = self.cloudformation(region, account)
         return gateway.read_stacks(), gateway.pages_read
 
     def _known_stack(self, region: str, name: str) -> StackInfo | Unknown | None:
@@ -114,82 +140,110 @@ class Project:
     def region_for(self, spec_region: str | None) -> str:
         return self.settings.region or spec_region or self.workspace.region
 
-    def target(self, region: str) -> AwsTarget:
+    def target(self, region: str, account: str | None = None) -> AwsTarget:
+        """Where calls for `region` go: the caller's own credentials, or with `account` (a name
+        of pcli.yaml's `accounts:`) that account's role, assumed from them."""
+        if account is None:
+            return AwsTarget(
+                region=region,
+                profile=self.settings.profile,
+                endpoint_url=self.settings.endpoint_url,
+            )
+        named = self.account(account)
         return AwsTarget(
-            region=region, profile=self.settings.profile, endpoint_url=self.settings.endpoint_url
+            region=region,
+            profile=self.settings.profile,
+            role_arn=named.role_arn,
+            endpoint_url=self.settings.endpoint_url,
+            external_id=named.external_id,
+            session_name=named.session_name,
         )
 
-    def cloudformation(self, region: str) -> CloudFormationGateway:
+    def cloudformation(self, region: str, account: str | None = None) -> CloudFormationGateway:
         from protoncli.aws.cloudformation import CloudFormationGateway
 
+        target = self.target(region, account)
         with self._lock:
             return CloudFormationGateway(
-                self.sessions.client("cloudformation", self.target(region)), sleep=self.sleep
+                self.sessions.client("cloudformation", target), sleep=self.sleep
             )
 
-    def secrets(self, region: str) -> SecretStore:
-        """Where the values of secret inputs of resources in `region` are stored."""
+    def secrets(self, region: str, account: str | None = None) -> SecretStore:
+        """Where the values of secret inputs of resources in `region` (of `account`) are
+        stored."""
         from protoncli.aws.secrets import SecretStore
 
+        target = self.target(region, account)
         with self._lock:
-            return SecretStore(self.sessions.client("secretsmanager", self.target(region)))
+            return SecretStore(self.sessions.client("secretsmanager", target))
 
     def management_region(self) -> str:
         """Where stacks that belong to no environment (pipelines) live."""
         return self.region_for(None)
 
-    def account_id(self, region: str) -> str:
+    def account_id(self, region: str, account: str | None = None) -> str:
+        """The id of the account calls for `region` act in: a named account's configured id
+        (no call), else the caller's own (STS, cached)."""
+        if account is not None:
+            return self.account(account).id
+        target = self.target(region)
         with self._lock:
-            return self.sessions.account_id(self.target(region))
+            return self.sessions.account_id(target)
 
-    def artifacts(self, region: str) -> ArtifactStore:
-        """The artifact bucket of the region's account (templates, deployment records); one
-        store per region and run, so the bucket is looked for once."""
+    def artifacts(self, region: str, account: str | None = None) -> ArtifactStore:
+        """The artifact bucket of the account in the region (templates, deployment records);
+        one store per region, account and run, so the bucket is looked for once."""
         from protoncli.aws.s3 import ArtifactStore
 
-        account = self.account_id(region)
+        account_id = self.account_id(region, account)
+        target = self.target(region, account)
         with self._lock:
-            if region not in self._artifacts:
-                s3 = self.sessions.client("s3", self.target(region))
-                self._artifacts[region] = ArtifactStore(s3, account_id=account, region=region)
-            return self._artifacts[region]
+            key = (region, account)
+            if key not in self._artifacts:
+                s3 = self.sessions.client("s3", target)
+                self._artifacts[key] = ArtifactStore(s3, account_id=account_id, region=region)
+            return self._artifacts[key]
 
-    def caller_arn(self, region: str) -> str:
-        """Who the credentials used in `region` act as (an IAM ARN)."""
-        return self.sessions.caller_arn(self.target(region))
+    def caller_arn(self, region: str, account: str | None = None) -> str:
+        """Who the credentials used in `region` (of `account`) act as (an IAM ARN)."""
+        return self.sessions.caller_arn(self.target(region, account))
 
-    def deployer(self, region: str, **options: Any) -> Deployer:
-        """A deployer for the region; its artifact bucket (S3 client, account id) is only set
-        up when a template is too large to send inline."""
+    def deployer(self, region: str, account: str | None = None, **options: Any) -> Deployer:
+        """A deployer for the region (of `account`); its artifact bucket (S3 client, account
+        id) is only set up when a template is too large to send inline."""
         from protoncli.aws.s3 import LazyArtifactStore
         from protoncli.deploy.engine import Deployer
 
-        artifacts = LazyArtifactStore(lambda: self.artifacts(region))
+        artifacts = LazyArtifactStore(lambda: self.artifacts(region, account))
         options.setdefault("sleep", self.sleep)
         options.setdefault("known", lambda name: self._known_stack(region, name))
-        options.setdefault("poll", self.stack_poll(region))
-        return Deployer(self.cloudformation(region), artifacts, **options)
+        options.setdefault("poll", self.stack_poll(region, account))
+        return Deployer(self.cloudformation(region, account), artifacts, **options)
 
-    def watcher(self, region: str) -> Deployer:
+    def watcher(self, region: str, account: str | None = None) -> Deployer:
         """A deployer for watching and cancelling: no artifact bucket, no account lookup."""
         from protoncli.deploy.engine import Deployer
 
         return Deployer(
-            self.cloudformation(region), None, sleep=self.sleep, poll=self.stack_poll(region)
+            self.cloudformation(region, account),
+            None,
+            sleep=self.sleep,
+            poll=self.stack_poll(region, account),
         )
 
-    def stack_poll(self, region: str) -> StackPoll:
-        """The region's one poll of stacks in progress, shared by every deployer of the run: a
-        fleet's deployments cost one ListStacks a second between them, not one call per stack
-        (`polling`). It waits with `sleep`, so an interruption ends its waits at once."""
+    def stack_poll(self, region: str, account: str | None = None) -> StackPoll:
+        """The one poll of stacks in progress of the region and account, shared by every
+        deployer of the run: a fleet's deployments cost one ListStacks a second between them,
+        not one call per stack (`polling`). It waits with `sleep`, so an interruption ends its
+        waits at once."""
         from protoncli.deploy.polling import StackPoll
 
         with self._lock:
-            poll = self._polls.get(region)
+            poll = self._polls.get((region, account))
         if poll is None:
-            made = StackPoll(self.cloudformation(region), sleep=self.sleep)
+            made = StackPoll(self.cloudformation(region, account), sleep=self.sleep)
             with self._lock:
-                poll = self._polls.setdefault(region, made)
+                poll = self._polls.setdefault((region, account), made)
         return poll
 
     def registered(self, name: str, version: str) -> VersionInfo:
@@ -331,6 +385,7 @@ class StackTarget:
     region: str
     stack_name: str
     description: str
+    account: str | None = None  # pcli.yaml's name of the account it lives in; None: own
 
 
 @dataclass(frozen=True)
@@ -362,7 +417,7 @@ def cancel_updates(
     """
     found: dict[StackTarget, str] = {}
     for target in targets:
-        info = project.cloudformation(target.region).describe(target.stack_name)
+        info = project.cloudformation(target.region, target.account).describe(target.stack_name)
         found[target] = info.status if info is not None else NOT_DEPLOYED
         if found[target] != CANCELLABLE:
             continue
@@ -384,11 +439,11 @@ def cancel_updates(
 
 def _request_cancel(project: Project, target: StackTarget) -> None:
     try:
-        project.watcher(target.region).cancel(target.stack_name)
+        project.watcher(target.region, target.account).cancel(target.stack_name)
     except AwsError:
         # The update may have ended between the check and the request: then watching it
         # reports how it ended. Anything else is a real failure to cancel.
-        info = project.cloudformation(target.region).describe(target.stack_name)
+        info = project.cloudformation(target.region, target.account).describe(target.stack_name)
         if info is not None and info.status == CANCELLABLE:
             raise
 
@@ -399,7 +454,7 @@ def _watch_rollback(
     from protoncli.deploy.engine import StackFailedError
 
     try:
-        return project.watcher(target.region).watch(
+        return project.watcher(target.region, target.account).watch(
             target.stack_name, target.description, on_event=on_event
         )
     except StackFailedError as error:

@@ -175,6 +175,7 @@ class _Run:
     started: datetime
     result: DeployResult
     failures: tuple[str, ...] = ()
+    account: str | None = None  # pcli.yaml's name of the stack's account; None: own
 
 
 def recorded_deploy(
@@ -185,28 +186,34 @@ def recorded_deploy(
     *,
     spec_text: str | None,
     spec: EnvironmentSpec | ServiceSpec | None = None,
+    account: str | None = None,
 ) -> DeployResult:
-    """Deploy `request` in `region` and record the deployment (succeeded or failed) beside
-    the stack. No record when nothing changed."""
+    """Deploy `request` in `region` (of `account`, a name of pcli.yaml's `accounts:`; None:
+    the caller's own) and record the deployment (succeeded or failed) beside the stack, in
+    the same account. No record when nothing changed."""
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
     from protoncli.deploy.explain import explained
 
+    account = account if account is not None else request.account
     started = utc_now()
     key = (region, request.stack_name)
     project.known_outputs.pop(key, None)  # unknown until this deployment says
-    hooks = explained(project, region, request, hooks, spec=spec, spec_text=spec_text)
+    hooks = explained(
+        project, region, request, hooks, spec=spec, spec_text=spec_text, account=account
+    )
     try:
-        result = project.deployer(region).deploy(request, hooks)
+        result = project.deployer(region, account).deploy(request, hooks)
     except StackFailedError as error:
         details = tuple(error.details) or tuple(
             f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in error.result.failures
         )
-        run = _Run(region, request, spec_text, spec, started, error.result, details)
+        run = _Run(region, request, spec_text, spec, started, error.result, details, account)
         _submit(project, run, hooks)
         raise
     project.known_outputs[key] = dict(result.outputs)  # what renders next reads
     if result.status != NO_CHANGES:
-        _submit(project, _Run(region, request, spec_text, spec, started, result), hooks)
+        run = _Run(region, request, spec_text, spec, started, result, account=account)
+        _submit(project, run, hooks)
     return result
 
 
@@ -242,7 +249,7 @@ def _write(project: Project, run: _Run, hooks: DeployHooks) -> None:
     request = run.request
     try:
         record = _record_of(project, run)
-        project.artifacts(run.region).put_record(
+        project.artifacts(run.region, run.account).put_record(
             record_key(request.stack_name, run.started, record.deployment_id), record.document()
         )
     except (PcliError, OSError, ValueError) as error:
@@ -277,7 +284,7 @@ def _record_of(project: Project, run: _Run) -> DeploymentRecord:
         spec=mask.text(run.spec_text) if run.spec_text is not None else None,
         template=mask.text(request.template_body),
         tags=dict(request.tags),
-        caller=project.caller_arn(run.region),
+        caller=project.caller_arn(run.region, run.account),
         started=run.started,
         ended=ended,
         status=run.result.status,
@@ -319,6 +326,7 @@ class HistoryTarget:
     identity: Identity
     stack_name: str
     region: str
+    account: str | None = None  # pcli.yaml's name of its account; None: the caller's own
 
 
 @dataclass(frozen=True)
@@ -335,13 +343,18 @@ class History:
 
 
 def deployed_record(
-    project: Project, region: str, stack_name: str, deployment_id: str
+    project: Project,
+    region: str,
+    stack_name: str,
+    deployment_id: str,
+    *,
+    account: str | None = None,
 ) -> DeploymentRecord | None:
     """The record of the stack's deployment `deployment_id` (the newest with that id: the one
     a stack tagged with it runs); None when there is none (a stack deployed before pcli kept
     records, by Proton, or whose record could not be written). The stack's records are listed
     (ListObjectsV2) and that one read (GetObject)."""
-    store = project.artifacts(region)
+    store = project.artifacts(region, account)
     keys = [
         key
         for key in store.record_keys(f"{PREFIX}/{stack_name}/")
@@ -354,14 +367,14 @@ def deployed_record(
 
 def read_history(project: Project, target: HistoryTarget) -> History:
     """Every record of the target's stack, newest first, and which one the stack runs."""
-    store = project.artifacts(target.region)
+    store = project.artifacts(target.region, target.account)
     keys = store.record_keys(f"{PREFIX}/{target.stack_name}/")
     workers = max(1, min(project.concurrency, len(keys)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pcli-records") as pool:
         documents = list(pool.map(store.get_record, keys))
     records = [DeploymentRecord.from_document(k, d) for k, d in zip(keys, documents, strict=True)]
     records.sort(key=lambda record: (record.started, record.key), reverse=True)
-    info = project.cloudformation(target.region).describe(target.stack_name)
+    info = project.cloudformation(target.region, target.account).describe(target.stack_name)
     current = info.tags.get(DEPLOYMENT_TAG) if info is not None else None
     status = info.status if info is not None else None
     return History(target, tuple(records), current, status)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from protoncli.deploy.model import DeployEvent, DeployHooks, DeployResult, StackRequest
 from protoncli.deploy.records import DeploymentRecord, History, HistoryTarget, recorded_deploy
 from protoncli.errors import PcliError, UsageError
+from protoncli.state.adopted import stack_of
 from protoncli.state.identity import ENVIRONMENT, SERVICE_INSTANCE, Identity
 
 if TYPE_CHECKING:
@@ -46,12 +47,16 @@ def environment_target(project: Project, name: str, region: str | None = None) -
     from protoncli.state.declared import read_environment
 
     identity = Identity.of_environment(name)
-    if region is None:
-        if project.workspace.environment_spec(name).is_file():
-            region = read_environment(project, name).region
-        else:
-            region = project.management_region()
-    return HistoryTarget(identity, identity.stack_name(project.workspace.name), region)
+    account = None
+    if project.workspace.environment_spec(name).is_file():
+        record = read_environment(project, name)
+        region, account = region or record.region, record.account
+    return HistoryTarget(
+        identity,
+        stack_of(project, identity),
+        region or project.management_region(),
+        account,
+    )
 
 
 def service_targets(
@@ -76,7 +81,7 @@ def service_targets(
     if instance is None:
         pipeline = Identity.of_pipeline(name)
         home = region or project.management_region()
-        targets.append(HistoryTarget(pipeline, pipeline.stack_name(workspace.name), home))
+        targets.append(HistoryTarget(pipeline, stack_of(project, pipeline), home))
     return targets
 
 
@@ -86,12 +91,16 @@ def _instance_target(
     from protoncli.state.declared import read_environment
 
     identity = Identity.of_instance(service, instance, environment)
-    if region is None:
-        if environment is not None and project.workspace.environment_spec(environment).is_file():
-            region = read_environment(project, environment).region
-        else:
-            region = project.management_region()
-    return HistoryTarget(identity, identity.stack_name(project.workspace.name), region)
+    account = None
+    if environment is not None and project.workspace.environment_spec(environment).is_file():
+        record = read_environment(project, environment)
+        region, account = region or record.region, record.account
+    return HistoryTarget(
+        identity,
+        stack_of(project, identity),
+        region or project.management_region(),
+        account,
+    )
 
 
 def rollback_instance_target(
@@ -205,7 +214,9 @@ def roll_back(project: Project, choice: RollbackChoice, hooks: DeployHooks) -> R
     for warning in choice.warnings:
         hooks.on_event(DeployEvent("warning", target.stack_name, description, message=warning))
     request = StackRequest(target.stack_name, record.template, dict(record.tags), description)
-    result = recorded_deploy(project, target.region, request, hooks, spec_text=record.spec)
+    result = recorded_deploy(
+        project, target.region, request, hooks, spec_text=record.spec, account=target.account
+    )
     path, before, after, warnings = _restore_spec(project, record)
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", target.stack_name, description, message=warning))

@@ -93,11 +93,14 @@ def protect_secret_inputs(
     input_type: InputType,
     inputs: Mapping[str, Any],
     region: str,
+    *,
+    account: str | None = None,
 ) -> dict[str, Any]:
     """`inputs` with every plain value of a secret input replaced by a dynamic reference.
 
     Each plain value is stored first (created, or given as a new value when the secret
-    exists) in `region` of the project's account, as `secret_name(workspace, owner, input)`,
+    exists) in `region` of `account` (pcli.yaml's name; None: the caller's own account, as for
+    pipelines), where the stacks that resolve it run, as `secret_name(workspace, owner, input)`,
     tagged with pcli's tags. References and other inputs are returned unchanged; with no
     plain secret value, no AWS call is made. Messages never hold a value.
     """
@@ -111,7 +114,7 @@ def protect_secret_inputs(
     if not plain:
         return protected
     workspace = project.workspace.name
-    store = project.secrets(region)
+    store = project.secrets(region, account)
     for item in plain:
         name = secret_name(workspace, owner, item.name)
         text = _secret_text(item, owner, inputs[item.name])

@@ -447,8 +447,15 @@ def _protected(
     protected = []
     for instance in planned:
         owner = f"svc/{service}/{instance.name}"
-        region = read_environment(project, instance.environment).region
-        inputs = protect_secret_inputs(project, owner, schema.main, instance.inputs, region)
+        environment = read_environment(project, instance.environment)
+        inputs = protect_secret_inputs(
+            project,
+            owner,
+            schema.main,
+            instance.inputs,
+            environment.region,
+            account=environment.account,
+        )
         protected.append(replace(instance, inputs=inputs))
     if pipeline is not None and schema.pipeline is not None:
         owner, region = f"svc/{service}/pipeline", project.management_region()

@@ -30,6 +30,7 @@ from protoncli.deploy.rendering import (
 from protoncli.errors import AwsError, NotFoundError, PcliError, UsageError
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec
+from protoncli.state.adopted import stack_of
 from protoncli.state.declared import ServiceRecord, read_environment, read_service
 from protoncli.state.deployed import usable_outputs
 from protoncli.state.identity import Identity
@@ -38,11 +39,11 @@ DELETE_COMPLETE = "DELETE_COMPLETE"
 
 
 def instance_stack(project: Project, service: str, instance: str) -> str:
-    return Identity.of_instance(service, instance, None).stack_name(project.workspace.name)
+    return stack_of(project, Identity.of_instance(service, instance, None))
 
 
 def pipeline_stack(project: Project, service: str) -> str:
-    return Identity.of_pipeline(service).stack_name(project.workspace.name)
+    return stack_of(project, Identity.of_pipeline(service))
 
 
 def check_compatible(project: Project, bundle: Bundle, blueprint: str, environment: str) -> None:
@@ -58,24 +59,31 @@ def check_compatible(project: Project, bundle: Bundle, blueprint: str, environme
         )
 
 
-def _outputs(project: Project, region: str, stack: str) -> dict[str, str] | None:
+def _outputs(
+    project: Project, region: str, stack: str, account: str | None = None
+) -> dict[str, str] | None:
     """The stack's outputs: known in this run already (`Project.known_outputs`), else read."""
     key = (region, stack)
     if key in project.known_outputs:
         known = project.known_outputs[key]
         return dict(known) if known is not None else None
-    return usable_outputs(project.cloudformation(region).describe(stack))
+    return usable_outputs(project.cloudformation(region, account).describe(stack))
 
 
-def environment_facts(project: Project, environment: str) -> tuple[str, EnvironmentFacts]:
+def environment_facts(
+    project: Project, environment: str
+) -> tuple[tuple[str, str | None], EnvironmentFacts]:
+    """Where the environment lives (region, account) and what its instances render with."""
     env = read_environment(project, environment)
-    outputs = _outputs(project, env.region, environment_stack(project, environment))
+    stack = environment_stack(project, environment)
+    outputs = _outputs(project, env.region, stack, env.account)
     if outputs is None:
         raise UsageError(
             f"environment {environment!r} is not deployed",
             hint=f"deploy it first: pcli env deploy {environment}",
         )
-    return env.region, EnvironmentFacts(project.account_id(env.region), outputs)
+    facts = EnvironmentFacts(project.account_id(env.region, env.account), outputs)
+    return (env.region, env.account), facts
 
 
 def _component_of(project: Project, service: str, instance: str) -> str | None:
@@ -90,15 +98,15 @@ def _component_of(project: Project, service: str, instance: str) -> str | None:
 
 def _context(
     project: Project, record: ServiceRecord, *, with_instance_outputs: bool
-) -> tuple[RenderContext, dict[str, str], dict[str, str]]:
+) -> tuple[RenderContext, dict[str, tuple[str, str | None]], dict[str, str]]:
     """Live facts for rendering: environment outputs, component outputs, instance outputs;
-    the region of each instance; the context digest of each resource ("instance:<name>",
+    the region and account of each instance; the context digest of each resource ("instance:<name>",
     "pipeline", as `state.digests.context_digest` computes them from the same outputs)."""
     from protoncli.deploy.components import component_stack
     from protoncli.state.digests import context_digest
 
     environments: dict[str, EnvironmentFacts] = {}
-    regions: dict[str, str] = {}
+    regions: dict[str, tuple[str, str | None]] = {}
     instances: dict[str, InstanceFacts] = {}
     component_outputs: dict[str, dict[str, str] | None] = {}
     own_outputs: dict[str, dict[str, str] | None] = {}
@@ -106,14 +114,14 @@ def _context(
         env = instance.environment
         if env not in environments:
             regions[env], environments[env] = environment_facts(project, env)
-        region = regions[env]
+        region, account = regions[env]
         component = _component_of(project, record.name, instance.name)
         found = None
         if component is not None:
-            found = _outputs(project, region, component_stack(project, component))
+            found = _outputs(project, region, component_stack(project, component), account)
         component_outputs[instance.name] = found
         own = (
-            _outputs(project, region, instance_stack(project, record.name, instance.name))
+            _outputs(project, region, instance_stack(project, record.name, instance.name), account)
             if with_instance_outputs
             else None
         )
@@ -191,12 +199,13 @@ def service_requests(
     for resource in result.resources:
         template = template_of(resource)
         if resource.kind == "pipeline":
-            key, region = "pipeline", context.region
+            key, region, account = "pipeline", context.region, None
             identity = Identity.of_pipeline(record.name)
         else:
-            key, region = f"instance:{resource.name}", regions[resource.name]
+            key = f"instance:{resource.name}"
+            region, account = regions[resource.name]
             identity = Identity.of_instance(record.name, resource.name, resource.environment)
-        stack = identity.stack_name(project.workspace.name)
+        stack = stack_of(project, identity)
         digest = spec_digest(resource.inputs, template)
         tags = identity.tags(
             project.workspace.name,
@@ -208,7 +217,10 @@ def service_requests(
             context_digest=contexts[key],
             deployment_id=deployment_id(stack, digest),
         )
-        requests[key] = (region, StackRequest(stack, template, tags, identity.description))
+        requests[key] = (
+            region,
+            StackRequest(stack, template, tags, identity.description, account=account),
+        )
     return requests, bundle.has_pipeline, tuple(dict.fromkeys(record.warnings + result.warnings))
 
 
@@ -306,39 +318,44 @@ def _read_ahead(project: Project, record: ServiceRecord, chosen: Sequence[str]) 
     that stack anew (see `Deployer.deploy`), as a deploy without it would have from the start.
     """
     outputs, deployed = _stacks_read(project, record, chosen)
-    regions = sorted(
-        region
-        for region in outputs.keys() | deployed.keys()
-        if len(outputs.get(region, ())) + len(deployed.get(region, ())) >= BULK_READ_FROM
+    places = sorted(
+        (
+            place
+            for place in outputs.keys() | deployed.keys()
+            if len(outputs.get(place, ())) + len(deployed.get(place, ())) >= BULK_READ_FROM
+        ),
+        key=lambda place: (place[0], place[1] or ""),
     )
 
-    def seed(region: str) -> None:
-        found = _stacks_by_name(project, region)
+    def seed(place: tuple[str, str | None]) -> None:
+        found = _stacks_by_name(project, *place)
         if found is None:
             return
         by_name, unreadable = found
-        for stack in outputs.get(region, set()) - unreadable:
+        region = place[0]
+        for stack in outputs.get(place, set()) - unreadable:
             project.known_outputs[(region, stack)] = usable_outputs(by_name.get(stack))
-        for stack in deployed.get(region, set()) - unreadable:
+        for stack in deployed.get(place, set()) - unreadable:
             project.known_stacks[(region, stack)] = by_name.get(stack)
 
-    run_all(project, regions, seed, name="pcli-read")
+    run_all(project, places, seed, name="pcli-read")
 
 
 def _stacks_read(
     project: Project, record: ServiceRecord, chosen: Sequence[str]
-) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """The stacks `deploy_service` reads one by one unless told, by region: those whose
+) -> tuple[dict[tuple[str, str | None], set[str]], dict[tuple[str, str | None], set[str]]]:
+    """The stacks `deploy_service` reads one by one unless told, by (region, account): those whose
     outputs it renders with (the environments, the components, and for the pipeline the
     instances not deployed now), and those it deploys (the instances chosen, the pipeline)."""
     from protoncli.deploy.components import component_stack
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
     require_cloudformation(bundle, info.ref)  # as rendering does: before any AWS call
-    outputs: dict[str, set[str]] = {}
-    deployed: dict[str, set[str]] = {}
+    outputs: dict[tuple[str, str | None], set[str]] = {}
+    deployed: dict[tuple[str, str | None], set[str]] = {}
     for instance in record.spec.instances:
-        region = read_environment(project, instance.environment).region
+        environment = read_environment(project, instance.environment)
+        region = (environment.region, environment.account)
         read = outputs.setdefault(region, set())
         read.add(environment_stack(project, instance.environment))
         component = _component_of(project, record.name, instance.name)
@@ -350,19 +367,21 @@ def _stacks_read(
         elif bundle.has_pipeline:
             read.add(stack)  # the pipeline renders with every instance's outputs
     if bundle.has_pipeline:
-        home = project.management_region()
+        home = (project.management_region(), None)
         deployed.setdefault(home, set()).add(pipeline_stack(project, record.name))
-    for region, stacks in outputs.items():  # what this run knows already is not read
-        stacks -= {stack for stack in stacks if (region, stack) in project.known_outputs}
+    for place, stacks in outputs.items():  # what this run knows already is not read
+        stacks -= {stack for stack in stacks if (place[0], stack) in project.known_outputs}
     return outputs, deployed
 
 
-def _stacks_by_name(project: Project, region: str) -> tuple[dict[str, StackInfo], set[str]] | None:
-    """Every stack of the region by name, as DescribeStacks of that name would answer (a
-    deleted stack is no stack), and the names of those that could not be read; None when the
-    region cannot be read in bulk."""
+def _stacks_by_name(
+    project: Project, region: str, account: str | None = None
+) -> tuple[dict[str, StackInfo], set[str]] | None:
+    """Every stack of the region (of the account) by name, as DescribeStacks of that name would
+    answer (a deleted stack is no stack), and the names of those that could not be read; None
+    when the region cannot be read in bulk."""
     try:
-        reading, _ = project.stacks_in(region)
+        reading, _ = project.stacks_in(region, account)
     except AwsError:
         return None
     by_name = {info.name: info for info in reading.stacks if info.status != DELETE_COMPLETE}
@@ -405,14 +424,17 @@ def service_targets(
 ) -> list[StackTarget]:
     """The stacks `pcli svc deploy NAME [-i I]...` works on: the instances, then the pipeline."""
     record = read_service(project, name)
-    targets = [
-        StackTarget(
-            read_environment(project, i.environment).region,
-            instance_stack(project, name, i.name),
-            f"service instance {name}/{i.name}",
+    targets = []
+    for i in _chosen_instances(record, instances):
+        environment = read_environment(project, i.environment)
+        targets.append(
+            StackTarget(
+                environment.region,
+                instance_stack(project, name, i.name),
+                f"service instance {name}/{i.name}",
+                environment.account,
+            )
         )
-        for i in _chosen_instances(record, instances)
-    ]
     _, bundle = project.blueprint(record.blueprint, record.version, "service")
     if bundle.has_pipeline:
         region = project.management_region()
@@ -425,8 +447,9 @@ def service_outputs(project: Project, name: str) -> dict[str, dict[str, str]]:
     record = read_service(project, name)
     found: dict[str, dict[str, str]] = {}
     for instance in record.spec.instances:
-        region = read_environment(project, instance.environment).region
-        outputs = _outputs(project, region, instance_stack(project, name, instance.name))
+        environment = read_environment(project, instance.environment)
+        stack = instance_stack(project, name, instance.name)
+        outputs = _outputs(project, environment.region, stack, environment.account)
         if outputs is not None:
             found[instance.name] = outputs
     outputs = _outputs(project, project.management_region(), pipeline_stack(project, name))
@@ -455,8 +478,8 @@ def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[De
             results += delete_component(project, component, on_event=on_event, redeploy=False)
 
     def delete_one(instance: InstanceSpec) -> DeployResult:
-        region = read_environment(project, instance.environment).region
-        return project.deployer(region).delete(
+        environment = read_environment(project, instance.environment)
+        return project.deployer(environment.region, environment.account).delete(
             instance_stack(project, name, instance.name),
             f"service instance {name}/{instance.name}",
             on_event=on_event,

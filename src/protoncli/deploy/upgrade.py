@@ -446,16 +446,19 @@ def _protected(project: Project, spec: SpecUpgrade) -> dict[str, dict[str, Any]]
     for where, values in spec.values.items():
         if spec.kind == ENVIRONMENT:
             owner, input_type = f"env/{spec.name}", schema.main
-            region = read_environment(project, spec.name).region
+            record = read_environment(project, spec.name)
+            region, account = record.region, record.account
         elif where == PIPELINE and schema.pipeline is not None:
             owner, input_type = f"svc/{spec.name}/pipeline", schema.pipeline
-            region = project.management_region()
+            region, account = project.management_region(), None
         else:
             owner, input_type = f"svc/{spec.name}/{where}", schema.main
             instance = read_service(project, spec.name).spec.instance(where)
-            environment = instance.environment if instance is not None else ""
-            region = read_environment(project, environment).region
-        protected[where] = protect_secret_inputs(project, owner, input_type, values, region)
+            record = read_environment(project, instance.environment if instance else "")
+            region, account = record.region, record.account
+        protected[where] = protect_secret_inputs(
+            project, owner, input_type, values, region, account=account
+        )
     return protected
 
 

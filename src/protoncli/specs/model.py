@@ -9,12 +9,13 @@ from typing import Any
 ENVIRONMENT_SPEC = "EnvironmentSpec"
 SERVICE_SPEC = "ServiceSpec"
 CURRENT_VAL = "${Proton::CURRENT_VAL}"
-# pcli's header keys, in the order they are written; the last three are a service's source
-# repository (specs.repository).
+# pcli's header keys, in the order they are written; `account` names an environment's account
+# (pcli.yaml's `accounts:`); the last three are a service's source repository (specs.repository).
 HEADER_KEYS = (
     "blueprint",
     "version",
     "region",
+    "account",
     "repository_id",
     "branch_name",
     "repository_connection_arn",
@@ -34,7 +35,7 @@ class InstanceSpec:
 class EnvironmentSpec:
     inputs: Mapping[str, Any]
     source: str = "<spec>"
-    header: Mapping[str, Any] = field(default_factory=dict)  # blueprint, version, region
+    header: Mapping[str, Any] = field(default_factory=dict)  # blueprint, version, region, account
     key_lines: Mapping[str, int] = field(default_factory=dict)  # input name -> line
 
 

@@ -16,6 +16,7 @@ from protoncli.deploy.project import Project, missing, require_spec_header
 from protoncli.errors import PcliError, UsageError
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
 from protoncli.specs.repository import REPOSITORY_KEYS
+from protoncli.state.adopted import stack_of
 from protoncli.state.digests import (
     component_inputs_digest,
     environment_inputs_digest,
@@ -41,6 +42,7 @@ class EnvironmentRecord:
     version: str
     region: str
     warnings: tuple[str, ...] = ()
+    account: str | None = None  # a name of pcli.yaml's `accounts:`; None: the caller's own
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,12 @@ def read_environment(project: Project, name: str) -> EnvironmentRecord:
         raise UsageError(f"{path}: expected `proton: EnvironmentSpec`")
     blueprint, version = require_spec_header(str(path), spec.header)
     region = project.region_for(spec.header.get("region"))
-    return EnvironmentRecord(name, path, spec, blueprint, version, region, tuple(warnings))
+    account = spec.header.get("account")
+    if account is not None:
+        from protoncli.workspace.accounts import require_account
+
+        account = require_account(project.accounts(), account, str(path)).name
+    return EnvironmentRecord(name, path, spec, blueprint, version, region, tuple(warnings), account)
 
 
 def component_record(project: Project, name: str) -> ComponentRecord:
@@ -111,6 +118,7 @@ class DeclaredItem:
     version: str | None
     source: Path  # the spec file, or the component's folder
     inputs_digest: str
+    account: str | None = None  # its environment's account (pcli.yaml's name); None: own
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,10 @@ class Declared:
 
     def regions(self) -> set[str]:
         return {item.region for item in self.items}
+
+    def places(self) -> set[tuple[str, str | None]]:
+        """The (region, account) pairs its items live in."""
+        return {(item.region, item.account) for item in self.items}
 
     def environment_region(self, environment: str, default: str) -> str:
         record = self.environments.get(environment)
@@ -222,12 +234,13 @@ def environment_item(project: Project, record: EnvironmentRecord) -> DeclaredIte
     identity = Identity.of_environment(record.name)
     return DeclaredItem(
         identity,
-        identity.stack_name(project.workspace.name),
+        stack_of(project, identity),
         record.region,
         record.blueprint,
         record.version,
         record.path,
         environment_inputs_digest(record.spec.inputs),
+        record.account,
     )
 
 
@@ -254,7 +267,6 @@ def service_items(
     home: str,
     has_pipeline: bool,
 ) -> list[DeclaredItem]:
-    workspace = project.workspace.name
     pipeline = dict(record.spec.pipeline) if record.spec.pipeline is not None else None
     items = []
     for instance in record.spec.instances:
@@ -263,12 +275,13 @@ def service_items(
         items.append(
             DeclaredItem(
                 identity,
-                identity.stack_name(workspace),
+                stack_of(project, identity),
                 env.region if env is not None else home,
                 record.blueprint,
                 record.version,
                 record.path,
                 instance_inputs_digest(instance.inputs, instance.environment),
+                env.account if env is not None else None,
             )
         )
     if has_pipeline:
@@ -282,7 +295,7 @@ def service_items(
         items.append(
             DeclaredItem(
                 identity,
-                identity.stack_name(workspace),
+                stack_of(project, identity),
                 home,
                 record.blueprint,
                 record.version,
@@ -313,12 +326,13 @@ def component_item(
     env = environments.get(record.environment)
     return DeclaredItem(
         identity,
-        identity.stack_name(project.workspace.name),
+        stack_of(project, identity),
         env.region if env is not None else home,
         None,
         None,
         record.bundle_dir,
         component_inputs_digest(files, instance.inputs if instance is not None else None),
+        env.account if env is not None else None,
     )
 
 

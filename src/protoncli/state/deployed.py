@@ -43,6 +43,7 @@ class DeployedItem:
     identity: Identity
     region: str
     stack: StackInfo
+    account: str | None = None  # the pcli.yaml account it was read in; None: the caller's own
 
     @property
     def tags(self) -> Mapping[str, str]:
@@ -57,39 +58,57 @@ class StackProblem:
     stack_name: str
     status: str  # as ListStacks gives it
     message: str
+    account: str | None = None
 
 
 @dataclass(frozen=True)
 class Deployed:
     items: tuple[DeployedItem, ...]
-    calls: Mapping[str, int]  # region -> calls made to read its stacks
+    # place -> calls made to read its stacks; a place is a region, or "ACCOUNT/region" for
+    # the regions of a pcli.yaml account
+    calls: Mapping[str, int]
     problems: tuple[StackProblem, ...] = ()
-    # region -> why its bulk read failed, for the regions whose stacks were read one by one
+    # place -> why its bulk read failed, for the places whose stacks were read one by one
     bulk_failures: Mapping[str, str] = field(default_factory=dict)
 
 
-def read_deployed(project: Project, regions: Iterable[str]) -> Deployed:
-    """The workspace's running stacks in each region, by their tags."""
-    chosen = sorted(set(regions))
+Place = tuple[str, str | None]  # (region, account name; None: the caller's own account)
+
+
+def place_name(region: str, account: str | None) -> str:
+    """A place in words, as reports name it: the region, prefixed with a named account."""
+    return region if account is None else f"{account}/{region}"
+
+
+def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
+    """The workspace's running stacks in each region (of each account), by their tags; the
+    places read side by side. A bare region is one of the caller's own account. The roles of
+    every named account are assumed first, so one that cannot be fails before any read."""
+    chosen = sorted(
+        {(place, None) if isinstance(place, str) else place for place in places},
+        key=lambda place: (place[1] or "", place[0]),
+    )
     if not chosen:
         return Deployed((), {})
+    project.assume(account for _, account in chosen)
     workspace = project.workspace.name
 
-    def read(region: str) -> tuple[str, list[DeployedItem], list[StackProblem], str | None, int]:
-        reading, calls = project.stacks_in(region)
+    def read(place: Place) -> tuple[str, list[DeployedItem], list[StackProblem], str | None, int]:
+        region, account = place
+        reading, calls = project.stacks_in(region, account)
         found = []
         for info in reading.stacks:
             if workspace_of(info.tags) != workspace or not is_running(info.status):
                 continue
             identity = Identity.from_tags(info.tags)
             if identity is not None:
-                found.append(DeployedItem(identity, region, info))
+                found.append(DeployedItem(identity, region, info, account))
         problems = [
-            StackProblem(region, stack.name, stack.status, stack.reason)
+            StackProblem(region, stack.name, stack.status, stack.reason, account)
             for stack in reading.unreadable
             if is_running(stack.status)
         ]
-        return region, found, problems, reading.bulk_failure, calls
+        return place_name(region, account), found, problems, reading.bulk_failure, calls
 
     items: list[DeployedItem] = []
     problems: list[StackProblem] = []
@@ -98,10 +117,10 @@ def read_deployed(project: Project, regions: Iterable[str]) -> Deployed:
     with ThreadPoolExecutor(
         max_workers=min(8, len(chosen)), thread_name_prefix="pcli-read"
     ) as pool:
-        for region, found, unread, failure, pages in pool.map(read, chosen):
+        for name, found, unread, failure, pages in pool.map(read, chosen):
             items += found
             problems += unread
-            calls[region] = pages
+            calls[name] = pages
             if failure is not None:
-                failures[region] = failure
+                failures[name] = failure
     return Deployed(tuple(items), calls, tuple(problems), failures)

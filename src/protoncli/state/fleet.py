@@ -37,6 +37,7 @@ from protoncli.state.declared import Declared, DeclaredItem, read_declared
 from protoncli.state.deployed import (
     Deployed,
     DeployedItem,
+    Place,
     StackProblem,
     read_deployed,
     usable_outputs,
@@ -129,6 +130,14 @@ class FleetItem:
         return self.deployed.region
 
     @property
+    def account(self) -> str | None:
+        """The pcli.yaml account its stack lives in (None: the caller's own account)."""
+        if self.declared is not None:
+            return self.declared.account
+        assert self.deployed is not None  # noqa: S101 - same
+        return self.deployed.account
+
+    @property
     def stack(self) -> StackInfo | None:
         return self.deployed.stack if self.deployed is not None else None
 
@@ -198,9 +207,9 @@ class Fleet:
     workspace: str
     items: tuple[FleetItem, ...]
     declared: Declared
-    calls: Mapping[str, int]  # region -> calls made to read its stacks
+    calls: Mapping[str, int]  # place (`deployed.place_name`) -> calls made to read its stacks
     stack_problems: tuple[StackProblem, ...] = ()  # running stacks that could not be read
-    # region -> why its bulk read failed, for the regions whose stacks were read one by one
+    # place -> why its bulk read failed, for the places whose stacks were read one by one
     bulk_failures: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -248,19 +257,23 @@ class Fleet:
         ]
 
 
-def read_fleet(project: Project, regions: Iterable[str] | None = None) -> Fleet:
-    """Read the workspace and, in bulk, its stacks; join them. With `regions`, only those
-    regions' stacks are read (for a report on items that live there: their items elsewhere
-    would show as not deployed)."""
+def read_fleet(project: Project, places: Iterable[str | Place] | None = None) -> Fleet:
+    """Read the workspace and, in bulk, its stacks; join them. With `places` (regions, or
+    (region, account) pairs), only those places' stacks are read (for a report on items that
+    live there: their items elsewhere would show as not deployed)."""
     declared = read_declared(project)
-    chosen = fleet_regions(project, declared) if regions is None else set(regions)
+    chosen = fleet_places(project, declared) if places is None else places
     deployed = read_deployed(project, chosen)
     return join(project, declared, deployed)
 
 
-def fleet_regions(project: Project, declared: Declared) -> set[str]:
-    """Every region the workspace uses: pcli.yaml's, each spec's, pcli.yaml's `regions:`."""
-    return declared.regions() | project.own_regions()
+def fleet_places(project: Project, declared: Declared) -> set[Place]:
+    """Every region of every account the workspace uses: where each spec's items live, and the
+    workspace's own regions (pcli.yaml's `region` and `regions:`) in its own account and in
+    each account pcli.yaml names, so a stack left in one of them is found as an orphan."""
+    accounts: list[str | None] = [None, *sorted(project.accounts())]
+    own = {(region, account) for region in project.own_regions() for account in accounts}
+    return declared.places() | own
 
 
 def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
@@ -272,7 +285,10 @@ def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
     pairs: list[tuple[DeclaredItem | None, DeployedItem | None, Identity]] = []
     for item in declared.items:
         candidates = by_key.get(item.identity.key, [])
-        match = next((c for c in candidates if c.region == item.region), None)
+        match = next(
+            (c for c in candidates if (c.region, c.account) == (item.region, item.account)),
+            None,
+        )
         if match is not None:
             candidates.remove(match)
         elif (item.region, item.stack_name) in unread:

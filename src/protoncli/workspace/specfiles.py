@@ -61,12 +61,20 @@ def read_spec(path: Path) -> tuple[Spec, list[str]]:
 
 
 def environment_document(
-    *, blueprint: str, version: str, region: str | None, inputs: Mapping[str, Any]
+    *,
+    blueprint: str,
+    version: str,
+    region: str | None,
+    inputs: Mapping[str, Any],
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """A Proton EnvironmentSpec with pcli's header keys (`region` left out when None)."""
+    """A Proton EnvironmentSpec with pcli's header keys (`region` and `account` left out when
+    None)."""
     document: dict[str, Any] = {"blueprint": blueprint, "version": version}
     if region is not None:
         document["region"] = region
+    if account is not None:
+        document["account"] = account
     document["proton"] = ENVIRONMENT_SPEC
     document["spec"] = dict(inputs)
     return document

@@ -9,6 +9,7 @@ import typer
 
 from protoncli.cli import logs_help, output
 from protoncli.cli.completion import (
+    complete_account_names,
     complete_chosen_blueprint_versions,
     complete_environment_blueprint_refs,
     complete_environments,
@@ -75,6 +76,13 @@ def create(
         autocompletion=complete_inputs,
     ),
     region: str | None = typer.Option(None, "--region", help="Region of the environment."),
+    account: str | None = typer.Option(
+        None,
+        "--account",
+        metavar="NAME",
+        help="Account to deploy it into (pcli.yaml's accounts:; default: your credentials').",
+        autocompletion=complete_account_names,
+    ),
     yes: bool = YES_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
@@ -96,6 +104,8 @@ def create(
       pcli env create dev --blueprint vpc-ecs-env --param log_retention_days=14 --yes
 
       pcli env create prod -b vpc-ecs-env --version 1.0 --spec prod.yaml --no-deploy
+
+      pcli env create prod -b vpc-ecs-env --account prod --yes   (see pcli account add)
 
       pcli env create   (in a terminal: asks for everything)
     """
@@ -122,6 +132,7 @@ def create(
             spec=given,
             params=values,
             region=region,
+            account=account,
             deploy=not no_deploy,
         )
         if same is not None:
@@ -134,6 +145,7 @@ def create(
             spec=given,
             params=values,
             region=region,
+            account=account,
             prompter=prompter,
             deploy=not no_deploy,
         )
@@ -271,7 +283,7 @@ def show(
 
     project = open_project(ctx)
     record = read_environment(project, name)
-    fleet = read_fleet(project, {record.region})  # what it hosts lives in its region
+    fleet = read_fleet(project, {(record.region, record.account)})  # where what it hosts lives
     item = fleet.find(Identity.of_environment(name))
     assert item is not None  # noqa: S101 - a declared environment is always in the fleet
     row = item_row(item)

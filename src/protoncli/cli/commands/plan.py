@@ -157,17 +157,24 @@ def plan_document(
         if previews is not None:
             row.update(_preview_fields(previews.get(planned.item.identity.key)))
         rows.append(row)
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for planned in plan.acting():
-        groups.setdefault(planned.item.region, []).append(planned.item.stack_name)
+        account = planned.item.account
+        key = (account or "", planned.item.region)
+        groups.setdefault(key, []).append(planned.item.stack_name)
     return {
         "workspace": plan.workspace,
         "changes": plan.changes,
         "summary": plan.counts(),
         "items": rows,
         "groups": [
-            {"account": project.account_id(region), "region": region, "stacks": stacks}
-            for region, stacks in sorted(groups.items())
+            {
+                "account": project.account_id(region, account or None),
+                "account_name": account or None,
+                "region": region,
+                "stacks": stacks,
+            }
+            for (account, region), stacks in sorted(groups.items())
         ],
     }
 

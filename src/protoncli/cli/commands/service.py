@@ -389,18 +389,18 @@ def show(
     _print_outputs(outputs)
 
 
-def _regions_of(project: Project, record: ServiceRecord) -> set[str] | None:
-    """Where the service's stacks live: its instances' environments' regions and the
-    workspace's own (the pipeline); None (every region) when an environment cannot be read."""
+def _regions_of(project: Project, record: ServiceRecord) -> set[tuple[str, str | None]] | None:
+    """Where the service's stacks live: its instances' environments' regions (in their
+    accounts) and the workspace's own (the pipeline); None (every place) when an environment
+    cannot be read."""
     from protoncli.errors import PcliError
     from protoncli.state.declared import read_environment
 
-    regions = {project.management_region()}
+    regions: set[tuple[str, str | None]] = {(project.management_region(), None)}
     try:
-        regions |= {
-            read_environment(project, instance.environment).region
-            for instance in record.spec.instances
-        }
+        for instance in record.spec.instances:
+            environment = read_environment(project, instance.environment)
+            regions.add((environment.region, environment.account))
     except PcliError:
         return None
     return regions

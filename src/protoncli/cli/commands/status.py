@@ -20,10 +20,12 @@ app = typer.Typer(
 )
 
 
-def read_fleet(project: Project, regions: Iterable[str] | None = None) -> Fleet:
+def read_fleet(
+    project: Project, places: Iterable[str | tuple[str, str | None]] | None = None
+) -> Fleet:
     from protoncli.state.fleet import read_fleet as read
 
-    return read(project, regions)
+    return read(project, places)
 
 
 def item_row(item: FleetItem) -> dict[str, Any]:
@@ -38,6 +40,7 @@ def item_row(item: FleetItem) -> dict[str, Any]:
         "deployed_version": item.deployed_version,
         "stack_name": item.stack_name,
         "region": item.region,
+        "account": item.account,
         "stack_status": item.stack_status,
         "last_deployed": last.isoformat() if last else None,
         "declared": item.is_declared,
@@ -103,13 +106,16 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
             "Nothing declared or deployed here. Start with: pcli env create NAME -b BLUEPRINT"
         )
         return
+    accounts = any(r.get("account") for r in rows)  # a column only where accounts are named
+    account_column = ["ACCOUNT"] if accounts else []
     output.table(
-        ["KIND", "NAME", "ENV", "BLUEPRINT", "STACK", "DEPLOYED", "STATE"],
+        ["KIND", "NAME", "ENV", *account_column, "BLUEPRINT", "STACK", "DEPLOYED", "STATE"],
         [
             (
                 KIND_WORDS.get(r["kind"], r["kind"]),
                 r["name"],
                 r["environment"] or "-",
+                *([r.get("account") or "-"] if accounts else []),
                 _blueprint_cell(r),
                 r["stack_status"],
                 (r["last_deployed"] or "-")[:16].replace("T", " "),
@@ -131,9 +137,12 @@ def print_problems(fleet: Fleet) -> None:
         )
     for problem in fleet.declared.problems:
         output.warn(f"could not read {problem.path}: {problem.message}")
+    from protoncli.state.deployed import place_name
+
     for stack in fleet.stack_problems:
         output.warn(
-            f"could not read stack {stack.stack_name} in {stack.region} ({stack.status}): "
+            f"could not read stack {stack.stack_name} in "
+            f"{place_name(stack.region, stack.account)} ({stack.status}): "
             f"DescribeStacks answered {stack.message}"
         )
 
