@@ -103,7 +103,6 @@ def apply_plan(
             project.known_stacks[(item.region, item.stack_name)] = item.stack
     ledger = _Ledger()
     acting = plan.acting()
-    project.assume(p.item.account for p in acting)  # a role that cannot be: before any stack
     by_kind = {
         kind: [p for p in acting if p.item.kind == kind and p.action != DELETE]
         for kind in KIND_ORDER

@@ -114,12 +114,6 @@ class Project:
 
         return require_account(self.accounts(), name, str(self.workspace.file))
 
-    def assume(self, accounts: Iterable[str | None], region: str | None = None) -> None:
-        """Assume the roles of the named accounts now: one that cannot be assumed fails here,
-        before any stack is touched."""
-        for name in sorted({name for name in accounts if name is not None}):
-            self.sessions.assume(self.target(region or self.management_region(), name))
-
     def stacks_in(self, region: str, account: str | None = None) -> tuple[StackReading, int]:
         """Every stack of the region (`CloudFormationGateway.read_stacks`) in the account, and
         the calls the read took."""

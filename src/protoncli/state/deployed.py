@@ -82,15 +82,15 @@ def place_name(region: str, account: str | None) -> str:
 
 def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
     """The workspace's running stacks in each region (of each account), by their tags; the
-    places read side by side. A bare region is one of the caller's own account. The roles of
-    every named account are assumed first, so one that cannot be fails before any read."""
+    places read side by side. A bare region is one of the caller's own account. A role that
+    cannot be assumed fails the read, so a plan (and apply) stops before any stack is
+    touched."""
     chosen = sorted(
         {(place, None) if isinstance(place, str) else place for place in places},
         key=lambda place: (place[1] or "", place[0]),
     )
     if not chosen:
         return Deployed((), {})
-    project.assume(account for _, account in chosen)
     workspace = project.workspace.name
 
     def read(place: Place) -> tuple[str, list[DeployedItem], list[StackProblem], str | None, int]:
