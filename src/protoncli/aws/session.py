@@ -65,13 +65,18 @@ class SessionFactory:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held for the caches' look-ups and stores only
+        # One lock per session or client being made: different targets are made side by side
+        # (a fleet read makes a client per account and region at once), the same one once.
+        self._making: dict[tuple[object, ...], threading.Lock] = {}
         self._sessions: dict[tuple[object, ...], Any] = {}
         self._clients: dict[tuple[object, ...], Any] = {}
+        # botocore's data loader (service models, endpoints, rule sets), shared by every session
+        # this factory makes: a new session would read and parse them all again (50-100 ms a
+        # session and client, for each account and region of a fleet).
+        self._loader: Any = None
+        self._loaded: set[str] = set()  # services whose model the loader holds
         self._accounts: dict[tuple[object, ...], str] = {}
-        # An assumed role's credentials, shared by its sessions in every region (one
-        # AssumeRole per role and run, refreshed by botocore before they expire).
-        self._role_credentials: dict[tuple[object, ...], Any] = {}
         self._callers: dict[tuple[object, ...], str] = {}
         # A call still going after half the read timeout (at most 5 s) is said through
         # `on_slow` (the command line's note); none is without it.
@@ -83,59 +88,104 @@ class SessionFactory:
 
     def client(self, service: str, target: AwsTarget) -> Any:
         """A botocore client for `service` at `target` (created once, then reused)."""
-        key = (target.key, service)
+        key = ("client", target.key, service)
         with self._lock:
             cached = self._clients.get(key)
-            if cached is None:
-                with aws_errors(f"create the {service} client", describe_target(target)):
-                    session = self._session(target)
+        if cached is not None:
+            return cached
+        with self._making_lock(key):
+            with self._lock:
+                cached = self._clients.get(key)
+            if cached is not None:
+                return cached
+            with aws_errors(f"create the {service} client", describe_target(target)):
+                session = self._session(target)
+                # The first client of a service loads its model into the shared loader; the
+                # others made meanwhile wait for it instead of each parsing it again.
+                with self._lock:
+                    first = service not in self._loaded
+                with self._making_lock(("model", service)) if first else contextlib.nullcontext():
                     cached = session.create_client(
                         service,
                         region_name=target.region or None,
                         endpoint_url=target.endpoint_url,
                         config=self._config_for(session),
                     )
-                if self._slow is not None:
-                    self._slow.watch(cached)
+                with self._lock:
+                    self._loaded.add(service)
+            if self._slow is not None:
+                self._slow.watch(cached)
+            with self._lock:
                 self._clients[key] = cached
-            return cached
+        return cached
+
+    def _making_lock(self, key: tuple[object, ...]) -> threading.Lock:
+        with self._lock:
+            return self._making.setdefault(key, threading.Lock())
+
+    def _botocore_session(self, profile: str | None) -> Any:
+        """A new botocore session that shares the factory's data loader."""
+        session = botocore.session.Session(profile=profile)
+        with self._lock:
+            if self._loader is None:
+                self._loader = session.get_component("data_loader")
+            else:
+                session.register_component("data_loader", self._loader)
+        return session
 
     def account_id(self, target: AwsTarget) -> str:
-        """The account the target's credentials act in (STS GetCallerIdentity, cached)."""
+        """The account the target's credentials act in (STS GetCallerIdentity, cached): the
+        same in every region, asked once however many threads want it at once."""
+        key = target.role_key
         with self._lock:
-            cached = self._accounts.get(target.key)
+            cached = self._accounts.get(key)
         if cached is not None:
             return cached
-        account = _account_from_role(target.role_arn) or self._remembered(target)
-        if account is None:
-            sts = self.client("sts", target)
-            with aws_errors("GetCallerIdentity", describe_target(target)):
-                account = str(sts.get_caller_identity()["Account"])
-            self._remember(target, account)
-        with self._lock:
-            self._accounts[target.key] = account
+        with self._making_lock(("account", key)):
+            with self._lock:
+                cached = self._accounts.get(key)
+            if cached is not None:
+                return cached
+            account = _account_from_role(target.role_arn) or self._remembered(target)
+            if account is None:
+                account, arn = self._ask_identity(target)
+                self._remember(target, account)
+                with self._lock:
+                    self._callers.setdefault(key, arn)  # the same answer says who, too
+            with self._lock:
+                self._accounts[key] = account
         return account
 
     def caller_arn(self, target: AwsTarget) -> str:
         """The ARN the target's credentials act as (STS GetCallerIdentity; remembered per
         credential like the account id, so a deploy's record costs no call for it; its
         account fills the account cache too)."""
+        key = target.role_key
         with self._lock:
-            cached = self._callers.get(target.key)
+            cached = self._callers.get(key)
         if cached is not None:
             return cached
-        arn = self._remembered(target, _ARN)
-        if arn is None:
-            sts = self.client("sts", target)
-            with aws_errors("GetCallerIdentity", describe_target(target)):
-                answer = sts.get_caller_identity()
-            arn = str(answer["Arn"])
+        with self._making_lock(("caller", key)):
             with self._lock:
-                self._accounts.setdefault(target.key, str(answer["Account"]))
-            self._remember(target, arn, _ARN)
-        with self._lock:
-            self._callers[target.key] = arn
+                cached = self._callers.get(key)
+            if cached is not None:
+                return cached
+            arn = self._remembered(target, _ARN)
+            if arn is None:
+                account, arn = self._ask_identity(target)
+                with self._lock:
+                    self._accounts.setdefault(key, account)
+                self._remember(target, arn, _ARN)
+            with self._lock:
+                self._callers[key] = arn
         return arn
+
+    def _ask_identity(self, target: AwsTarget) -> tuple[str, str]:
+        """(account, ARN) of the target's credentials: one STS GetCallerIdentity."""
+        sts = self.client("sts", target)
+        with aws_errors("GetCallerIdentity", describe_target(target)):
+            answer = sts.get_caller_identity()
+        return str(answer["Account"]), str(answer["Arn"])
 
     def _credential_key(self, target: AwsTarget) -> str | None:
         """A digest of the access key id and endpoint: what an account id can be cached under."""
@@ -168,35 +218,38 @@ class SessionFactory:
         return self._config.merge(Config(retries=retries)) if retries else self._config
 
     def _session(self, target: AwsTarget) -> Any:
+        """The session of the target's credentials (profile, or role and how it is assumed):
+        one for every region, whose clients are made per region. An assumed role's session is
+        one AssumeRole per run, assumed again by botocore before its credentials expire."""
+        key = ("session", target.role_key)
         with self._lock:
-            session = self._sessions.get(target.key)
+            session = self._sessions.get(key)
+        if session is not None:
+            return session
+        with self._making_lock(key):
+            with self._lock:
+                session = self._sessions.get(key)
             if session is None:
                 session = self._new_session(target)
-                self._sessions[target.key] = session
-            return session
+                with self._lock:
+                    self._sessions[key] = session
+        return session
 
     def _new_session(self, target: AwsTarget) -> Any:
-        region = target.region or None
         if target.role_arn:
-            base = self._session(replace(target, role_arn=None))
+            base = self._session(
+                replace(target, role_arn=None, external_id=None, session_name=None)
+            )
             return self._assumed_role_session(base, target)
-        session = botocore.session.Session(profile=target.profile)
-        if region:
-            session.set_config_variable("region", region)
+        session = self._botocore_session(target.profile)
         if target.endpoint_url and not target.profile:
             session.set_credentials(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY)
         return session
 
     def _assumed_role_session(self, base: Any, target: AwsTarget) -> Any:
-        """A session whose credentials come from STS AssumeRole, refreshed before they expire;
-        the role's credentials are shared by its sessions of every region."""
-        with self._lock:
-            credentials = self._role_credentials.get(target.role_key)
-            if credentials is None:
-                credentials = self._role_credentials[target.role_key] = self._assume(base, target)
-        core = botocore.session.Session(profile=target.profile)
-        if target.region:
-            core.set_config_variable("region", target.region)
+        """A session whose credentials come from STS AssumeRole, refreshed before they expire."""
+        credentials = self._assume(base, target)
+        core = self._botocore_session(target.profile)
         core.register_component(
             "credential_provider", CredentialResolver([_GivenCredentials(credentials)])
         )

@@ -156,20 +156,15 @@ class Project:
     def cloudformation(self, region: str, account: str | None = None) -> CloudFormationGateway:
         from protoncli.aws.cloudformation import CloudFormationGateway
 
-        target = self.target(region, account)
-        with self._lock:
-            return CloudFormationGateway(
-                self.sessions.client("cloudformation", target), sleep=self.sleep
-            )
+        client = self.sessions.client("cloudformation", self.target(region, account))
+        return CloudFormationGateway(client, sleep=self.sleep)
 
     def secrets(self, region: str, account: str | None = None) -> SecretStore:
         """Where the values of secret inputs of resources in `region` (of `account`) are
         stored."""
         from protoncli.aws.secrets import SecretStore
 
-        target = self.target(region, account)
-        with self._lock:
-            return SecretStore(self.sessions.client("secretsmanager", target))
+        return SecretStore(self.sessions.client("secretsmanager", self.target(region, account)))
 
     def management_region(self) -> str:
         """Where stacks that belong to no environment (pipelines) live."""
@@ -180,23 +175,23 @@ class Project:
         (no call), else the caller's own (STS, cached)."""
         if account is not None:
             return self.account(account).id
-        target = self.target(region)
-        with self._lock:
-            return self.sessions.account_id(target)
+        return self.sessions.account_id(self.target(region))
 
     def artifacts(self, region: str, account: str | None = None) -> ArtifactStore:
         """The artifact bucket of the account in the region (templates, deployment records);
         one store per region, account and run, so the bucket is looked for once."""
         from protoncli.aws.s3 import ArtifactStore
 
-        account_id = self.account_id(region, account)
-        target = self.target(region, account)
+        key = (region, account)
         with self._lock:
-            key = (region, account)
-            if key not in self._artifacts:
-                s3 = self.sessions.client("s3", target)
-                self._artifacts[key] = ArtifactStore(s3, account_id=account_id, region=region)
-            return self._artifacts[key]
+            known = self._artifacts.get(key)
+        if known is not None:
+            return known
+        account_id = self.account_id(region, account)
+        s3 = self.sessions.client("s3", self.target(region, account))
+        made = ArtifactStore(s3, account_id=account_id, region=region)
+        with self._lock:
+            return self._artifacts.setdefault(key, made)
 
     def caller_arn(self, region: str, account: str | None = None) -> str:
         """Who the credentials used in `region` (of `account`) act as (an IAM ARN)."""
