@@ -468,9 +468,9 @@ def test_svc_create_scaffold_writes_the_skeleton_and_refuses_to_overwrite_a_chan
         "app/web.py",
     ]
     assert "EXPOSE 8080" in (target / "Dockerfile").read_text()
-    assert (
-        "pcli svc deploy web --yes --json" in (target / ".github/workflows/deploy.yml").read_text()
-    )
+    workflow = (target / ".github/workflows/deploy.yml").read_text()
+    assert "pcli --workspace workspace svc deploy web\n" in workflow
+    assert '--instance web-dev --param "image=$IMAGE" --yes --json' in workflow
     record = json.loads((target / ".pcli-scaffold.json").read_text())
     assert (record["blueprint"], record["version"], record["service"]) == (
         "fargate-web-svc",

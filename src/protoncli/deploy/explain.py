@@ -219,6 +219,8 @@ class ChangeExplainer:
             return f"the spec in its deployment record ({record.short_id}) cannot be read"
         if found is None:
             return f"its deployment record ({record.short_id}) has no inputs of it"
+        if identity.kind == SERVICE_INSTANCE and record.overrides:  # svc deploy --param
+            return {**found, **record.overrides}
         return found
 
     def _input_type(

@@ -4,11 +4,13 @@ Every deployment that runs (a change set executed, or a change set that failed) 
 record in the artifact bucket of the stack's account and region (`aws/s3.py`), under
 `records/<stack>/<UTC start time>-<deployment id>.json`: the item, its blueprint version and
 bundle digest, the spec file as deployed, the rendered template and the stack's tags, who
-deployed it, when, and how it ended. A deploy that changes nothing (or only re-tags the stack)
-is not a deployment and leaves none. The stack's `pcli:deployment-id` tag names the record it
-runs (the newest one with that id). History and rollback read these records, so they work from
-any clone of the workspace; a change set that is reviewed reads the one its stack runs, for the
-inputs changed since (`deployed_record`, `deploy/explain.py`).
+deployed it, when, and how it ended; for a service instance deployed with `svc deploy --param`,
+the values given (`overrides`: the spec stays the file's text, which does not hold them). A
+deploy that changes nothing (or only re-tags the stack) is not a deployment and leaves none.
+The stack's `pcli:deployment-id` tag names the record it runs (the newest one with that id).
+History and rollback read these records, so they work from any clone of the workspace; a change
+set that is reviewed reads the one its stack runs, for the inputs changed since
+(`deployed_record`, `deploy/explain.py`).
 
 `recorded_deploy` is the one place deployments are made and recorded. Writing a record never
 fails a deployment: a record that cannot be written is a warning event. A record is written
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +77,8 @@ class DeploymentRecord:
     failures: tuple[str, ...] = ()
     secrets_masked: bool = False
     key: str = ""  # where it is stored (set once written or read)
+    # `svc deploy --param` values the deployment used on top of the spec (typed, by input name)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +114,7 @@ class DeploymentRecord:
             "outcome": self.outcome,
             "failures": list(self.failures),
             "secrets_masked": self.secrets_masked,
+            "overrides": dict(self.overrides),
         }
 
     @classmethod
@@ -147,6 +152,7 @@ class DeploymentRecord:
                 failures=tuple(str(f) for f in document.get("failures") or ()),
                 secrets_masked=bool(document.get("secrets_masked")),
                 key=key,
+                overrides=dict(document.get("overrides") or {}),  # none before --param
             )
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise PcliError(
@@ -176,6 +182,7 @@ class _Run:
     result: DeployResult
     failures: tuple[str, ...] = ()
     account: str | None = None  # pcli.yaml's name of the stack's account; None: own
+    overrides: Mapping[str, Any] | None = None  # `svc deploy --param` values
 
 
 def recorded_deploy(
@@ -187,10 +194,12 @@ def recorded_deploy(
     spec_text: str | None,
     spec: EnvironmentSpec | ServiceSpec | None = None,
     account: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> DeployResult:
     """Deploy `request` in `region` (of `account`, a name of pcli.yaml's `accounts:`; None:
     the caller's own) and record the deployment (succeeded or failed) beside the stack, in
-    the same account. No record when nothing changed."""
+    the same account, with the `--param` values it used on top of `spec_text` (`overrides`).
+    No record when nothing changed."""
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
     from protoncli.deploy.explain import explained
 
@@ -207,12 +216,16 @@ def recorded_deploy(
         details = tuple(error.details) or tuple(
             f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in error.result.failures
         )
-        run = _Run(region, request, spec_text, spec, started, error.result, details, account)
+        run = _Run(
+            region, request, spec_text, spec, started, error.result, details, account, overrides
+        )
         _submit(project, run, hooks)
         raise
     project.known_outputs[key] = dict(result.outputs)  # what renders next reads
     if result.status != NO_CHANGES:
-        run = _Run(region, request, spec_text, spec, started, result, account=account)
+        run = _Run(
+            region, request, spec_text, spec, started, result, account=account, overrides=overrides
+        )
         _submit(project, run, hooks)
     return result
 
@@ -291,6 +304,7 @@ def _record_of(project: Project, run: _Run) -> DeploymentRecord:
         outcome=OK if run.result.ok else FAILED,
         failures=tuple(mask.text(failure) for failure in run.failures),
         secrets_masked=bool(mask),
+        overrides=dict(run.overrides or {}),
     )
 
 

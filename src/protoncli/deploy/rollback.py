@@ -215,7 +215,13 @@ def roll_back(project: Project, choice: RollbackChoice, hooks: DeployHooks) -> R
         hooks.on_event(DeployEvent("warning", target.stack_name, description, message=warning))
     request = StackRequest(target.stack_name, record.template, dict(record.tags), description)
     result = recorded_deploy(
-        project, target.region, request, hooks, spec_text=record.spec, account=target.account
+        project,
+        target.region,
+        request,
+        hooks,
+        spec_text=record.spec,
+        account=target.account,
+        overrides=record.overrides,  # its tags say the stack runs them: so does the new record
     )
     path, before, after, warnings = _restore_spec(project, record)
     for warning in warnings:

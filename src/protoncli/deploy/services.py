@@ -5,8 +5,9 @@ Creating one (the spec file, from flags and answers) is `deploy.service_create`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from protoncli.blueprints.model import Bundle
 from protoncli.deploy.environments import environment_stack
@@ -168,7 +169,11 @@ def _declared_digests(
 
 
 def service_requests(
-    project: Project, record: ServiceRecord, *, with_pipeline: bool
+    project: Project,
+    record: ServiceRecord,
+    *,
+    with_pipeline: bool,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, tuple[str, StackRequest]], bool, tuple[str, ...]]:
     """Stack requests by resource ("instance:<name>" / "pipeline"), each with its region; whether
     the blueprint has a pipeline; the warnings of the spec and its rendering.
@@ -176,7 +181,11 @@ def service_requests(
     Without `with_pipeline`, the instances only: the pipeline's template may read outputs of
     instances that are not deployed yet. With it, every resource, rendered with the deployed
     instances' outputs.
+
+    `overrides` (instance -> `svc deploy --param` values) render those instances with them and
+    tag their stacks so (`deploy.overrides`); their inputs digest stays the spec file's.
     """
+    from protoncli.deploy.overrides import override_tags, with_overrides
     from protoncli.state.digests import bundle_digest
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
@@ -187,9 +196,10 @@ def service_requests(
     inputs_digests = _declared_digests(project, record, bundle.has_pipeline)
     # Without the pipeline, neither its template nor its inputs: they are rendered (and their
     # inputs checked) with the pipeline, once the instances are deployed.
+    spec = with_overrides(record.spec, overrides or {})
     result = render_for_deploy(
         bundle if with_pipeline else replace(bundle, pipeline=None),
-        record.spec if with_pipeline else replace(record.spec, pipeline=None),
+        spec if with_pipeline else replace(spec, pipeline=None),
         name=record.name,
         context=context,
         blueprint=info.name,
@@ -198,6 +208,7 @@ def service_requests(
     requests: dict[str, tuple[str, StackRequest]] = {}
     for resource in result.resources:
         template = template_of(resource)
+        marks: dict[str, str] = {}
         if resource.kind == "pipeline":
             key, region, account = "pipeline", context.region, None
             identity = Identity.of_pipeline(record.name)
@@ -205,6 +216,9 @@ def service_requests(
             key = f"instance:{resource.name}"
             region, account = regions[resource.name]
             identity = Identity.of_instance(record.name, resource.name, resource.environment)
+            declared = record.spec.instance(resource.name)
+            if overrides and declared is not None:
+                marks = override_tags(declared, overrides.get(resource.name))
         stack = stack_of(project, identity)
         digest = spec_digest(resource.inputs, template)
         tags = identity.tags(
@@ -216,6 +230,7 @@ def service_requests(
             bundle_digest=bundle_digest(info.digest),
             context_digest=contexts[key],
             deployment_id=deployment_id(stack, digest),
+            **marks,
         )
         requests[key] = (
             region,
@@ -260,17 +275,23 @@ def deploy_service(
     *,
     instances: Sequence[str] = (),
     deployment_mode: str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[DeployResult]:
     """Deploy the chosen instances (all by default) in parallel, then the pipeline;
-    `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates.
+    `deployment_mode` "REVERT_DRIFT" also puts drifted resources back to their templates;
+    `overrides` (`deploy.overrides.instance_overrides`) are `svc deploy --param` values.
     The stacks it deploys and renders with are read in bulk first, where that saves calls
     (`_read_ahead`)."""
+    from protoncli.deploy.overrides import with_overrides
     from protoncli.deploy.records import recorded_deploy
 
     record = read_service(project, name)
-    chosen = [i.name for i in _chosen_instances(record, instances)]
+    chosen = [i.name for i in chosen_instances(record, instances)]
+    overrides = {i: values for i, values in (overrides or {}).items() if i in chosen and values}
     _read_ahead(project, record, chosen)
-    requests, has_pipeline, warnings = service_requests(project, record, with_pipeline=False)
+    requests, has_pipeline, warnings = service_requests(
+        project, record, with_pipeline=False, overrides=overrides
+    )
     for warning in warnings:
         hooks.on_event(DeployEvent("warning", "", f"service {name}", message=warning))
     one_at_a_time = hooks.one_at_a_time()
@@ -280,7 +301,13 @@ def deploy_service(
         region, request = requests[f"instance:{instance}"]
         request = replace(request, deployment_mode=deployment_mode)
         return recorded_deploy(
-            project, region, request, one_at_a_time, spec_text=spec_text, spec=record.spec
+            project,
+            region,
+            request,
+            one_at_a_time,
+            spec_text=spec_text,
+            spec=with_overrides(record.spec, overrides),
+            overrides=overrides.get(instance),
         )
 
     results = run_all(project, chosen, deploy_one, name="pcli-deploy")
@@ -395,7 +422,7 @@ def instances_in(
     some are named): what `svc deploy NAME --env E` deploys. An environment the service has no
     instance in is an error naming those it has."""
     record = read_service(project, name)
-    chosen = _chosen_instances(record, instances)
+    chosen = chosen_instances(record, instances)
     where = sorted({i.environment for i in record.spec.instances})
     missing_envs = [e for e in environments if e not in {i.environment for i in chosen}]
     if missing_envs:
@@ -407,7 +434,7 @@ def instances_in(
     return [i.name for i in chosen if i.environment in environments]
 
 
-def _chosen_instances(record: ServiceRecord, names: Sequence[str]) -> list[InstanceSpec]:
+def chosen_instances(record: ServiceRecord, names: Sequence[str]) -> list[InstanceSpec]:
     """The instances named (all of them when none is), each checked to exist."""
     declared = [i.name for i in record.spec.instances]
     unknown = [i for i in names if i not in declared]
@@ -425,7 +452,7 @@ def service_targets(
     """The stacks `pcli svc deploy NAME [-i I]...` works on: the instances, then the pipeline."""
     record = read_service(project, name)
     targets = []
-    for i in _chosen_instances(record, instances):
+    for i in chosen_instances(record, instances):
         environment = read_environment(project, i.environment)
         targets.append(
             StackTarget(

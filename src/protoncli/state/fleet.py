@@ -14,6 +14,9 @@ Decisions:
 - A declared item is pending when it is not deployed, or its stack's tags say it was deployed
   from another version, spec, version content or outputs of the stacks it renders with, or its
   last deployment failed. Each reason is kept, in words, for `plan`.
+- A service instance deployed with `svc deploy --param` values its spec does not hold is not
+  pending for them: its `overrides` say what it runs, and `overrides_held` that `plan` holds it
+  back (`state.overrides`). Once the spec holds those values it is simply up to date.
 - A stack of the workspace that no spec declares is an orphan: listed, counted, deletable (with
   `apply --prune`), whatever its tags say about blueprints the registry no longer has.
 - A stack that could not be read (`deployed.StackProblem`) is a problem of the fleet. A declared
@@ -55,6 +58,15 @@ from protoncli.state.identity import (
     VERSION_TAG,
     Identity,
 )
+from protoncli.state.overrides import (
+    COMMITTED,
+    HELD,
+    NONE,
+    Override,
+    overrides_of,
+    reverted_reason,
+)
+from protoncli.state.overrides import standing as override_standing
 
 if TYPE_CHECKING:
     from protoncli.blueprints.versions import VersionInfo
@@ -82,6 +94,9 @@ class FleetItem:
     versions: Versions = field(default_factory=Versions)
     reasons: tuple[str, ...] = ()  # why it is pending, in words
     unreadable: bool = False  # deployed; the file that would declare it could not be read
+    # --param values of `svc deploy` the stack runs and the spec does not hold
+    overrides: tuple[Override, ...] = ()
+    overrides_held: bool = False  # only those differ from the spec: apply leaves it alone
 
     @property
     def kind(self) -> str:
@@ -300,14 +315,7 @@ def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
     outputs = _Outputs(pairs, declared, frozenset(unknown))
     versions = _VersionCache(project)
     items = [
-        FleetItem(
-            identity,
-            mine,
-            theirs,
-            versions.of(mine, theirs),
-            _reasons(mine, theirs, outputs, versions) if mine is not None else (),
-            unreadable=mine is None and declared.is_unreadable(identity),
-        )
+        _item(identity, mine, theirs, declared=declared, outputs=outputs, versions=versions)
         for mine, theirs, identity in pairs
         if not _unknown_pipeline(mine, identity, declared)
     ]
@@ -320,6 +328,53 @@ def join(project: Project, declared: Declared, deployed: Deployed) -> Fleet:
         deployed.problems,
         deployed.bulk_failures,
     )
+
+
+def _item(
+    identity: Identity,
+    mine: DeclaredItem | None,
+    theirs: DeployedItem | None,
+    *,
+    declared: Declared,
+    outputs: _Outputs,
+    versions: _VersionCache,
+) -> FleetItem:
+    reasons = _reasons(mine, theirs, outputs, versions) if mine is not None else ()
+    overrides, held = _overrides(mine, theirs, declared)
+    if overrides and not held:
+        reasons = (*reasons, reverted_reason(overrides))
+    return FleetItem(
+        identity,
+        mine,
+        theirs,
+        versions.of(mine, theirs),
+        reasons,
+        unreadable=mine is None and declared.is_unreadable(identity),
+        overrides=overrides,
+        overrides_held=held,
+    )
+
+
+def _overrides(
+    mine: DeclaredItem | None, theirs: DeployedItem | None, declared: Declared
+) -> tuple[tuple[Override, ...], bool]:
+    """The --param values an instance's stack runs and its spec does not hold; whether they
+    are all that differs from the spec (its inputs and version as deployed, its last
+    deployment not failed)."""
+    if mine is None or theirs is None or mine.identity.kind != SERVICE_INSTANCE:
+        return (), False
+    found = override_standing(theirs.tags, mine.inputs_digest)
+    if found in (NONE, COMMITTED):
+        return (), False
+    service = declared.services.get(mine.identity.service or "")
+    instance = service.spec.instance(mine.identity.instance or "") if service else None
+    overrides = overrides_of(theirs.tags, instance.inputs if instance is not None else {})
+    held = (
+        found == HELD
+        and theirs.tags.get(VERSION_TAG) == mine.version
+        and theirs.stack.status not in TERMINAL_FAILED
+    )
+    return overrides, held and bool(overrides)
 
 
 def _unknown_pipeline(mine: DeclaredItem | None, identity: Identity, declared: Declared) -> bool:
@@ -474,7 +529,9 @@ def _reasons(
     if INPUTS_DIGEST_TAG not in tags:
         reasons.append("deployed by an earlier pcli (no digests to compare): redeploy to know")
         return tuple(reasons)
-    if tags[INPUTS_DIGEST_TAG] != mine.inputs_digest:
+    if tags[INPUTS_DIGEST_TAG] != mine.inputs_digest and (
+        override_standing(tags, mine.inputs_digest) != COMMITTED
+    ):
         reasons.append("spec changed")
     info = versions.info(mine.blueprint, mine.version)
     if (

@@ -31,6 +31,8 @@ INPUTS_DIGEST_TAG = "pcli:inputs-digest"
 BUNDLE_DIGEST_TAG = "pcli:bundle-digest"
 CONTEXT_DIGEST_TAG = "pcli:context-digest"
 DEPLOYMENT_TAG = "pcli:deployment-id"
+OVERRIDES_TAG = "pcli:overrides"  # `svc deploy --param` values (see state/overrides.py)
+OVERRIDES_DIGEST_TAG = "pcli:overrides-digest"
 _NAME_TAGS = {
     "environment": "pcli:environment",
     "service": "pcli:service",

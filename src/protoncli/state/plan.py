@@ -7,6 +7,10 @@ Decisions:
 - Actions: `create` (declared, not deployed, or a first creation that failed and is recreated),
   `update` (deployed, pending), `delete` (orphans: carried out only with `--prune`; without it
   they are listed and count for nothing), `none`.
+- A service instance whose stack runs `svc deploy --param` values the spec does not hold, and
+  differs from the spec in nothing else that apply would act on alone (`FleetItem.overrides_held`),
+  is held back: planned as an update that applies only with `--revert-overrides` (as orphans'
+  deletions apply only with `--prune`), its reason naming the values and the spec's.
 - An item renders with the outputs of what it depends on (an instance: its environment and its
   component; a pipeline: its instances). When one of those is created or updated first, the
   item is planned as an update too ("may change"): its template is rendered again after the
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from protoncli.errors import NotFoundError
 from protoncli.state.fleet import Fleet, FleetItem
 from protoncli.state.identity import COMPONENT, ENVIRONMENT, KIND_ORDER, PIPELINE, SERVICE_INSTANCE
+from protoncli.state.overrides import held_reason
 
 CREATE, UPDATE, DELETE, NONE = "create", "update", "delete", "none"
 RECREATED = ("ROLLBACK_COMPLETE",)  # a failed first creation: the stack is deleted and created
@@ -33,7 +38,9 @@ class PlannedItem:
     item: FleetItem
     action: str  # create | update | delete | none
     reasons: tuple[str, ...] = ()
-    applies: bool = True  # False for deletions without --prune
+    applies: bool = (
+        True  # False for deletions without --prune, held items without --revert-overrides
+    )
 
     @property
     def acts(self) -> bool:
@@ -46,6 +53,7 @@ class Plan:
     items: tuple[PlannedItem, ...]  # in apply order
     fleet: Fleet
     prune: bool
+    revert_overrides: bool = False
 
     @property
     def changes(self) -> bool:
@@ -54,6 +62,10 @@ class Plan:
 
     def acting(self) -> list[PlannedItem]:
         return [planned for planned in self.items if planned.acts]
+
+    def held(self) -> list[PlannedItem]:
+        """Items held back for their --param values (without --revert-overrides)."""
+        return [p for p in self.items if p.item.overrides_held and not p.applies]
 
     def counts(self) -> dict[str, int]:
         counts = {CREATE: 0, UPDATE: 0, DELETE: 0, NONE: 0}
@@ -69,15 +81,17 @@ def make_plan(
     env: str | None = None,
     prune: bool = False,
     only: Sequence[tuple[str, ...]] | None = None,
+    revert_overrides: bool = False,
 ) -> Plan:
     """The plan for the items named (environments, services, SERVICE/INSTANCE, components;
     every item when none is named), limited to environment `env` and to the identity keys in
-    `only` when given (a `--branch` or `--shard` selection)."""
+    `only` when given (a `--branch` or `--shard` selection). Items held back for their --param
+    values are updated only with `revert_overrides`."""
     chosen = select(fleet, names, env=env)
     if only is not None:
         keys = set(only)
         chosen = [item for item in chosen if item.identity.key in keys]
-    first = sorted((_action(item, prune) for item in chosen), key=_order)
+    first = sorted((_action(item, prune, revert_overrides) for item in chosen), key=_order)
     acting = {p.item.identity.key for p in first if p.acts and p.action != DELETE}
     planned = []
     for item in first:  # in dependency order, so a change reaches everything downstream
@@ -85,7 +99,7 @@ def make_plan(
         if found.acts and found.action != DELETE:
             acting.add(found.item.identity.key)
         planned.append(found)
-    return Plan(fleet.workspace, tuple(planned), fleet, prune)
+    return Plan(fleet.workspace, tuple(planned), fleet, prune, revert_overrides)
 
 
 def select(fleet: Fleet, names: Sequence[str], *, env: str | None = None) -> list[FleetItem]:
@@ -122,7 +136,7 @@ def names_of(item: FleetItem) -> frozenset[str]:
     return frozenset({identity.name})
 
 
-def _action(item: FleetItem, prune: bool) -> PlannedItem:
+def _action(item: FleetItem, prune: bool, revert_overrides: bool) -> PlannedItem:
     if item.unreadable:
         return PlannedItem(item, NONE, ("its spec file could not be read: left alone",))
     if item.orphaned:
@@ -130,6 +144,9 @@ def _action(item: FleetItem, prune: bool) -> PlannedItem:
         if not prune:
             reason += " (deleted only with --prune)"
         return PlannedItem(item, DELETE, (reason,), applies=prune)
+    if item.overrides_held:
+        reason = held_reason(item.overrides, revert=revert_overrides)
+        return PlannedItem(item, UPDATE, (*item.reasons, reason), applies=revert_overrides)
     if not item.pending:
         return PlannedItem(item, NONE)
     if not item.is_deployed or item.stack_status in RECREATED:

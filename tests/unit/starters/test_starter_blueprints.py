@@ -320,9 +320,26 @@ def test_skeleton_renders_names_and_keeps_github_expressions(starters_dir):
 
     assert sorted(rendered) == [".github/workflows/deploy.yml", "Dockerfile", "app/web.py"]
     workflow = yaml.safe_load(rendered[".github/workflows/deploy.yml"])
-    steps = workflow["jobs"]["deploy"]["steps"]
-    assert steps[-1]["run"] == "pcli svc deploy web --yes --json"
-    assert steps[-2]["with"]["role-to-assume"] == "${{ vars.PCLI_DEPLOY_ROLE_ARN }}"
+    job = workflow["jobs"]["deploy"]
+    steps = {step.get("name", step.get("uses")): step for step in job["steps"]}
+    assert all(("uses" in step) != ("run" in step) for step in job["steps"])
+    assert job["env"]["IMAGE"] == "${{ vars.PCLI_IMAGE_REPOSITORY }}:${{ github.sha }}"
+    # The workspace (pcli.yaml, the specs) is checked out beside the source, and named.
+    assert steps["Check out the source"]["with"] == {"path": "source"}
+    assert steps["Check out the workspace"]["with"] == {
+        "repository": "${{ vars.PCLI_WORKSPACE_REPOSITORY }}",
+        "token": "${{ secrets.PCLI_WORKSPACE_TOKEN || github.token }}",
+        "path": "workspace",
+    }
+    assert steps["Build and push the image"]["working-directory"] == "source"
+    assert job["steps"][-1]["run"] == (
+        'pcli --workspace workspace svc deploy web --instance web-dev --param "image=$IMAGE" '
+        "--yes --json"
+    )
+    assert steps["AWS credentials"]["with"]["role-to-assume"] == "${{ vars.PCLI_DEPLOY_ROLE_ARN }}"
+    text = rendered[".github/workflows/deploy.yml"]
+    assert "{%" not in text
+    assert text.count("${{") == text.count("}}") == 6
     assert "EXPOSE 8080" in rendered["Dockerfile"].splitlines()
     assert 'CMD ["python", "app/web.py"]' in rendered["Dockerfile"]
     compile(rendered["app/web.py"], "app/web.py", "exec")

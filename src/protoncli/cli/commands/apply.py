@@ -14,6 +14,7 @@ from protoncli.cli.commands.plan import (
     ENV_OPTION,
     NAMES_ARGUMENT,
     PRUNE_OPTION,
+    REVERT_OVERRIDES_OPTION,
     SHARD_OPTION,
     build_plan,
     print_plan,
@@ -47,6 +48,7 @@ def apply_command(
     ),
     branch: str | None = BRANCH_OPTION,
     shard: str | None = SHARD_OPTION,
+    revert_overrides: bool = REVERT_OVERRIDES_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Do what `pcli plan` shows: environments, components, instances, then pipelines.
@@ -54,7 +56,10 @@ def apply_command(
     Plans first (from AWS and the workspace, every time), shows the plan and asks once in a
     terminal (--yes elsewhere); then deploys in dependency order, independent stacks at
     once, with the same progress views as deploys. Orphaned stacks are deleted only with
-    --prune, last. An item whose environment, component or instance failed is skipped. After
+    --prune, last. Instances deployed with svc deploy --param values their spec does not hold
+    are held back (listed, left alone) unless --revert-overrides deploys the spec's values;
+    an instance whose spec changed otherwise is updated to it (the plan says which values
+    that reverts). An item whose environment, component or instance failed is skipped. After
     a failure or an interruption, run the same command again: it plans from what AWS says.
 
     Exit codes: 0 done (or nothing to do); 3 when any item failed or was skipped; 2 when
@@ -72,9 +77,19 @@ def apply_command(
 
     project = open_project(ctx)
     rerun = _rerun(names or [], env=env, prune=prune, branch=branch, shard=shard)
+    if revert_overrides:
+        rerun = rerun.replace(" --yes", " --revert-overrides --yes")
 
     def plan_now() -> Plan:
-        return build_plan(project, names or [], env=env, prune=prune, branch=branch, shard=shard)
+        return build_plan(
+            project,
+            names or [],
+            env=env,
+            prune=prune,
+            branch=branch,
+            shard=shard,
+            revert_overrides=revert_overrides,
+        )
 
     run_apply(ctx, project, plan_now, yes=yes, json_=json_, concurrency=concurrency,
               command="apply", rerun=rerun)  # fmt: skip
@@ -143,7 +158,7 @@ def run_apply(
             fail_on_problems(plan.fleet)
         if not plan.changes:
             if json_:
-                _nothing_to_do(command)
+                _nothing_to_do(command, plan)
             return
         if not yes:
             plan = _confirmed(ctx, plan, plan_now, rerun)
@@ -161,13 +176,23 @@ def _to_stderr(show: Callable[[], None]) -> None:
         show()
 
 
-def _nothing_to_do(command: str) -> None:
+def _nothing_to_do(command: str, plan: Plan) -> None:
     from protoncli.cli.progress import make_view
 
     view = make_view(json_mode=True, command=command, quiet=True, color="never")
     with view:
-        view.note("Nothing to do: every stack is what the workspace declares.")
+        if plan.held():
+            _note_held(view, plan)
+        else:
+            view.note("Nothing to do: every stack is what the workspace declares.")
         view.result(True, 0, [])
+
+
+def _note_held(view: ProgressView, plan: Plan) -> None:
+    """One note per instance held back for its --param values (the JSON view shows no plan)."""
+    for planned in plan.held():
+        item = planned.item
+        view.note(f"Held back: {item.identity.description}: {planned.reasons[-1]}")
 
 
 def _confirmed(ctx: typer.Context, plan: Plan, plan_now: Callable[[], Plan], rerun: str) -> Plan:
@@ -211,6 +236,8 @@ def _run(
     )
     try:
         with view:
+            if json_:
+                _note_held(view, plan)
             try:
                 # The plan was confirmed as a whole: each change set is part of it, and a
                 # first creation that failed is recreated (the plan said "create").

@@ -38,6 +38,12 @@ ENV_OPTION = typer.Option(
 PRUNE_OPTION = typer.Option(
     False, "--prune", help="Delete stacks of the workspace that no spec declares (orphans)."
 )
+REVERT_OVERRIDES_OPTION = typer.Option(
+    False,
+    "--revert-overrides",
+    help="Also update the instances held back for values deployed with svc deploy --param: "
+    "back to the spec's values.",
+)
 BRANCH_OPTION = typer.Option(
     None,
     "--branch",
@@ -59,6 +65,7 @@ def build_plan(
     prune: bool,
     branch: str | None,
     shard: str | None,
+    revert_overrides: bool = False,
 ) -> Plan:
     """Read the fleet and plan; `--branch` and `--shard` narrow the selection."""
     from protoncli.state.fleet import read_fleet
@@ -66,7 +73,9 @@ def build_plan(
 
     fleet = read_fleet(project)
     only = _selection(project, fleet, branch=branch, shard=shard)
-    return make_plan(fleet, names, env=env, prune=prune, only=only)
+    return make_plan(
+        fleet, names, env=env, prune=prune, only=only, revert_overrides=revert_overrides
+    )
 
 
 def _selection(
@@ -239,6 +248,11 @@ def plan_summary(plan: Plan) -> str:
     )
     if kept:
         text += f" {kept} orphaned stack(s) kept (add --prune to delete them)."
+    if held := len(plan.held()):
+        text += (
+            f" {held} instance(s) held back: deployed with svc deploy --param values the spec "
+            "does not hold (commit them, or add --revert-overrides)."
+        )
     if not plan.changes:
         text += " Nothing to do."
     return text
@@ -260,6 +274,7 @@ def plan_command(
     ),
     branch: str | None = BRANCH_OPTION,
     shard: str | None = SHARD_OPTION,
+    revert_overrides: bool = REVERT_OVERRIDES_OPTION,
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
     """Show what `pcli apply` would do, item by item, in the order it would do it.
@@ -267,6 +282,9 @@ def plan_command(
     Per item: create (declared, not deployed), update (its stack differs from the workspace:
     spec, version, the version's content, or outputs it renders with changed), delete
     (orphans: stacks of the workspace no spec declares; applied only with --prune), and why.
+    An instance deployed with svc deploy --param values its spec does not hold is held back:
+    shown as (update) with the values and the spec's, applied only with --revert-overrides;
+    once the spec holds the values, it is up to date.
     Nothing is changed in AWS; --changes makes each stack's change set, shows and deletes it.
 
     Exit codes: 0; with --check, 4 when anything would change (as Terraform's
@@ -284,7 +302,15 @@ def plan_command(
     from protoncli.cli.deploying import open_project
 
     project = open_project(ctx)
-    plan = build_plan(project, names or [], env=env, prune=prune, branch=branch, shard=shard)
+    plan = build_plan(
+        project,
+        names or [],
+        env=env,
+        prune=prune,
+        branch=branch,
+        shard=shard,
+        revert_overrides=revert_overrides,
+    )
     previews = None
     if changes:
         from protoncli.deploy.apply import preview_changes

@@ -257,6 +257,13 @@ def deploy(
         autocompletion=complete_environments,
         help="Deploy only the instances in this environment (repeat); default: every one.",
     ),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        "-p",
+        help="An instance input as KEY=VALUE for this deploy (repeat): given to every chosen "
+        "instance, recorded in the deployment, not written to the spec file.",
+    ),
     yes: bool = YES_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
@@ -265,6 +272,14 @@ def deploy(
     """Deploy a service: its instances in parallel, then its pipeline.
 
     Every instance by default, production's included: --env and --instance choose.
+
+    With --param KEY=VALUE (CI shipping a new image, say), the chosen instances deploy with
+    that value instead of their spec's, typed and checked by the blueprint's schema as for
+    svc create (a wrong key or value: exit 2, before anything is read from AWS). The spec
+    file is not edited: the deployment record keeps the values and the stack's tags mark
+    them, so status and plan show them (held back from apply) until the spec holds them;
+    pcli apply --revert-overrides goes back to the spec's. The pipeline renders from the
+    spec as always.
 
     With --cancel, the updates in progress on those stacks are cancelled instead (they roll
     back) and watched to their end. With --revert-drift, resources changed outside
@@ -277,11 +292,19 @@ def deploy(
       pcli svc deploy web -i web-dev --yes --json
 
       pcli svc deploy web --env staging --yes
+
+      pcli svc deploy web -i web-dev --param image=registry/web:3f2a9c1 --yes --json
     """
+    import shlex
+
     from protoncli.deploy.services import deploy_service, instances_in, service_targets
 
     mode = deployment_mode(revert_drift, cancel=cancel)
+    if param and cancel:
+        raise UsageError("--param and --cancel cannot be used together")
+    params = parse_params(param)
     chosen = "".join(f" -i {i}" for i in instance) + "".join(f" --env {e}" for e in env)
+    chosen += "".join(f" -p {shlex.quote(f'{k}={v}')}" for k, v in params.items())
     chosen += " --revert-drift" if mode else ""
 
     def instances(project: Project) -> list[str]:
@@ -297,17 +320,45 @@ def deploy(
             rerun=f"pcli svc deploy {name}{chosen} --cancel --yes",
         )
         return
+    from protoncli.deploy.overrides import instance_overrides
+
     project = open_project(ctx)
     chosen_instances = instances(project)
+    overrides = instance_overrides(project, name, params, chosen_instances)
+
+    def action(callbacks: Callbacks) -> list[DeployResult]:
+        if params:
+            callbacks.note(_overrides_note(project, name, params, overrides))
+        return deploy_service(
+            project,
+            name,
+            callbacks.hooks,
+            instances=chosen_instances,
+            deployment_mode=mode,
+            overrides=overrides,
+        )
+
     run_deploy(
         ctx,
         command="svc deploy",
         json_=json_,
         yes=yes,
-        action=lambda callbacks: deploy_service(
-            project, name, callbacks.hooks, instances=chosen_instances, deployment_mode=mode
-        ),
+        action=action,
         rerun=f"pcli svc deploy {name}{chosen} --yes",
+    )
+
+
+def _overrides_note(
+    project: Project, name: str, params: dict[str, str], overrides: dict[str, dict[str, object]]
+) -> str:
+    """What `svc deploy --param` does, said before it deploys."""
+    spec = project.workspace.service_spec(name)
+    given = " ".join(f"{key}={value}" for key, value in params.items())
+    if not overrides:
+        return f"--param {given}: the spec ({spec}) holds these values already."
+    return (
+        f"Deploying {', '.join(sorted(overrides))} with --param {given} "
+        f"(not written to {spec}: commit the values there to keep them)."
     )
 
 

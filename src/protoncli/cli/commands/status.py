@@ -47,6 +47,7 @@ def item_row(item: FleetItem) -> dict[str, Any]:
         "deployed": item.is_deployed,
         "pending": item.pending,
         "pending_reasons": list(item.reasons),
+        "overrides": {override.key: override.deployed for override in item.overrides},
         "orphaned": item.orphaned,
         "unreadable": item.unreadable,
         "drift": item.drift,
@@ -90,6 +91,8 @@ def _state_cell(row: dict[str, Any]) -> str:
     elif status is not None:
         parts.append(status)
     parts += [mark for mark in ("pending", "orphaned") if row[mark]]
+    if row.get("overrides"):  # deployed with svc deploy --param values the spec does not hold
+        parts.append("overridden")
     if row["unreadable"]:
         parts.append("spec unreadable")
     if row["drift"] == "DRIFTED":
