@@ -51,11 +51,16 @@ SVC_SCHEMA = """\
 schema:
   format: {openapi: "3.0.0"}
   service_input_type: "SvcInput"
+  pipeline_input_type: "PipelineInput"
   types:
     SvcInput:
       type: object
       properties:
         retention: {type: integer, default: 60}
+    PipelineInput:
+      type: object
+      properties:
+        stage: {type: string, default: build}
 """
 SVC_TEMPLATE = """\
 Resources:
@@ -66,6 +71,16 @@ Outputs:
     Value: !Ref Queue
   EnvironmentAccount:
     Value: "{{ environment.account_id }}"
+"""
+# The pipeline grants each instance's environment account, as Proton's sample pipelines do.
+PIPELINE_TEMPLATE = """\
+Resources:
+  Artifacts:
+    Type: AWS::SQS::Queue
+Outputs:
+  DeployAccounts:
+    Value: >-
+      {% for i in service_instances %}arn:aws:iam::{{ i.environment.account_id }}:root {% endfor %}
 """
 
 
@@ -114,6 +129,8 @@ def accounts(cli, tmp_path, write_files):
             "schema/schema.yaml": SVC_SCHEMA,
             "instance_infrastructure/manifest.yaml": MANIFEST,
             "instance_infrastructure/cloudformation.yaml": SVC_TEMPLATE,
+            "pipeline_infrastructure/manifest.yaml": MANIFEST,
+            "pipeline_infrastructure/cloudformation.yaml": PIPELINE_TEMPLATE,
             ".template-registration.yaml": "compatible_environments:\n  - acct-env:1\n",
         },
     )
@@ -138,13 +155,18 @@ def test_each_stack_lands_in_its_environments_account_and_nowhere_else(accounts,
     assert "account: prod\n" in spec
     service = cli(
         "svc", "create", "api", "-b", "acct-svc",
-        "--instance", "api-prod=e-prod", "--instance", "api-own=e-own", "--yes",
+        "--instance", "api-prod=e-prod", "--instance", "api-own=e-own",
+        "--repository", "acme/api", "--branch", "main", "--yes",
     )  # fmt: skip
     assert service.exit_code == 0, service.output
 
     assert _stack_names(moto_url, PROD) == {"pcli-demo-env-e-prod", "pcli-demo-svc-api-api-prod"}
     assert _stack_names(moto_url, STAGE) == {"pcli-demo-env-e-stage"}
-    assert _stack_names(moto_url, OWN) == {"pcli-demo-env-e-own", "pcli-demo-svc-api-api-own"}
+    assert _stack_names(moto_url, OWN) == {
+        "pcli-demo-env-e-own",
+        "pcli-demo-svc-api-api-own",
+        "pcli-demo-pipeline-api",  # pipelines stay in the caller's own account
+    }
 
     outputs = cli("env", "outputs", "e-prod", "--json")
     assert outputs.exit_code == 0, outputs.output
@@ -154,6 +176,8 @@ def test_each_stack_lands_in_its_environments_account_and_nowhere_else(accounts,
     document = json.loads(shown.stdout)
     assert document["outputs"]["api-prod"]["EnvironmentAccount"] == PROD
     assert document["outputs"]["api-own"]["EnvironmentAccount"] == OWN
+    granted = document["outputs"]["pipeline"]["DeployAccounts"].split()
+    assert granted == [f"arn:aws:iam::{PROD}:root", f"arn:aws:iam::{OWN}:root"]
 
     status = cli("status", "--json")
     assert status.exit_code == 0, status.output
@@ -161,6 +185,7 @@ def test_each_stack_lands_in_its_environments_account_and_nowhere_else(accounts,
     assert rows["e-prod"]["account"] == "prod"
     assert rows["api/api-prod"]["account"] == "prod"
     assert rows["e-own"]["account"] is None
+    assert rows["api"]["account"] is None  # the pipeline
     assert not any(row["orphaned"] or row["pending"] for row in rows.values())
     assert all(row["deployed"] for row in rows.values())
     table = cli("status").stdout
