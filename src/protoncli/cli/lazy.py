@@ -61,6 +61,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.drift:app",
         "Resources changed outside CloudFormation; templates the spec no longer renders.",
     ),
+    "graph": LazyCommand(
+        "protoncli.cli.commands.graph:app",
+        "Draw the fleet (Mermaid or Graphviz): items, their state, the outputs between them.",
+    ),
     "plan": LazyCommand(
         "protoncli.cli.commands.plan:app",
         "Show what apply would do: create, update, delete, and why.",
