@@ -7,7 +7,6 @@ import warnings
 
 import pydot
 import yaml
-
 from tests.cli.test_component_status_commands import TINY_ENV, TINY_SVC, ok
 
 INSTANCE_READS = """\
@@ -41,12 +40,9 @@ def fleet(cli, tmp_path, write_files):
         ok(cli("blueprint", "publish", str(write_files(tmp_path / name, files)), "--name", name))
     ok(cli("env", "create", "dev", "-b", "tiny-env", "--yes"))
     ok(cli("env", "create", "qa", "-b", "tiny-env", "--yes"))
-    ok(
-        cli(
-            "svc", "create", "web", "-b", "tiny-svc", "-i", "web-dev=dev", "-i", "web-qa=qa",
-            "--repository", "acme/web", "--branch", "main", "--yes",
-        )  # fmt: skip
-    )
+    instances = ["-i", "web-dev=dev", "-i", "web-qa=qa"]
+    source = ["--repository", "acme/web", "--branch", "main"]
+    ok(cli("svc", "create", "web", "-b", "tiny-svc", *instances, *source, "--yes"))
 
 
 def test_the_mermaid_graph_names_the_outputs_that_flow_and_the_state_of_each_item(

@@ -73,7 +73,7 @@ class FaultInjector:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(size) if size else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        params = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+        params = {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
         with self.lock:
             self.calls.append(params)
             answer = next((a for rule in self.rules if (a := rule(params)) is not None), None)

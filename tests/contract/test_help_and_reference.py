@@ -46,6 +46,7 @@ JSON_SCHEMAS = {
     "pcli svc rollback": NDJSON,
     "pcli svc upgrade-code": "svc-upgrade-code",
     "pcli svc logs": "logs-event",
+    "pcli svc status": "svc-status",
     "pcli component create": NDJSON,
     "pcli component deploy": NDJSON,
     "pcli component delete": NDJSON,

@@ -410,7 +410,7 @@ def show(
 
     project = open_project(ctx)
     record = read_service(project, name)
-    items = read_fleet(project, _regions_of(project, record)).of_service(name)
+    items = read_fleet(project, places_of(project, record)).of_service(name)
     rows = [item_row(item) for item in items]
     outputs = {
         ("pipeline" if item.kind == "pipeline" else item.identity.instance or ""): found
@@ -440,7 +440,7 @@ def show(
     _print_outputs(outputs)
 
 
-def _regions_of(project: Project, record: ServiceRecord) -> set[tuple[str, str | None]] | None:
+def places_of(project: Project, record: ServiceRecord) -> set[tuple[str, str | None]] | None:
     """Where the service's stacks live: its instances' environments' regions (in their
     accounts) and the workspace's own (the pipeline); None (every place) when an environment
     cannot be read."""
@@ -653,6 +653,49 @@ def rollback(
         json_=json_,
         rerun=f"pcli svc rollback {name}{chosen}{f' --to {to}' if to else ''} --yes",
     )
+
+
+@app.command("status")
+def status_(
+    ctx: typer.Context,
+    name: str = typer.Argument(
+        ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
+    ),
+    instance: str | None = typer.Option(
+        None,
+        "--instance",
+        "-i",
+        autocompletion=complete_instances,
+        help="Only this instance (default: every instance).",
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Show what serves traffic in each instance of a service, and whether it is healthy.
+
+    Read from each instance stack's resources: ECS services (desired, running and pending
+    tasks, a rollout in progress or failed), load balancer target groups (their targets'
+    health), Lambda functions (state, last update, errors and throttles in the last hour),
+    CloudWatch alarms in ALARM on the stack's resources; and the URL among the outputs. A read
+    the credentials may not make is shown as unknown, with the permission it needs.
+
+    Exit codes: 0 when every instance is healthy; 1 when one is unhealthy, unknown or not
+    deployed (after the report), or on an AWS error; 2 for an unknown service or instance.
+
+    Examples:
+
+      pcli svc status web
+
+      pcli svc status web -i web-dev --json
+    """
+    from protoncli.cli.commands.health_view import (
+        fail_unless_healthy,
+        print_health,
+        service_health,
+    )
+
+    found = service_health(open_project(ctx), name, instance)
+    print_health(name, found, json_=output.wants_json(ctx, json_))
+    fail_unless_healthy(name, found)
 
 
 @app.command()

@@ -111,8 +111,20 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
         return
     accounts = any(r.get("account") for r in rows)  # a column only where accounts are named
     account_column = ["ACCOUNT"] if accounts else []
+    health = any("health" in r for r in rows)  # status --health
+    health_column = ["HEALTH"] if health else []
     output.table(
-        ["KIND", "NAME", "ENV", *account_column, "BLUEPRINT", "STACK", "DEPLOYED", "STATE"],
+        [
+            "KIND",
+            "NAME",
+            "ENV",
+            *account_column,
+            "BLUEPRINT",
+            "STACK",
+            "DEPLOYED",
+            *health_column,
+            "STATE",
+        ],
         [
             (
                 KIND_WORDS.get(r["kind"], r["kind"]),
@@ -122,6 +134,7 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
                 _blueprint_cell(r),
                 r["stack_status"],
                 (r["last_deployed"] or "-")[:16].replace("T", " "),
+                *([r.get("health") or "-"] if health else []),
                 _state_cell(r),
             )
             for r in rows
@@ -237,6 +250,12 @@ def status(
     orphaned: bool = typer.Option(
         False, "--orphaned", help="Only stacks of the workspace that no spec declares any more."
     ),
+    health: bool = typer.Option(
+        False,
+        "--health",
+        help="Add each service instance's health (healthy, unhealthy, unknown): a HEALTH "
+        "column, a `health` field in JSON (reads ECS, ELB, Lambda and CloudWatch).",
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
     """Show every item of the workspace, declared or deployed, with its versions and stack.
@@ -259,10 +278,13 @@ def status(
       pcli status --env prod --behind
 
       pcli status --orphaned --json
+
+      pcli status --health
     """
     from protoncli.cli.deploying import open_project
 
-    fleet = read_fleet(open_project(ctx))
+    project = open_project(ctx)
+    fleet = read_fleet(project)
     items = choose(
         fleet,
         env=env,
@@ -273,6 +295,12 @@ def status(
         orphaned=orphaned,
     )
     rows = [item_row(item) for item in items]
+    if health:
+        from protoncli.cli.commands.health_view import fleet_health
+
+        verdicts = fleet_health(project, items)
+        for row, item in zip(rows, items, strict=True):
+            row["health"] = verdicts.get(item.identity.key)
     if output.wants_json(ctx, json_):
         output.print_json(
             {
