@@ -109,13 +109,21 @@ def open_project(ctx: typer.Context) -> Project:
 
 # Set by Ctrl-C (or SIGTERM) while a deploying command runs (`_signals_reach_questions`).
 _INTERRUPTED = threading.Event()
+# Set while `_signals_reach_questions` is in force: questions are asked in steps then.
+_ASKING_IN_STEPS = threading.Event()
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def ask_yes_no(question: str) -> bool:
-    """A yes/no question on stderr; Ctrl-C (or Ctrl-D) is an interruption (exit 130)."""
-    if threading.current_thread() is not threading.main_thread() and _waitable(sys.stdin):
-        return _ask_off_the_main_thread(question)
+    """A yes/no question on stderr; Ctrl-C (or Ctrl-D) is an interruption (exit 130).
+
+    While a deploying command runs (`_signals_reach_questions`), the answer is waited for in
+    short steps on every thread (`_ask_in_steps`): a Ctrl-C that reached the main thread just
+    before its read began, and whose KeyboardInterrupt did not end the question, still ends it
+    through `_INTERRUPTED` instead of leaving the command waiting for Enter."""
+    off_main = threading.current_thread() is not threading.main_thread()
+    if (_ASKING_IN_STEPS.is_set() or off_main) and _waitable(sys.stdin):
+        return _ask_in_steps(question)
     try:
         return bool(typer.confirm(question, default=False, err=True))
     except typer.Abort:  # click turns Ctrl-C and end of input into Abort, which would exit 1
@@ -130,12 +138,11 @@ def _waitable(stream: Any) -> bool:
         return False
 
 
-def _ask_off_the_main_thread(question: str) -> bool:
-    """`typer.confirm`'s question, for a deployment running on a worker thread (several stacks
-    deploy side by side). Only the main thread receives Ctrl-C: an answer read with `input()`
-    here would keep waiting after it, and the command with it, until Enter. So the answer is
-    waited for in short steps, and Ctrl-C received meanwhile ends the question as on the main
-    thread."""
+def _ask_in_steps(question: str) -> bool:
+    """`typer.confirm`'s question, its answer waited for in short steps. Only the main thread
+    receives Ctrl-C: an answer read with `input()` on a worker thread (several stacks deploy
+    side by side) would keep waiting after it, and the command with it, until Enter; here
+    Ctrl-C received meanwhile (`_INTERRUPTED`) ends the question as on the main thread."""
     import select
 
     while True:
@@ -177,9 +184,11 @@ def _signals_reach_questions() -> Iterator[None]:
 
     for signum in _STOP_SIGNALS:
         signal.signal(signum, handler)
+    _ASKING_IN_STEPS.set()
     try:
         yield
     finally:
+        _ASKING_IN_STEPS.clear()
         for signum in _STOP_SIGNALS:
             chained = previous[int(signum)]
             signal.signal(signum, signal.SIG_DFL if chained is None else chained)
