@@ -69,6 +69,36 @@ def aws_errors(action: str, resource: str | None = None) -> Iterator[None]:
         raise translate(error, action=action, resource=resource) from error
 
 
+class DeniedError(AwsError):
+    """A call the credentials may not make; `permission` is the IAM action to add."""
+
+    def __init__(self, message: str, permission: str) -> None:
+        super().__init__(
+            message,
+            hint=f"add the permission {permission} to the policy of the credentials in use "
+            "(or use a profile or role that has it)",
+        )
+        self.permission = permission
+
+
+@contextmanager
+def naming_permission(action: str, resource: str, permission: str) -> Iterator[None]:
+    """`aws_errors`, with a denied call turned into a `DeniedError` that names `permission`
+    (reads that report a missing permission instead of failing the whole command)."""
+    with aws_errors(action, resource):
+        try:
+            yield
+        except boto.ClientError as error:
+            if error_code(error) in DENIED_CODES:
+                message = error_message(error)
+                raise DeniedError(
+                    f"{action} failed for {resource}: access denied"
+                    + (f" ({message})" if message else ""),
+                    permission,
+                ) from error
+            raise
+
+
 def translate(error: BaseException, *, action: str, resource: str | None = None) -> PcliError:
     """One clear `PcliError` for a failed AWS call: what failed, on what, and a hint."""
     if isinstance(error, PcliError):

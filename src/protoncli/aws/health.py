@@ -1,38 +1,25 @@
 """The AWS reads behind `pcli svc status`: ECS services, load balancer target health, Lambda
 functions, CloudWatch alarms and Lambda metrics of one account and region.
 
-Every call runs inside `aws_errors`. A denied call raises `HealthDeniedError`, which names the IAM
-permission: the caller shows that part of the health as unknown instead of failing.
+Every call runs inside `aws_errors`. A denied call raises `aws.errors.DeniedError`, which names
+the IAM permission: the caller shows that part of the health as unknown instead of failing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from protoncli.aws.errors import DENIED_CODES, aws_errors, error_code, error_message
-from protoncli.errors import AwsError
+from protoncli.aws.errors import error_code, naming_permission
 
 ECS_BATCH = 10  # DescribeServices takes up to 10 services per call
 METRIC_BATCH = 500  # GetMetricData takes up to 500 queries per call
 MISSING_FUNCTION = "ResourceNotFoundException"
 MISSING_TARGET_GROUP = "TargetGroupNotFound"
-
-
-class HealthDeniedError(AwsError):
-    """A health read the credentials may not make; `permission` is the IAM action to add."""
-
-    def __init__(self, message: str, permission: str) -> None:
-        super().__init__(
-            message,
-            hint=f"add the permission {permission} to the policy of the credentials in use",
-        )
-        self.permission = permission
 
 
 @dataclass(frozen=True)
@@ -68,22 +55,6 @@ class Alarm:
     dimensions: tuple[str, ...]  # the values of the alarm's metric dimensions
 
 
-@contextmanager
-def _calling(action: str, resource: str, permission: str) -> Iterator[None]:
-    with aws_errors(action, resource):
-        try:
-            yield
-        except ClientError as error:
-            if error_code(error) in DENIED_CODES:
-                message = error_message(error)
-                raise HealthDeniedError(
-                    f"{action} failed for {resource}: access denied"
-                    + (f" ({message})" if message else ""),
-                    permission,
-                ) from error
-            raise
-
-
 def cluster_of(service_arn: str) -> str | None:
     """The cluster named in a service ARN of the long format
     (`arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`); None for the short one."""
@@ -103,7 +74,9 @@ class HealthGateway:
         found: list[EcsService] = []
         for start in range(0, len(services), ECS_BATCH):
             batch = list(services[start : start + ECS_BATCH])
-            with _calling("DescribeServices", f"ECS cluster {cluster}", "ecs:DescribeServices"):
+            with naming_permission(
+                "DescribeServices", f"ECS cluster {cluster}", "ecs:DescribeServices"
+            ):
                 answer = ecs.describe_services(cluster=cluster, services=batch)
             found.extend(_ecs_service(item, cluster) for item in answer.get("services", []))
             for failure in answer.get("failures", []):
@@ -116,7 +89,7 @@ class HealthGateway:
     def target_health(self, target_group: str) -> list[TargetState] | None:
         """The targets of a target group and their health; None when it does not exist."""
         elbv2 = self._client("elbv2")
-        with _calling(
+        with naming_permission(
             "DescribeTargetHealth",
             f"target group {target_group}",
             "elasticloadbalancing:DescribeTargetHealth",
@@ -145,7 +118,7 @@ class HealthGateway:
         """A Lambda function's state and last update's status (GetFunction: ListFunctions does
         not give them)."""
         client = self._client("lambda")
-        with _calling("GetFunction", f"Lambda function {name}", "lambda:GetFunction"):
+        with naming_permission("GetFunction", f"Lambda function {name}", "lambda:GetFunction"):
             try:
                 answer = client.get_function(FunctionName=name)
             except ClientError as error:
@@ -163,7 +136,9 @@ class HealthGateway:
         """Every metric alarm in the ALARM state (one paginated DescribeAlarms)."""
         cloudwatch = self._client("cloudwatch")
         found: list[Alarm] = []
-        with _calling("DescribeAlarms", "alarms in state ALARM", "cloudwatch:DescribeAlarms"):
+        with naming_permission(
+            "DescribeAlarms", "alarms in state ALARM", "cloudwatch:DescribeAlarms"
+        ):
             token: str | None = None
             while True:
                 page = cloudwatch.describe_alarms(
@@ -208,7 +183,7 @@ class HealthGateway:
         sums: dict[str, float] = {}
         for first in range(0, len(queries), METRIC_BATCH):
             batch = queries[first : first + METRIC_BATCH]
-            with _calling(
+            with naming_permission(
                 "GetMetricData", "Lambda metrics Errors and Throttles", "cloudwatch:GetMetricData"
             ):
                 token: str | None = None

@@ -6,16 +6,14 @@ Every call runs inside `aws_errors`; a denied call names the IAM permission to a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from protoncli.aws.cloudformation import is_missing_stack, stack_label
-from protoncli.aws.errors import DENIED_CODES, aws_errors, error_code, error_message
-from protoncli.errors import AwsError
+from protoncli.aws.errors import error_code, naming_permission
 
 MISSING_GROUP = "ResourceNotFoundException"
 
@@ -36,24 +34,6 @@ class RawLogEvent:
     message: str
 
 
-@contextmanager
-def _calling(action: str, resource: str, permission: str) -> Iterator[None]:
-    """`aws_errors`, with a denied call turned into an error that names `permission`."""
-    with aws_errors(action, resource):
-        try:
-            yield
-        except ClientError as error:
-            if error_code(error) in DENIED_CODES:
-                message = error_message(error)
-                raise AwsError(
-                    f"{action} failed for {resource}: access denied"
-                    + (f" ({message})" if message else ""),
-                    hint=f"add the permission {permission} to the policy of the credentials "
-                    "in use (or use a profile or role that has it)",
-                ) from error
-            raise
-
-
 class LogsGateway:
     """CloudFormation, ECS and CloudWatch Logs clients of one account and region.
 
@@ -67,7 +47,7 @@ class LogsGateway:
         """The stack's resources (paginated ListStackResources); None when there is no stack."""
         found: list[StackResource] = []
         cloudformation = self._client("cloudformation")
-        with _calling(
+        with naming_permission(
             "ListStackResources", stack_label(stack_name), "cloudformation:ListStackResources"
         ):
             token: str | None = None
@@ -93,7 +73,7 @@ class LogsGateway:
         """The `awslogs-group` of each container of the task definition that logs with the
         awslogs driver."""
         ecs = self._client("ecs")
-        with _calling(
+        with naming_permission(
             "DescribeTaskDefinition",
             f"task definition {task_definition}",
             "ecs:DescribeTaskDefinition",
@@ -117,7 +97,7 @@ class LogsGateway:
         if pattern:
             arguments["filterPattern"] = pattern
         found: list[RawLogEvent] = []
-        with _calling("FilterLogEvents", f"log group {log_group}", "logs:FilterLogEvents"):
+        with naming_permission("FilterLogEvents", f"log group {log_group}", "logs:FilterLogEvents"):
             token: str | None = None
             while True:
                 try:

@@ -139,11 +139,11 @@ def _of_type(resources: Sequence[StackResource], kind: str) -> list[str]:
 
 def _guarded(read: Callable[[], T]) -> T | Check:
     """`read()`, or an unknown check when the credentials may not make it."""
-    from protoncli.aws.health import HealthDeniedError
+    from protoncli.aws.errors import DeniedError
 
     try:
         return read()
-    except HealthDeniedError as denied:
+    except DeniedError as denied:
         return Check("", UNKNOWN, f"access denied: needs {denied.permission}", denied.permission)
 
 
