@@ -13,6 +13,8 @@ import boto3
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from tests.cli.test_component_status_commands import MANIFEST
+from tests.cli.test_component_status_commands import TINY_ENV as ENV
 from tests.cli.test_status_fallback import _aws_error, fault_server  # noqa: F401
 
 CONNECTION = "arn:aws:codeconnections:us-east-1:111111111111:connection/abc"
@@ -23,30 +25,6 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "docs/reference/schemas"
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Tried to parse AWS..CodeBuild..Project but:UserWarning"
 )
-MANIFEST = """\
-infrastructure:
-  templates:
-    - file: "cloudformation.yaml"
-      rendering_engine: jinja
-      template_language: cloudformation
-"""
-ENV = {
-    "schema/schema.yaml": """\
-schema:
-  format:
-    openapi: "3.0.0"
-  environment_input_type: "EnvInput"
-  types:
-    EnvInput:
-      type: object
-      properties:
-        team:
-          type: string
-          default: "core"
-""",
-    "infrastructure/manifest.yaml": MANIFEST,
-    "infrastructure/cloudformation.yaml": "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
-}
 FUNCTION_SVC = {
     ".template-registration.yaml": "compatible_environments:\n  - fn-env:1\n",
     "schema/schema.yaml": """\
