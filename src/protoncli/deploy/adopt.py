@@ -270,11 +270,10 @@ def _adopt_one(project: Project, item: Review, hooks: DeployHooks) -> Outcome:
         result = recorded_deploy(
             project,
             proton.region,
-            item.request,
+            replace(item.request, account=proton.account),
             adopting,
             spec_text=item.spec_text,
             spec=item.spec,
-            account=proton.account,
         )
     except PcliError as error:
         message = error.message

@@ -314,7 +314,6 @@ def deploy_environment(
         hooks,
         spec_text=spec_text,
         spec=record.spec,
-        account=record.account,
     )
 
 

@@ -193,17 +193,16 @@ def recorded_deploy(
     *,
     spec_text: str | None,
     spec: EnvironmentSpec | ServiceSpec | None = None,
-    account: str | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> DeployResult:
-    """Deploy `request` in `region` (of `account`, a name of pcli.yaml's `accounts:`; None:
-    the caller's own) and record the deployment (succeeded or failed) beside the stack, in
+    """Deploy `request` in `region` (of `request.account`, a name of pcli.yaml's `accounts:`;
+    None: the caller's own) and record the deployment (succeeded or failed) beside the stack, in
     the same account, with the `--param` values it used on top of `spec_text` (`overrides`).
     No record when nothing changed."""
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
     from protoncli.deploy.explain import explained
 
-    account = account if account is not None else request.account
+    account = request.account
     started = utc_now()
     key = (region, request.stack_name)
     project.known_outputs.pop(key, None)  # unknown until this deployment says

@@ -213,14 +213,19 @@ def roll_back(project: Project, choice: RollbackChoice, hooks: DeployHooks) -> R
     description = target.identity.description
     for warning in choice.warnings:
         hooks.on_event(DeployEvent("warning", target.stack_name, description, message=warning))
-    request = StackRequest(target.stack_name, record.template, dict(record.tags), description)
+    request = StackRequest(
+        target.stack_name,
+        record.template,
+        dict(record.tags),
+        description,
+        account=target.account,
+    )
     result = recorded_deploy(
         project,
         target.region,
         request,
         hooks,
         spec_text=record.spec,
-        account=target.account,
         overrides=record.overrides,  # its tags say the stack runs them: so does the new record
     )
     path, before, after, warnings = _restore_spec(project, record)
