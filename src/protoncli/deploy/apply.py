@@ -484,6 +484,5 @@ def _change_set(
         spec=spec,
         spec_text=None,
         read_inputs=True,
-        account=request.account,
     )
     return explain(info if change_set_type == "UPDATE" else None, changes)

@@ -71,7 +71,6 @@ def explained(
     *,
     spec: EnvironmentSpec | ServiceSpec | None,
     spec_text: str | None,
-    account: str | None = None,
 ) -> DeployHooks:
     """`hooks` that explain the change sets of `request`'s stack (`DeployHooks.explain`): the
     inputs changed only when `hooks.review` says the change set is reviewed."""
@@ -82,7 +81,6 @@ def explained(
         spec=spec,
         spec_text=spec_text,
         read_inputs=hooks.review,
-        account=account,
     )
     return replace(hooks, explain=explainer)
 
@@ -99,11 +97,9 @@ class ChangeExplainer:
         spec: Spec | None,
         spec_text: str | None,
         read_inputs: bool,
-        account: str | None = None,
     ) -> None:
         self._project = project
         self._region = region
-        self._account = account
         self._request = request
         self._spec = spec
         self._spec_text = spec_text
@@ -195,7 +191,7 @@ class ChangeExplainer:
                 self._region,
                 self._request.stack_name,
                 deployment,
-                account=self._account,
+                account=self._request.account,
             )
         except PcliError as error:
             return f"its deployment record could not be read: {error.message}"

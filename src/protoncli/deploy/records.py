@@ -206,9 +206,7 @@ def recorded_deploy(
     started = utc_now()
     key = (region, request.stack_name)
     project.known_outputs.pop(key, None)  # unknown until this deployment says
-    hooks = explained(
-        project, region, request, hooks, spec=spec, spec_text=spec_text, account=account
-    )
+    hooks = explained(project, region, request, hooks, spec=spec, spec_text=spec_text)
     try:
         result = project.deployer(region, account).deploy(request, hooks)
     except StackFailedError as error:
