@@ -101,6 +101,51 @@ class ArtifactStore:
                 keys += [str(item["Key"]) for item in page.get("Contents", [])]
         return sorted(keys)
 
+    def keys_if_any(self, prefix: str) -> list[str]:
+        """Every key under `prefix`, sorted; empty when the bucket does not exist. One
+        ListObjectsV2 a page, and no HeadBucket first: a fleet read asks every place once."""
+        keys: list[str] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        with aws_errors("ListObjectsV2", f"bucket {self.bucket}"):
+            try:
+                for page in paginator.paginate(
+                    Bucket=self.bucket, Prefix=prefix, ExpectedBucketOwner=self._account_id
+                ):
+                    keys += [str(item["Key"]) for item in page.get("Contents", [])]
+            except ClientError as error:
+                code = error_code(error)
+                if code in _MISSING_BUCKET_CODES:
+                    return []
+                if code in _DENIED_CODES:
+                    raise self._not_ours("ListObjectsV2") from error
+                raise
+        return sorted(keys)
+
+    def record_if_any(self, key: str) -> Any:
+        """The JSON document stored under `key`; None when there is none (or no bucket)."""
+        with aws_errors("GetObject", f"s3://{self.bucket}/{key}"):
+            try:
+                answer = self._client.get_object(
+                    Bucket=self.bucket, Key=key, ExpectedBucketOwner=self._account_id
+                )
+            except ClientError as error:
+                if error_code(error) in {*_MISSING_BUCKET_CODES, "NoSuchKey"}:
+                    return None
+                raise
+            data = answer["Body"].read()
+        return _json(self.bucket, key, data)
+
+    def delete_record(self, key: str) -> None:
+        """Remove the object under `key` (gone already is fine)."""
+        with aws_errors("DeleteObject", f"s3://{self.bucket}/{key}"):
+            try:
+                self._client.delete_object(
+                    Bucket=self.bucket, Key=key, ExpectedBucketOwner=self._account_id
+                )
+            except ClientError as error:
+                if error_code(error) not in {*_MISSING_BUCKET_CODES, "NoSuchKey"}:
+                    raise
+
     def get_record(self, key: str) -> Any:
         """The JSON document stored under `key`."""
         with aws_errors("GetObject", f"s3://{self.bucket}/{key}"):
@@ -108,10 +153,11 @@ class ArtifactStore:
                 Bucket=self.bucket, Key=key, ExpectedBucketOwner=self._account_id
             )
             data = answer["Body"].read()
-        try:
-            return json.loads(data)
-        except ValueError as error:
-            raise AwsError(f"s3://{self.bucket}/{key}: not a JSON document ({error})") from None
+        return _json(self.bucket, key, data)
+
+    def ensure(self) -> None:
+        """Make the bucket if it is not there yet (Terraform's state goes in it)."""
+        self._ensure_bucket()
 
     def exists(self) -> bool:
         """Whether the bucket is there (HeadBucket); an error when it is another account's or
@@ -169,6 +215,13 @@ class ArtifactStore:
                 ServerSideEncryptionConfiguration=_SSE_S3,
                 ExpectedBucketOwner=self._account_id,
             )
+
+
+def _json(bucket: str, key: str, data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise AwsError(f"s3://{bucket}/{key}: not a JSON document ({error})") from None
 
 
 class LazyArtifactStore:

@@ -36,6 +36,9 @@ from protoncli.aws.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, AwsTarg
 from protoncli.yamlio import atomic_write
 
 ROLE_SESSION_NAME = "pcli"
+# Settings of pcli's own environment a program it runs must not see next to the credentials
+# `process_environment` gives it: they would name other credentials.
+CLEARED_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 _ARN = "/arn"  # the account cache keeps a credential's ARN under its digest and this
 DEFAULT_CONNECT_TIMEOUT = 5.0  # the `connect_timeout` setting's default (config.py)
 DEFAULT_READ_TIMEOUT = 10.0  # the `read_timeout` setting's default (config.py)
@@ -281,6 +284,30 @@ class SessionFactory:
         return DeferredRefreshableCredentials(
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
+
+    def process_environment(self, target: AwsTarget) -> dict[str, str]:
+        """What a program pcli runs (Terraform, a bundle's commands) needs to act as these
+        credentials at the target: the credentials themselves (an assumed role's, refreshed
+        if they are close to expiry), the region and the endpoint. The caller leaves
+        out the profile settings of its own environment (`CLEARED_SETTINGS`), so that the
+        program cannot pick other credentials."""
+        with aws_errors("read the credentials", describe_target(target)):
+            credentials = self._session(target).get_credentials()
+            if credentials is None:
+                raise boto.NoCredentialsError
+            frozen = credentials.get_frozen_credentials()
+        env = {
+            "AWS_ACCESS_KEY_ID": frozen.access_key,
+            "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+            "AWS_REGION": target.region,
+            "AWS_DEFAULT_REGION": target.region,
+        }
+        if frozen.token:
+            env["AWS_SESSION_TOKEN"] = frozen.token
+        if target.endpoint_url:
+            env["AWS_ENDPOINT_URL"] = target.endpoint_url
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
 
     def assume(self, target: AwsTarget) -> None:
         """Assume the target's role now (when it has one): a role that cannot be assumed

@@ -73,6 +73,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.apply:app",
         "Bring AWS to the workspace, in dependency order, with one confirmation.",
     ),
+    "notify": LazyCommand(
+        "protoncli.cli.commands.notify:app",
+        "Record how a Terraform deployment by pull request ended, with its outputs.",
+    ),
     "adopt": LazyCommand(
         "protoncli.cli.commands.adopt:app",
         "Adopt the stacks AWS Proton created, in place, under their own names.",

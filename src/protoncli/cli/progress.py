@@ -408,6 +408,8 @@ class PlainView:
     def _lines(self, event: DeployEvent, stack: StackState) -> list[str]:
         if event.event is not None:
             return [self._resource_line(stack, event.event)]
+        if event.kind == "log":  # a line a provisioning program printed, as it printed it
+            return [f"{stack.stack_name}  | {event.message or ''}"]
         headline = f"{stack.stack_name}  {self._headline(event, stack)}"
         if event.kind == "changes":
             lines = change_set_lines(event.changes, event.inputs, width=PLAIN_WIDTH - 4)

@@ -14,11 +14,13 @@ from protoncli.deploy.project import Project, missing
 from protoncli.deploy.rendering import (
     deployment_id,
     render_for_deploy,
-    require_cloudformation,
+    require_deployable,
     spec_digest,
     template_of,
 )
 from protoncli.errors import UsageError
+from protoncli.provision.request import files_text
+from protoncli.provision.settings import provisioned_for
 from protoncli.render.model import ComponentTarget, RenderContext
 from protoncli.state.adopted import stack_of
 from protoncli.state.declared import read_environment, read_service
@@ -53,7 +55,7 @@ def create_component(
         raise UsageError(
             f"{bundle_dir}: a {bundle.kind} bundle, not a component (manifest.yaml + IaC)"
         )
-    require_cloudformation(bundle, str(bundle_dir))
+    require_deployable(bundle, str(bundle_dir))
     with workspace_lock(project.workspace, f"pcli component create {name}"):
         _check_new_component(project, name)  # another create may have won meanwhile
         record = read_service(project, service)
@@ -123,7 +125,8 @@ def component_request(project: Project, name: str) -> tuple[str, StackRequest, s
         bundle, service.spec, name=name, context=context, blueprint=name, version="1.0"
     )
     (resource,) = result.resources
-    template = template_of(resource)
+    provisioned = provisioned_for(project, resource)
+    template = template_of(resource) if provisioned is None else files_text(resource)
     stack = component_stack(project, name)
     digest = spec_digest(resource.inputs, template)
     identity = Identity.of_component(
@@ -137,7 +140,9 @@ def component_request(project: Project, name: str) -> tuple[str, StackRequest, s
         context_digest=context_digest({record.environment: dict(facts.outputs)}),
         deployment_id=deployment_id(stack, digest),
     )
-    request = StackRequest(stack, template, tags, f"component {name}", account=account)
+    request = StackRequest(
+        stack, template, tags, f"component {name}", account=account, provisioned=provisioned
+    )
     return region, request, record.service, record.instance
 
 

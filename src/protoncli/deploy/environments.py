@@ -13,11 +13,13 @@ from protoncli.deploy.project import Project, StackTarget, missing_required
 from protoncli.deploy.rendering import (
     deployment_id,
     render_for_deploy,
-    require_cloudformation,
+    require_deployable,
     spec_digest,
     template_of,
 )
 from protoncli.errors import InputError, UsageError
+from protoncli.provision.request import files_text
+from protoncli.provision.settings import provisioned_for
 from protoncli.render.model import EnvironmentFacts, RenderContext
 from protoncli.specs.model import EnvironmentSpec
 from protoncli.state.adopted import stack_of
@@ -252,7 +254,7 @@ def environment_request(
     from protoncli.state.digests import bundle_digest
 
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
-    require_cloudformation(bundle, info.ref)
+    require_deployable(bundle, info.ref)
     account = project.account_id(record.region, record.account)
     context = RenderContext(
         environments={record.name: EnvironmentFacts(account_id=account)},
@@ -268,7 +270,8 @@ def environment_request(
         version=info.version,
     )
     (resource,) = result.resources
-    template = template_of(resource)
+    provisioned = provisioned_for(project, resource)
+    template = template_of(resource) if provisioned is None else files_text(resource)
     stack = environment_stack(project, record.name)
     digest = spec_digest(resource.inputs, template)
     tags = Identity.of_environment(record.name).tags(
@@ -286,6 +289,7 @@ def environment_request(
         tags=tags,
         description=f"environment {record.name}",
         account=record.account,
+        provisioned=provisioned,
     )
     return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
 
@@ -331,7 +335,9 @@ def environment_outputs(project: Project, name: str) -> dict[str, str]:
     """The deployed environment stack's outputs; an error when it is not deployed."""
     record = read_environment(project, name)
     stack = environment_stack(project, name)
-    info = project.cloudformation(record.region, record.account).describe(stack)
+    from protoncli.provision.store import describe_item
+
+    info = describe_item(project, record.region, record.account, stack)
     if info is None:
         raise UsageError(
             f"environment {name!r} is not deployed (no stack {stack} in {record.region})",

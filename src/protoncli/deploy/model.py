@@ -10,7 +10,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from protoncli.provision.request import Provisioned
 
 TERMINAL_OK = frozenset(
     {"CREATE_COMPLETE", "UPDATE_COMPLETE", "DELETE_COMPLETE", "IMPORT_COMPLETE"}
@@ -28,6 +31,11 @@ TERMINAL_FAILED = frozenset(
         "IMPORT_ROLLBACK_FAILED",
     }
 )
+
+
+# A Terraform deployment by pull request: committed, waiting for the team's automation to apply
+# it and say so (`pcli notify`).
+PULL_REQUEST_PENDING = "PULL_REQUEST_PENDING"
 
 
 def is_in_progress(status: str) -> bool:
@@ -53,6 +61,9 @@ class StackRequest:
     # The account the stack lives in, by its name in pcli.yaml's `accounts:` (its environment's
     # account); None: the account of the caller's own credentials.
     account: str | None = None
+    # An item that is no stack (Terraform, CodeBuild): its rendered folder and how it is
+    # provisioned (`provision/request.py`); `template_body` is then the folder's files as text.
+    provisioned: Provisioned | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,9 @@ class StackInfo:
     created: datetime | None
     # The last drift detection's verdict (DRIFTED, IN_SYNC, UNKNOWN), None when never checked.
     drift_status: str | None = None
+    # How an item that is no stack is provisioned ("terraform", "terraform (pull request)",
+    # "codebuild", "managed elsewhere": `provision/state.py`); None for a stack.
+    provisioning: str | None = None
 
 
 REPLACING = frozenset({"Always", "Conditionally"})  # RequiresRecreation values that replace
@@ -163,7 +177,8 @@ class DeployEvent:
     reviewed), "no-changes", "resource" (`event`), "waiting"
     (another operation is in progress on the stack), "done" (`status`), "failed" (`status`,
     `failures`), "deleted", "warning" (`message`: something in the spec or the blueprint worth
-    fixing, found while preparing the deployment; nothing stops).
+    fixing, found while preparing the deployment; nothing stops), "log" (`message`: a line a
+    provisioning program printed: a CodeBuild bundle's commands).
     """
 
     kind: Literal[
@@ -176,6 +191,7 @@ class DeployEvent:
         "failed",
         "deleted",
         "warning",
+        "log",
     ]
     stack_name: str
     description: str
@@ -198,7 +214,7 @@ class DeployResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "NO_CHANGES" or self.status in TERMINAL_OK
+        return self.status in {"NO_CHANGES", PULL_REQUEST_PENDING} or self.status in TERMINAL_OK
 
 
 OnEvent = Callable[[DeployEvent], None]

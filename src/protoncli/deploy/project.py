@@ -58,6 +58,9 @@ class Project:
     sessions: SessionFactory
     settings: AwsSettings = field(default_factory=AwsSettings)
     concurrency: int = 4
+    # `--provisioning local|pull-request` of the command: how Terraform items are provisioned
+    # this run (None: pcli.yaml's `provisioning:`, `provision/settings.py`).
+    provisioning: str | None = None
     # Set on Ctrl-C (or SIGTERM): every wait of every deployment in flight ends at once.
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     # Outputs of stacks already known in this run, by (region, stack name): filled by `apply`

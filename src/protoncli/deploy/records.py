@@ -208,7 +208,12 @@ def recorded_deploy(
     project.known_outputs.pop(key, None)  # unknown until this deployment says
     hooks = explained(project, region, request, hooks, spec=spec, spec_text=spec_text)
     try:
-        result = project.deployer(region, account).deploy(request, hooks)
+        if request.provisioned is not None:  # Terraform, CodeBuild: no stack
+            from protoncli.provision.deployer import ProvisionedDeployer
+
+            result = ProvisionedDeployer(project, region, account).deploy(request, hooks)
+        else:
+            result = project.deployer(region, account).deploy(request, hooks)
     except StackFailedError as error:
         details = tuple(error.details) or tuple(
             f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in error.result.failures
@@ -385,7 +390,9 @@ def read_history(project: Project, target: HistoryTarget) -> History:
         documents = list(pool.map(store.get_record, keys))
     records = [DeploymentRecord.from_document(k, d) for k, d in zip(keys, documents, strict=True)]
     records.sort(key=lambda record: (record.started, record.key), reverse=True)
-    info = project.cloudformation(target.region, target.account).describe(target.stack_name)
+    from protoncli.provision.store import describe_item
+
+    info = describe_item(project, target.region, target.account, target.stack_name)
     current = info.tags.get(DEPLOYMENT_TAG) if info is not None else None
     status = info.status if info is not None else None
     return History(target, tuple(records), current, status)

@@ -14,14 +14,16 @@ from protoncli.render.model import RenderContext, RenderedResource, RenderResult
 from protoncli.specs.model import EnvironmentSpec, ServiceSpec
 
 
-def require_cloudformation(bundle: Bundle, blueprint: str) -> None:
-    """pcli deploys CloudFormation; it renders Terraform and CodeBuild blueprints only."""
-    if bundle.provisioning is Provisioning.CLOUDFORMATION:
+def require_deployable(bundle: Bundle, blueprint: str) -> None:
+    """pcli deploys CloudFormation, runs Terraform and CodeBuild commands; a blueprint of an
+    environment managed elsewhere has nothing to deploy (`pcli env import` registers one)."""
+    if bundle.provisioning is not Provisioning.CUSTOMER_MANAGED:
         return
     raise UsageError(
-        f"blueprint {blueprint} uses {bundle.provisioning} provisioning, which pcli renders but "
-        "does not deploy",
-        hint="render it with `pcli blueprint render` and apply it with your own automation",
+        f"blueprint {blueprint} describes an environment provisioned elsewhere: it has no "
+        "infrastructure for pcli to deploy",
+        hint="register the environment with its outputs: pcli env import NAME --stack STACK "
+        "(or --outputs FILE)",
     )
 
 

@@ -24,11 +24,13 @@ from protoncli.deploy.project import Project, StackTarget, run_all
 from protoncli.deploy.rendering import (
     deployment_id,
     render_for_deploy,
-    require_cloudformation,
+    require_deployable,
     spec_digest,
     template_of,
 )
 from protoncli.errors import AwsError, NotFoundError, PcliError, UsageError
+from protoncli.provision.request import files_text
+from protoncli.provision.settings import provisioned_for
 from protoncli.render.model import EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.model import InstanceSpec
 from protoncli.state.adopted import stack_of
@@ -68,7 +70,9 @@ def _outputs(
     if key in project.known_outputs:
         known = project.known_outputs[key]
         return dict(known) if known is not None else None
-    return usable_outputs(project.cloudformation(region, account).describe(stack))
+    from protoncli.provision.store import describe_item
+
+    return usable_outputs(describe_item(project, region, account, stack))
 
 
 def environment_facts(
@@ -189,7 +193,7 @@ def service_requests(
     from protoncli.state.digests import bundle_digest
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
-    require_cloudformation(bundle, info.ref)
+    require_deployable(bundle, info.ref)
     if bundle.has_pipeline and not with_pipeline:  # before the instances deploy
         check_pipeline_source(project, record)
     context, regions, contexts = _context(project, record, with_instance_outputs=with_pipeline)
@@ -207,7 +211,8 @@ def service_requests(
     )
     requests: dict[str, tuple[str, StackRequest]] = {}
     for resource in result.resources:
-        template = template_of(resource)
+        provisioned = provisioned_for(project, resource)
+        template = template_of(resource) if provisioned is None else files_text(resource)
         marks: dict[str, str] = {}
         if resource.kind == "pipeline":
             key, region, account = "pipeline", context.region, None
@@ -234,7 +239,14 @@ def service_requests(
         )
         requests[key] = (
             region,
-            StackRequest(stack, template, tags, identity.description, account=account),
+            StackRequest(
+                stack,
+                template,
+                tags,
+                identity.description,
+                account=account,
+                provisioned=provisioned,
+            ),
         )
     return requests, bundle.has_pipeline, tuple(dict.fromkeys(record.warnings + result.warnings))
 
@@ -360,8 +372,9 @@ def _read_ahead(project: Project, record: ServiceRecord, chosen: Sequence[str]) 
             return
         by_name, unreadable = found
         region = place[0]
-        for stack in outputs.get(place, set()) - unreadable:
-            project.known_outputs[(region, stack)] = usable_outputs(by_name.get(stack))
+        for stack in (outputs.get(place, set()) - unreadable) & by_name.keys():
+            # one not found may be no stack but provisioned otherwise: read on its own
+            project.known_outputs[(region, stack)] = usable_outputs(by_name[stack])
         for stack in deployed.get(place, set()) - unreadable:
             project.known_stacks[(region, stack)] = by_name.get(stack)
 
@@ -377,7 +390,7 @@ def _stacks_read(
     from protoncli.deploy.components import component_stack
 
     info, bundle = project.blueprint(record.blueprint, record.version, "service")
-    require_cloudformation(bundle, info.ref)  # as rendering does: before any AWS call
+    require_deployable(bundle, info.ref)  # as rendering does: before any AWS call
     outputs: dict[tuple[str, str | None], set[str]] = {}
     deployed: dict[tuple[str, str | None], set[str]] = {}
     for instance in record.spec.instances:

@@ -37,8 +37,8 @@ _PROVISIONING_WORDS = {
 
 def provisioning_problem(provisioning: Provisioning, *, what: str = "") -> str | None:
     """Why pcli does not deploy what `provisioning` provisions (None: it does)."""
-    if provisioning is Provisioning.CLOUDFORMATION:
-        return None
+    if provisioning is not Provisioning.CUSTOMER_MANAGED:
+        return None  # CloudFormation deploys; Terraform and CodeBuild commands run
     words = _PROVISIONING_WORDS.get(provisioning, str(provisioning))
     return f"{what}{words} provisioning: pcli renders it, it does not deploy it"
 

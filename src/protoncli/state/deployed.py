@@ -80,6 +80,30 @@ def place_name(region: str, account: str | None) -> str:
     return region if account is None else f"{account}/{region}"
 
 
+def _provisioned(
+    project: Project, region: str, account: str | None
+) -> tuple[list[DeployedItem], list[StackProblem]]:
+    """The workspace's items that are no stack (Terraform, CodeBuild, managed elsewhere), read
+    from their provisioned state (`provision/state.py`) as stacks would be."""
+    from protoncli.errors import PcliError
+    from protoncli.provision.store import read_states
+
+    try:
+        states = read_states(project.artifacts(region, account))
+    except PcliError as error:
+        problem = StackProblem(region, "provisioned/*", "UNKNOWN", error.message, account)
+        return [], [problem]
+    found = []
+    for state in states:
+        info = state.stack_info()
+        if workspace_of(info.tags) != project.workspace.name:
+            continue
+        identity = Identity.from_tags(info.tags)
+        if identity is not None:
+            found.append(DeployedItem(identity, region, info, account))
+    return found, []
+
+
 def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
     """The workspace's running stacks in each region (of each account), by their tags; the
     places read side by side. A bare region is one of the caller's own account. A role that
@@ -108,6 +132,9 @@ def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
             for stack in reading.unreadable
             if is_running(stack.status)
         ]
+        provisioned, problem = _provisioned(project, region, account)
+        found += provisioned
+        problems += problem
         return place_name(region, account), found, problems, reading.bulk_failure, calls
 
     items: list[DeployedItem] = []

@@ -1,0 +1,1 @@
+"""Provisioning other than CloudFormation: Terraform, CodeBuild commands, pull requests."""
