@@ -353,7 +353,9 @@ def _blocker(item: FleetItem, ledger: _Ledger) -> str | None:
 def _delete(project: Project, planned: PlannedItem, hooks: DeployHooks, ledger: _Ledger) -> None:
     item = planned.item
     try:
-        result = project.deployer(item.region, item.account).delete(
+        from protoncli.provision.deployer import deleter
+
+        result = deleter(project, item.region, item.account, item.stack_name).delete(
             item.stack_name, item.identity.description, on_event=hooks.on_event
         )
         ledger.put(_outcome(planned, result))

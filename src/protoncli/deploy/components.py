@@ -178,8 +178,11 @@ def delete_component(
     record = require_component(project, name)
     require_removable(project.workspace.component_dir(name))
     environment = read_environment(project, record.environment)
-    result = project.deployer(environment.region, environment.account).delete(
-        component_stack(project, name), f"component {name}", on_event=on_event
+    from protoncli.provision.deployer import deleter
+
+    stack = component_stack(project, name)
+    result = deleter(project, environment.region, environment.account, stack).delete(
+        stack, f"component {name}", on_event=on_event
     )
     shutil.rmtree(project.workspace.component_dir(name))
     if not redeploy:

@@ -410,9 +410,11 @@ def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> Dep
             deleting.enter_context(
                 deletion_mark(project.workspace, "environment", name, f"pcli env delete {name}")
             )
-        deployer = project.deployer(record.region, record.account)
-        result = deployer.delete(
-            environment_stack(project, name), f"environment {name}", on_event=on_event
+        from protoncli.provision.deployer import deleter
+
+        stack = environment_stack(project, name)
+        result = deleter(project, record.region, record.account, stack).delete(
+            stack, f"environment {name}", on_event=on_event
         )
         record.path.unlink(missing_ok=True)
     return result

@@ -508,9 +508,12 @@ def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[De
     for component in project.workspace.components():
         if read_component(project.workspace, component).service == name:
             require_removable(project.workspace.component_dir(component))
+    from protoncli.provision.deployer import deleter
+
+    pipeline = pipeline_stack(project, name)
     results = [
-        project.deployer(project.management_region()).delete(
-            pipeline_stack(project, name), f"pipeline of {name}", on_event=on_event
+        deleter(project, project.management_region(), None, pipeline).delete(
+            pipeline, f"pipeline of {name}", on_event=on_event
         )
     ]
     for component in project.workspace.components():
@@ -519,10 +522,9 @@ def delete_service(project: Project, name: str, *, on_event: OnEvent) -> list[De
 
     def delete_one(instance: InstanceSpec) -> DeployResult:
         environment = read_environment(project, instance.environment)
-        return project.deployer(environment.region, environment.account).delete(
-            instance_stack(project, name, instance.name),
-            f"service instance {name}/{instance.name}",
-            on_event=on_event,
+        stack = instance_stack(project, name, instance.name)
+        return deleter(project, environment.region, environment.account, stack).delete(
+            stack, f"service instance {name}/{instance.name}", on_event=on_event
         )
 
     results += run_all(project, record.spec.instances, delete_one, name="pcli-delete")

@@ -44,15 +44,19 @@ from protoncli.provision.state import (
     new_state,
 )
 from protoncli.provision.store import (
+    delete_folder,
     delete_state,
+    read_folder,
     read_state,
     remember_deployment,
+    write_folder,
     write_state,
 )
 from protoncli.state.identity import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from protoncli.aws.s3 import ArtifactStore
+    from protoncli.deploy.engine import Deployer
     from protoncli.deploy.project import Project
 
 KEPT = (".terraform", ".terraform.lock.hcl", "pcli.tfplan")  # kept between runs of a folder
@@ -78,27 +82,42 @@ class ProvisionedDeployer:
             return self._pull_request(request, provisioned, state, hooks.on_event, deleting=False)
         return self._run(request, provisioned, state, hooks, deleting=False)
 
-    def delete(self, request: StackRequest, on_event: OnEvent) -> DeployResult:
-        """Destroy what the item's deployments made, then forget its state."""
-        provisioned = _provisioned(request)
-        on_event(DeployEvent("start", request.stack_name, request.description, status="DELETING"))
-        state = read_state(self.store, request.stack_name)
+    def delete(self, stack_name: str, description: str, *, on_event: OnEvent) -> DeployResult:
+        """Destroy what the item's deployments made (from the folder the last one ran), then
+        forget its state; by pull request, commit the deletion and wait for `pcli notify`."""
+        on_event(DeployEvent("start", stack_name, description, status="DELETING"))
+        state = read_state(self.store, stack_name)
+        provisioned = read_folder(self.store, stack_name)
         if state is None:
-            on_event(
-                DeployEvent(
-                    "deleted", request.stack_name, request.description, message="nothing runs"
-                )
+            on_event(DeployEvent("deleted", stack_name, description, message="nothing runs"))
+            return DeployResult(stack_name, description, "DELETE_COMPLETE", changed=False)
+        if provisioned is None:
+            raise PcliError(
+                f"{description}: the folder its last deployment ran is not in "
+                f"s3://{self.store.bucket}/provisioned-folders/; nothing was deleted",
+                hint="deploy it once more (which keeps the folder), then delete it",
             )
-            return DeployResult(
-                request.stack_name, request.description, "DELETE_COMPLETE", changed=False
-            )
-        if provisioned.method == PULL_REQUEST:
+        method = self._method(provisioned)
+        provisioned = replace(provisioned, method=method)
+        tags = dict(state.tags or (state.pending.tags if state.pending else {}))
+        request = StackRequest(
+            stack_name, "", tags, description, provisioned=provisioned, account=self._account
+        )
+        if method == PULL_REQUEST:
             return self._pull_request(request, provisioned, state, on_event, deleting=True)
         hooks = DeployHooks(on_event=on_event, confirm=lambda _changes: True)
         result = self._run(request, provisioned, state, hooks, deleting=True)
-        delete_state(self.store, request.stack_name)
-        on_event(DeployEvent("deleted", request.stack_name, request.description))
+        delete_state(self.store, stack_name)
+        delete_folder(self.store, stack_name)
+        on_event(DeployEvent("deleted", stack_name, description))
         return result
+
+    def _method(self, provisioned: Provisioned) -> str:
+        if provisioned.engine != TERRAFORM:
+            return provisioned.method
+        from protoncli.provision.settings import provisioning_method
+
+        return provisioning_method(self._project)
 
     # -----------------------------------------------------------------------------------
 
@@ -164,6 +183,8 @@ class ProvisionedDeployer:
             pull_request=published.pull_request or where,
         )
         remember_deployment(self.store, deployment_id, request.stack_name)
+        if not deleting:
+            write_folder(self.store, request.stack_name, provisioned)
         write_state(self.store, state.started(pending, _now()))
         message = (
             f"branch {published.branch} pushed to {published.url}: {where}; when it is merged, "
@@ -206,6 +227,8 @@ class ProvisionedDeployer:
         written: list[bool] = []
 
         def on_start() -> None:  # the changes are confirmed: the deployment begins
+            if not deleting:
+                write_folder(self.store, request.stack_name, provisioned)
             write_state(self.store, started)
             written.append(True)
 
@@ -230,6 +253,7 @@ class ProvisionedDeployer:
             raise
         name, description = request.stack_name, request.description
         if outcome is None:  # nothing to change: the tags may still be new
+            write_folder(self.store, request.stack_name, provisioned)  # what a delete destroys
             if dict(state.tags) != dict(request.tags) or state.status != SUCCEEDED:
                 write_state(
                     self.store, started.ended(SUCCEEDED, _now(), outputs=None, message=None)
@@ -311,3 +335,15 @@ def resource_event(request: StackRequest, event: StackEvent) -> DeployEvent:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def deleter(
+    project: Project, region: str, account: str | None, name: str
+) -> ProvisionedDeployer | Deployer:
+    """What deletes the item named `name`: its provisioned state's deployer when it has one,
+    else the stack's."""
+    from protoncli.provision.store import state_of
+
+    if state_of(project, region, account, name) is not None:
+        return ProvisionedDeployer(project, region, account)
+    return project.deployer(region, account)

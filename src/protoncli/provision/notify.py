@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from protoncli.errors import NotFoundError, PcliError, UsageError
 from protoncli.provision.state import FAILED, IN_PROGRESS, SUCCEEDED
 from protoncli.provision.store import (
+    delete_folder,
     delete_state,
     item_of_deployment,
     read_state,
@@ -136,6 +137,7 @@ def notify(
         raise PcliError(f"unknown status {status}")  # the CLI offers the three only
     if status == SUCCEEDED and pending.deleting:
         delete_state(store, name)
+        delete_folder(store, name)
         return NotifyResult(deployment_id, name, status, deleted=True)
     ended = state.ended(status, now, outputs=outputs, message=message)
     write_state(store, ended)

@@ -3,6 +3,7 @@ and how it is provisioned (`StackRequest.provisioned`)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -11,7 +12,7 @@ from typing import Any
 import yaml
 
 from protoncli.blueprints.model import Provisioning
-from protoncli.errors import UsageError
+from protoncli.errors import PcliError, UsageError
 from protoncli.provision.state import CODEBUILD, LOCAL, PULL_REQUEST, TERRAFORM
 from protoncli.render.jsonstyle import proton_json
 from protoncli.render.model import RenderedResource
@@ -31,6 +32,36 @@ class Provisioned:
     identifier: str  # pcli's ARN-shaped identifier of the resource
     files: Mapping[str, str]
     binary_files: Mapping[str, bytes] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "engine": self.engine,
+            "method": self.method,
+            "folder": self.folder,
+            "identifier": self.identifier,
+            "files": dict(self.files),
+            "binary_files": {
+                name: base64.b64encode(data).decode("ascii")
+                for name, data in self.binary_files.items()
+            },
+        }
+
+    @classmethod
+    def from_document(cls, key: str, document: Any) -> Provisioned:
+        try:
+            return cls(
+                engine=str(document["engine"]),
+                method=str(document["method"]),
+                folder=str(document["folder"]),
+                identifier=str(document["identifier"]),
+                files={str(k): str(v) for k, v in document["files"].items()},
+                binary_files={
+                    str(k): base64.b64decode(v) for k, v in document["binary_files"].items()
+                },
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise PcliError(f"{key} cannot be read: {error}") from None
 
     def settings(self) -> Mapping[str, Any]:
         """A CodeBuild manifest's `settings` (provision, deprovision, runtimes), rendered."""

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from protoncli.aws.s3 import ArtifactStore
     from protoncli.deploy.model import StackInfo
     from protoncli.deploy.project import Project
+    from protoncli.provision.request import Provisioned
 
 READERS = 8
+FOLDERS_PREFIX = "provisioned-folders/"
 
 
 def read_states(store: ArtifactStore) -> list[ProvisionedState]:
@@ -50,6 +52,24 @@ def write_state(store: ArtifactStore, state: ProvisionedState) -> None:
 
 def delete_state(store: ArtifactStore, name: str) -> None:
     store.delete_record(state_key(name))
+
+
+def write_folder(store: ArtifactStore, name: str, provisioned: Provisioned) -> None:
+    """Keep the rendered folder a deployment ran: a deletion destroys what it made, from any
+    machine, even once the spec file is gone (an orphan pruned)."""
+    store.put_record(f"{FOLDERS_PREFIX}{name}.json", provisioned.document())
+
+
+def read_folder(store: ArtifactStore, name: str) -> Provisioned | None:
+    from protoncli.provision.request import Provisioned
+
+    key = f"{FOLDERS_PREFIX}{name}.json"
+    document = store.record_if_any(key)
+    return None if document is None else Provisioned.from_document(key, document)
+
+
+def delete_folder(store: ArtifactStore, name: str) -> None:
+    store.delete_record(f"{FOLDERS_PREFIX}{name}.json")
 
 
 def remember_deployment(store: ArtifactStore, deployment_id: str, name: str) -> None:
