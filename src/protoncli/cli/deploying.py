@@ -40,6 +40,13 @@ NO_INPUT_OPTION = typer.Option(
     "--no-input",
     help="Never ask; fail listing whatever is missing (as the root --no-input, PCLI_NO_INPUT).",
 )
+PROVISIONING_OPTION = typer.Option(
+    None,
+    "--provisioning",
+    metavar="local|pull-request",
+    help="How Terraform items are provisioned: local (pcli runs Terraform) or pull-request "
+    "(committed to pcli.yaml's provisioning_repository); default: pcli.yaml's provisioning.",
+)
 REVERT_DRIFT_OPTION = typer.Option(
     False,
     "--revert-drift",
@@ -87,7 +94,7 @@ def deployment_mode(revert_drift: bool, *, cancel: bool = False) -> str | None:
     return REVERT_DRIFT if revert_drift else None
 
 
-def open_project(ctx: typer.Context) -> Project:
+def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Project:
     """Workspace, registry and AWS settings, from the settings every command resolves
     (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
     from protoncli.aws.session import SessionFactory
@@ -104,7 +111,12 @@ def open_project(ctx: typer.Context) -> Project:
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
     connect, read = state.timeouts
     sessions = SessionFactory(connect_timeout=connect, read_timeout=read, on_slow=output.note)
-    return Project(workspace, state.open_registry(), sessions, aws)
+    project = Project(workspace, state.open_registry(), sessions, aws)
+    if provisioning is not None:
+        from protoncli.provision.request import check_method
+
+        project.provisioning = check_method(provisioning, "--provisioning")
+    return project
 
 
 # Set by Ctrl-C (or SIGTERM) while a deploying command runs (`_signals_reach_questions`).

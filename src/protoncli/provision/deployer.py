@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -152,8 +153,8 @@ class ProvisionedDeployer:
         from protoncli.provision.settings import provisioning_repository
 
         deployment_id = request.tags.get(DEPLOYMENT_TAG, "")
-        if deleting:
-            deployment_id = f"{deployment_id[:24]}-delete"
+        if deleting:  # a deployment of its own, named after what it deletes
+            deployment_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"pcli-delete:{deployment_id}"))
         if not deleting and state.status == SUCCEEDED and dict(state.tags) == dict(request.tags):
             on_event(DeployEvent("no-changes", request.stack_name, request.description))
             return DeployResult(

@@ -19,7 +19,7 @@ from protoncli.cli.commands.plan import (
     build_plan,
     print_plan,
 )
-from protoncli.cli.deploying import JSON_OPTION, YES_OPTION
+from protoncli.cli.deploying import JSON_OPTION, PROVISIONING_OPTION, YES_OPTION
 from protoncli.errors import ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def apply_command(
     env: str | None = ENV_OPTION,
     prune: bool = PRUNE_OPTION,
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=64, help="Stacks deployed at once (default: 4)."
     ),
@@ -75,7 +76,7 @@ def apply_command(
     """
     from protoncli.cli.deploying import open_project
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     rerun = _rerun(names or [], env=env, prune=prune, branch=branch, shard=shard)
     if revert_overrides:
         rerun = rerun.replace(" --yes", " --revert-overrides --yes")

@@ -15,6 +15,7 @@ from protoncli.cli.completion import (
 from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
+    PROVISIONING_OPTION,
     YES_OPTION,
     Callbacks,
     open_project,
@@ -50,6 +51,7 @@ def create(
     ),
     bundle: Path = typer.Option(..., "--bundle", help="Folder with manifest.yaml and the IaC."),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Record it only."),
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -64,7 +66,7 @@ def create(
     """
     from protoncli.deploy.components import create_component, deploy_component
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         path = create_component(
@@ -93,6 +95,7 @@ def deploy(
         ..., metavar=NAME_METAVAR, autocompletion=complete_components, help="Component name."
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Deploy a component, then redeploy the service instance it is attached to.
@@ -103,7 +106,7 @@ def deploy(
     """
     from protoncli.deploy.components import deploy_component
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     run_deploy(
         ctx,
         command="component deploy",
@@ -121,6 +124,7 @@ def delete(
         ..., metavar=NAME_METAVAR, autocompletion=complete_components, help="Component name."
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Delete a component's stack and folder, then redeploy its instance without it.
@@ -132,7 +136,7 @@ def delete(
     from protoncli.cli.deploying import run_delete
     from protoncli.deploy.components import delete_component, require_component
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     run_delete(
         ctx,
         command="component delete",

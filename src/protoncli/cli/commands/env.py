@@ -22,6 +22,7 @@ from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
     NO_INPUT_OPTION,
+    PROVISIONING_OPTION,
     REVERT_DRIFT_OPTION,
     TO_OPTION,
     YES_OPTION,
@@ -84,6 +85,7 @@ def create(
         autocompletion=complete_account_names,
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
@@ -117,7 +119,7 @@ def create(
     )
     from protoncli.deploy.resume import Continuation
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
 
     def create_with(
         prompter: Prompter | None,
@@ -190,6 +192,7 @@ def deploy(
         ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
     revert_drift: bool = REVERT_DRIFT_OPTION,
@@ -223,7 +226,7 @@ def deploy(
             rerun=f"pcli env deploy {name} --cancel --yes",
         )
         return
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     run_deploy(
         ctx,
         command="env deploy",
@@ -376,6 +379,7 @@ def delete(
         ..., metavar=NAME_METAVAR, autocompletion=complete_environments, help="Environment name."
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Delete an environment's stack and spec file.
@@ -389,7 +393,7 @@ def delete(
     from protoncli.cli.deploying import run_delete
     from protoncli.deploy.environments import check_deletable, delete_environment
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     run_delete(
         ctx,
         command="env delete",

@@ -25,6 +25,7 @@ from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
     NO_INPUT_OPTION,
+    PROVISIONING_OPTION,
     REVERT_DRIFT_OPTION,
     TO_OPTION,
     YES_OPTION,
@@ -126,6 +127,7 @@ def create(
         help="CodeConnections (CodeStar Connections) ARN the pipeline reads the repository with.",
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
@@ -163,7 +165,7 @@ def create(
     from protoncli.deploy.service_create import continue_service, create_service
     from protoncli.deploy.services import deploy_service
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
 
     def create_with(prompter: Prompter | None) -> ServiceRecord | Continuation[ServiceRecord]:
         given = read_spec_flag(spec, "service")
@@ -265,6 +267,7 @@ def deploy(
         "instance, recorded in the deployment, not written to the spec file.",
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
     revert_drift: bool = REVERT_DRIFT_OPTION,
@@ -322,7 +325,7 @@ def deploy(
         return
     from protoncli.deploy.overrides import instance_overrides
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     chosen_instances = instances(project)
     overrides = instance_overrides(project, name, params, chosen_instances)
 
@@ -499,6 +502,7 @@ def delete(
         ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
     ),
     yes: bool = YES_OPTION,
+    provisioning: str | None = PROVISIONING_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Delete a service: its pipeline, then its components and instances, then its spec file.
@@ -511,7 +515,7 @@ def delete(
     from protoncli.deploy.services import delete_service
     from protoncli.state.declared import read_service
 
-    project = open_project(ctx)
+    project = open_project(ctx, provisioning=provisioning)
     run_delete(
         ctx,
         command="svc delete",

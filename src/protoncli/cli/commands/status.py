@@ -51,6 +51,8 @@ def item_row(item: FleetItem) -> dict[str, Any]:
         "orphaned": item.orphaned,
         "unreadable": item.unreadable,
         "drift": item.drift,
+        "provisioning": item.stack.provisioning if item.stack is not None else None,
+        "status_reason": item.stack.status_reason if item.stack is not None else None,
         "version_status": item.versions.status,
         "recommended_version": item.versions.recommended,
     }
@@ -97,6 +99,15 @@ def _state_cell(row: dict[str, Any]) -> str:
         parts.append("spec unreadable")
     if row["drift"] == "DRIFTED":
         parts.append("drifted")
+    provisioning = row.get("provisioning")
+    if (
+        provisioning
+        and row["stack_status"].endswith("_IN_PROGRESS")
+        and "pull request" in (provisioning)
+    ):
+        parts.append("pull request open: waits for pcli notify")
+    elif provisioning:
+        parts.append(provisioning)
     return ", ".join(parts) or "-"
 
 
