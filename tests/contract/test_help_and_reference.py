@@ -55,6 +55,7 @@ JSON_SCHEMAS = {
     "pcli apply": NDJSON,
     "pcli adopt": "adopt",
     "pcli account add": "account-add",
+    "pcli notify": "notify",
     "pcli account list": "account-list",
     "pcli account check": "account-check",
     "pcli upgrade": "upgrade",

@@ -16,14 +16,13 @@ from protoncli.specs.model import EnvironmentSpec, ServiceSpec
 
 def require_deployable(bundle: Bundle, blueprint: str) -> None:
     """pcli deploys CloudFormation, runs Terraform and CodeBuild commands; a blueprint of an
-    environment managed elsewhere has nothing to deploy (`pcli env import` registers one)."""
+    environment provisioned elsewhere has nothing to deploy."""
     if bundle.provisioning is not Provisioning.CUSTOMER_MANAGED:
         return
     raise UsageError(
         f"blueprint {blueprint} describes an environment provisioned elsewhere: it has no "
         "infrastructure for pcli to deploy",
-        hint="register the environment with its outputs: pcli env import NAME --stack STACK "
-        "(or --outputs FILE)",
+        hint="choose a blueprint with infrastructure (CloudFormation, Terraform or CodeBuild)",
     )
 
 

@@ -1,8 +1,9 @@
 """Whether a create can use a blueprint version: what its questions offer, and refuse at once.
 
-pcli deploys CloudFormation. When a deploy follows the spec file, a version provisioned by
-Terraform or CodeBuild (its instances', or its pipeline's) cannot be used: pcli renders those,
-it does not deploy them (with --no-deploy it can: the spec file is written). A service version
+pcli deploys CloudFormation, runs Terraform and a CodeBuild bundle's commands. When a deploy
+follows the spec file, a version with no infrastructure of its own (an environment provisioned
+elsewhere, Proton's customer-managed ones) cannot be used: there is nothing to deploy (with
+--no-deploy it can: the spec file is written). A service version
 can only be used when an environment it runs on exists: one of those its instances are placed
 in (--instance, --spec), else any of the workspace's.
 """
@@ -22,25 +23,17 @@ if TYPE_CHECKING:
     from protoncli.state.declared import EnvironmentRecord
 
 PROVISIONING_HINT = (
-    "choose a CloudFormation blueprint, or give --no-deploy to write the spec file only (then "
-    "render it with `pcli blueprint render`)"
+    "choose a blueprint with infrastructure (CloudFormation, Terraform or CodeBuild), or give "
+    "--no-deploy to write the spec file only"
 )
 PLACEMENT_HINT = (
     "create an environment it runs on first: pcli env create NAME --blueprint BLUEPRINT"
 )
-_PROVISIONING_WORDS = {
-    Provisioning.TERRAFORM: "Terraform",
-    Provisioning.CODEBUILD: "CodeBuild",
-    Provisioning.CUSTOMER_MANAGED: "no",
-}
-
-
 def provisioning_problem(provisioning: Provisioning, *, what: str = "") -> str | None:
     """Why pcli does not deploy what `provisioning` provisions (None: it does)."""
     if provisioning is not Provisioning.CUSTOMER_MANAGED:
         return None  # CloudFormation deploys; Terraform and CodeBuild commands run
-    words = _PROVISIONING_WORDS.get(provisioning, str(provisioning))
-    return f"{what}{words} provisioning: pcli renders it, it does not deploy it"
+    return f"{what}no infrastructure (provisioned elsewhere): nothing for pcli to deploy"
 
 
 def _runs_on(compatible: Sequence[CompatibleEnvironment], record: EnvironmentRecord) -> bool:

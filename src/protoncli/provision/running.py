@@ -32,6 +32,10 @@ _FAILED_HINT = (
     "fix the cause and deploy again: the run starts from what Terraform's state records, so "
     "what was made is kept"
 )
+_CODEBUILD_FAILED_HINT = (
+    "fix the cause and deploy again: the commands run again from the start, with what the "
+    "earlier runs made left in place"
+)
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,10 @@ def run_codebuild(run: Run) -> dict[str, str] | None:
                 cancel=run.project.stop,
             )
         except CommandFailedError as error:
-            _failed(run, (), error.message, list(error.details))
+            _failed(run, (), error.message, list(error.details), hint=error.hint)
         if "FAILED" in notify.statuses:
-            _failed(run, (), "; ".join(notify.messages) or "the commands notified FAILED", [])
+            message = "; ".join(notify.messages) or "the commands notified FAILED"
+            _failed(run, (), message, [], hint=_CODEBUILD_FAILED_HINT)
         return {} if run.deleting else collect_outputs(run.folder, notify)
 
 
@@ -148,7 +153,12 @@ def _confirm(run: Run, changes: tuple[Change, ...]) -> None:
 
 
 def _failed(
-    run: Run, failures: tuple[StackEvent, ...], message: str, details: list[str]
+    run: Run,
+    failures: tuple[StackEvent, ...],
+    message: str,
+    details: list[str],
+    *,
+    hint: str | None = _FAILED_HINT,
 ) -> NoReturn:
     from protoncli.deploy.engine import StackFailedError
 
@@ -157,7 +167,7 @@ def _failed(
     name, description = run.request.stack_name, run.request.description
     result = DeployResult(name, description, status, changed=True, failures=failures)
     raise StackFailedError(
-        f"{description}: {message}", result, hint=_FAILED_HINT, details=details or [message]
+        f"{description}: {message}", result, hint=hint, details=details or [message]
     )
 
 

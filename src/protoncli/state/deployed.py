@@ -119,6 +119,10 @@ def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
 
     def read(place: Place) -> tuple[str, list[DeployedItem], list[StackProblem], str | None, int]:
         region, account = place
+        # the provisioned state (one S3 listing) is read beside the stacks, not after them
+        beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pcli-read-state")
+        provisioned_read = beside.submit(_provisioned, project, region, account)
+        beside.shutdown(wait=False)
         reading, calls = project.stacks_in(region, account)
         found = []
         for info in reading.stacks:
@@ -132,7 +136,7 @@ def read_deployed(project: Project, places: Iterable[str | Place]) -> Deployed:
             for stack in reading.unreadable
             if is_running(stack.status)
         ]
-        provisioned, problem = _provisioned(project, region, account)
+        provisioned, problem = provisioned_read.result()
         found += provisioned
         problems += problem
         return place_name(region, account), found, problems, reading.bulk_failure, calls

@@ -67,10 +67,9 @@ def notify(
 
     Examples:
 
-      terraform output -json > outputs.json
       pcli notify --deployment-id "$DEPLOYMENT_ID" --status SUCCEEDED --outputs outputs.json
 
-      terraform output -json | pcli notify --deployment-id "$ID" --status SUCCEEDED --outputs -
+      pcli notify --deployment-id "$ID" --status SUCCEEDED --outputs -   (terraform output -json |)
 
       pcli notify --deployment-id "$ID" --status FAILED --status-message "apply failed"
     """
