@@ -56,6 +56,7 @@ JSON_SCHEMAS = {
     "pcli adopt": "adopt",
     "pcli account add": "account-add",
     "pcli notify": "notify",
+    "pcli env import": "env-import",
     "pcli account list": "account-list",
     "pcli account check": "account-check",
     "pcli upgrade": "upgrade",

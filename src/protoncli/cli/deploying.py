@@ -273,12 +273,21 @@ def cancel_confirmer(ctx: typer.Context, yes: bool, rerun: str) -> Callable[[Sta
 
 
 def _summary(result: DeployResult) -> str:
+    from protoncli.deploy.model import FORGOTTEN, PULL_REQUEST_PENDING
+
     if result.status == "NO_CHANGES":
         return f"No changes: {result.description} is up to date."
     if result.status == "DELETE_COMPLETE" and not result.changed:
         return f"Nothing to delete: {result.description} has no stack ({result.stack_name})."
     if result.status == "DELETE_COMPLETE":
         return f"Deleted {result.description} ({result.stack_name})."
+    if result.status == FORGOTTEN:
+        return f"Forgot {result.description}: it is managed elsewhere and left as it runs."
+    if result.status == PULL_REQUEST_PENDING:
+        return (
+            f"Committed {result.description} for a pull request: it waits for its automation "
+            "and pcli notify."
+        )
     return f"Deployed {result.description}: {result.status} ({result.stack_name})."
 
 

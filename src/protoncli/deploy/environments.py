@@ -250,9 +250,11 @@ def environment_request(
     project: Project, record: EnvironmentRecord
 ) -> tuple[StackRequest, dict[str, Any], tuple[str, ...]]:
     """The stack request, the resolved inputs, and the warnings of the spec and its rendering."""
+    from protoncli.deploy.imported import refuse_imported
     from protoncli.state.declared import environment_item
     from protoncli.state.digests import bundle_digest
 
+    refuse_imported(record)
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
     require_deployable(bundle, info.ref)
     account = project.account_id(record.region, record.account)
@@ -410,11 +412,15 @@ def delete_environment(project: Project, name: str, *, on_event: OnEvent) -> Dep
             deleting.enter_context(
                 deletion_mark(project.workspace, "environment", name, f"pcli env delete {name}")
             )
+        from protoncli.deploy.imported import forget_imported, imported_source
         from protoncli.provision.deployer import deleter
 
         stack = environment_stack(project, name)
-        result = deleter(project, record.region, record.account, stack).delete(
-            stack, f"environment {name}", on_event=on_event
-        )
+        if imported_source(record) is not None:
+            result = forget_imported(project, record, stack, on_event)
+        else:
+            result = deleter(project, record.region, record.account, stack).delete(
+                stack, f"environment {name}", on_event=on_event
+            )
         record.path.unlink(missing_ok=True)
     return result

@@ -101,6 +101,10 @@ def blueprint_reference(
 
 def runs_compatible(bundle: Bundle, environment: EnvironmentRecord) -> bool:
     """The environment runs a blueprint and major version the service blueprint lists."""
+    from protoncli.deploy.imported import IMPORTED_BLUEPRINT
+
+    if environment.blueprint == IMPORTED_BLUEPRINT:
+        return True  # imported with no blueprint of its own: its outputs are checked on render
     major = int(environment.version.split(".")[0])
     allowed = {(c.name, c.major) for c in bundle.compatible_environments}
     return (environment.blueprint, major) in allowed

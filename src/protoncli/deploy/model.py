@@ -36,6 +36,8 @@ TERMINAL_FAILED = frozenset(
 # A Terraform deployment by pull request: committed, waiting for the team's automation to apply
 # it and say so (`pcli notify`).
 PULL_REQUEST_PENDING = "PULL_REQUEST_PENDING"
+# An environment managed elsewhere that a delete forgot, leaving what runs for it as it is.
+FORGOTTEN = "FORGOTTEN"
 
 
 def is_in_progress(status: str) -> bool:
@@ -214,7 +216,9 @@ class DeployResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in {"NO_CHANGES", PULL_REQUEST_PENDING} or self.status in TERMINAL_OK
+        return self.status in {"NO_CHANGES", PULL_REQUEST_PENDING, FORGOTTEN} or (
+            self.status in TERMINAL_OK
+        )
 
 
 OnEvent = Callable[[DeployEvent], None]

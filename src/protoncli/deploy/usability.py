@@ -37,6 +37,10 @@ def provisioning_problem(provisioning: Provisioning, *, what: str = "") -> str |
 
 
 def _runs_on(compatible: Sequence[CompatibleEnvironment], record: EnvironmentRecord) -> bool:
+    from protoncli.deploy.imported import IMPORTED_BLUEPRINT
+
+    if record.blueprint == IMPORTED_BLUEPRINT:
+        return True  # imported with no blueprint of its own: its outputs are checked on render
     major = int(record.version.split(".")[0])
     return (record.blueprint, major) in {(c.name, c.major) for c in compatible}
 

@@ -11,9 +11,11 @@ are strings, as Proton's are: numbers and booleans are taken as their JSON text,
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from protoncli.errors import NotFoundError, PcliError, UsageError
@@ -41,6 +43,19 @@ class NotifyResult:
     outputs: Mapping[str, str] = field(default_factory=dict)
     deleted: bool = False  # the deployment deleted the item: its state is gone
     description: str = ""  # the item in words (environment dev)
+
+
+def read_outputs(given: str) -> dict[str, str]:
+    """The outputs an `--outputs FILE|-` flag names: a file (a file:// prefix is taken), or
+    standard input for `-`."""
+    if given == "-":
+        return parse_outputs(sys.stdin.read(), "standard input")
+    path = Path(given.removeprefix("file://"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--outputs {given}: {error.strerror or error}") from None
+    return parse_outputs(text, str(path))
 
 
 def parse_outputs(text: str, source: str) -> dict[str, str]:

@@ -4,11 +4,13 @@ account and region."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from protoncli.errors import PcliError
 from protoncli.provision.state import (
     DEPLOYMENTS_PREFIX,
+    EXTERNAL,
     STATE_PREFIX,
     ProvisionedState,
     deployment_key,
@@ -107,4 +109,13 @@ def describe_item(
     if info is not None:
         return info
     state = state_of(project, region, account, name)
-    return None if state is None else state.stack_info()
+    if state is None:
+        return None
+    info = state.stack_info()
+    stack = state.source.removeprefix("stack ") if state.source else None
+    if state.provisioning != EXTERNAL or not stack or stack == state.source:
+        return info
+    live = project.cloudformation(region, account).describe(stack)  # as it is now
+    if live is None:
+        return replace(info, outputs={}, status_reason=f"its stack {stack} no longer exists")
+    return replace(info, outputs=dict(live.outputs))

@@ -49,7 +49,15 @@ NAME_RULE = (
     "a letter or digit first, then letters, digits, '_' or '-', "
     f"at most {MAX_NAME_LENGTH} characters"
 )
-ENVIRONMENT_KEYS = ("proton", "spec", "blueprint", "version", "region", "account")
+ENVIRONMENT_KEYS = (
+    "proton",
+    "spec",
+    "blueprint",
+    "version",
+    "region",
+    "account",
+    "managed_elsewhere",
+)
 SERVICE_KEYS = (
     "proton",
     "pipeline",

@@ -10,12 +10,14 @@ ENVIRONMENT_SPEC = "EnvironmentSpec"
 SERVICE_SPEC = "ServiceSpec"
 CURRENT_VAL = "${Proton::CURRENT_VAL}"
 # pcli's header keys, in the order they are written; `account` names an environment's account
-# (pcli.yaml's `accounts:`); the last three are a service's source repository (specs.repository).
+# (pcli.yaml's `accounts:`), `managed_elsewhere` where an imported environment's outputs come
+# from (deploy/imported.py); the last three are a service's source repository (specs.repository).
 HEADER_KEYS = (
     "blueprint",
     "version",
     "region",
     "account",
+    "managed_elsewhere",
     "repository_id",
     "branch_name",
     "repository_connection_arn",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from protoncli.cli import logs_help, output
+from protoncli.cli.commands.env_import import import_environment_command
 from protoncli.cli.completion import (
     complete_account_names,
     complete_chosen_blueprint_versions,
@@ -47,6 +48,7 @@ app = typer.Typer(
     epilog="Example:\n\n  pcli env create dev --blueprint vpc-ecs-env --yes",
     add_completion=False,  # completion is the root's (pcli --install-completion)
 )
+app.command("import")(import_environment_command)
 
 
 @app.command()

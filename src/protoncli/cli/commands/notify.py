@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -75,8 +73,9 @@ def notify(
     """
     from protoncli.cli import output
     from protoncli.provision.notify import notify as record
+    from protoncli.provision.notify import read_outputs
 
-    values = _outputs(outputs) if outputs is not None else None
+    values = read_outputs(outputs) if outputs is not None else None
     store = _store(ctx, resource_arn)
     result = record(store, deployment_id, str(status), outputs=values, message=message)
     if output.wants_json(ctx, json_):
@@ -97,20 +96,6 @@ def notify(
         output.line(f"{result.item}: {result.status} (deployment {deployment_id})")
         for key, value in sorted(result.outputs.items()):
             output.line(f"  {key} = {value}")
-
-
-def _outputs(given: str) -> dict[str, str]:
-    from protoncli.errors import UsageError
-    from protoncli.provision.notify import parse_outputs
-
-    if given == "-":
-        return parse_outputs(sys.stdin.read(), "standard input")
-    path = Path(given.removeprefix("file://"))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"--outputs {given}: {error.strerror or error}") from None
-    return parse_outputs(text, str(path))
 
 
 def _store(ctx: typer.Context, resource_arn: str | None) -> ArtifactStore:
