@@ -1,0 +1,125 @@
+"""SIGTERM and Ctrl-C while pcli runs `terraform apply`: Terraform is stopped the way it asks to
+be (it finishes what is in flight and releases its state lock), pcli exits 130 saying so, the
+item shows the interrupted deployment, and the next deploy goes on from Terraform's state.
+
+The blueprint uses Terraform's built-in `terraform_data` only (no provider to install), with a
+`local-exec` pause as long as its input says; its state lives in the sandbox's S3 (moto).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform")
+
+PCLI = str(Path(sys.executable).with_name("pcli"))
+STACK = "pcli-demo-env-slow"
+SLOW_ENV = {
+    "schema/schema.yaml": """\
+schema:
+  format:
+    openapi: "3.0.0"
+  environment_input_type: "SlowInput"
+  types:
+    SlowInput:
+      type: object
+      properties:
+        pause:
+          type: integer
+          description: "Seconds the apply waits"
+          default: 0
+""",
+    "infrastructure/manifest.yaml": """\
+infrastructure:
+  templates:
+    - file: "*"
+      rendering_engine: hcl
+      template_language: terraform
+""",
+    "infrastructure/main.tf": """\
+resource "terraform_data" "slow" {
+  input = var.environment.inputs.pause
+
+  provisioner "local-exec" {
+    command = "sleep ${var.environment.inputs.pause}"
+  }
+}
+
+output "paused" {
+  value = terraform_data.slow.output
+}
+""",
+}
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def slow(cli, registry, tmp_path, write_files):
+    bundle = write_files(tmp_path / "slow-env", SLOW_ENV)
+    ok(cli("blueprint", "publish", str(bundle), "--name", "slow-env"))
+    ok(cli("env", "create", "slow", "-b", "slow-env", "--param", "pause=40", "--no-deploy"))
+    return ["--registry", str(registry), "--workspace", str(cli.workspace)]
+
+
+def bucket_keys(moto_url: str) -> list[str]:
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("pcli-")]
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_terraform_releases_its_lock_and_the_next_deploy_goes_on(
+    cli, slow, moto_url, signum
+):
+    process = subprocess.Popen(
+        [PCLI, *slow, "env", "deploy", "slow", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CI": "1"},
+    )
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 90
+    while "terraform_data.slow  terraform_data  CREATE_IN_PROGRESS" not in seen:
+        assert time.monotonic() < deadline, seen
+        line = process.stderr.readline()
+        assert line, seen
+        seen += line
+    started = time.monotonic()
+    process.send_signal(signum)
+    _, rest = process.communicate(timeout=60)
+    stopped = time.monotonic() - started
+
+    assert process.returncode == 130, seen + rest
+    assert stopped < 20, stopped  # not the 40 s pause
+    assert "terraform apply was stopped" in rest
+    assert "Terraform released its state lock" in rest
+    keys = bucket_keys(moto_url)
+    assert f"terraform/{STACK}/terraform.tfstate" in keys
+    assert not [key for key in keys if key.endswith(".tflock")], keys
+    (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
+    assert row["stack_status"] == "CREATE_FAILED"
+    assert "was stopped" in row["status_reason"]
+
+    spec = cli.workspace / "environments" / "slow.yaml"
+    spec.write_text(spec.read_text().replace("pause: 40", "pause: 0"))
+    again = ok(cli("env", "deploy", "slow", "--yes"))
+    assert "Deployed environment slow" in again.output
+    (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
+    assert row["stack_status"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    assert json.loads(ok(cli("env", "outputs", "slow", "--json")).stdout) == {"paused": "0"}
