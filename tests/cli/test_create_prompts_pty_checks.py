@@ -1,7 +1,8 @@
 """What `pcli env create` / `pcli svc create` show and refuse while asking in a real terminal:
 `.venv/bin/pcli` in a pty (pexpect), a person's keys typed.
 
-Covered: a blueprint pcli cannot deploy listed last with its reason and refused when picked
+Covered: a blueprint pcli cannot deploy (an environment with no infrastructure of its own)
+listed last with its reason and refused when picked
 anyway (typing filters the list down to it); a subnet range outside the VPC's refused at its
 question, with a hint in words; headings before each instance's questions and the pipeline's.
 """
@@ -29,6 +30,17 @@ infrastructure:
       rendering_engine: jinja
       template_language: cloudformation
 """
+MANAGED_SCHEMA = """\
+schema:
+  format: {openapi: "3.0.0"}
+  environment_input_type: ManagedInput
+  types:
+    ManagedInput:
+      type: object
+      properties:
+        team: {type: string, title: Team, default: core}
+"""
+MANAGED_REASON = "no infrastructure (provisioned elsewhere): nothing for pcli to deploy"
 TEMPLATE = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
 WEB_SCHEMA = """\
 schema:
@@ -57,12 +69,19 @@ def shown(*words):
 
 @pytest.fixture
 def workspace(pcli, tmp_path):
-    """A workspace (demo) with the vpc-ecs-env and tf-vpc-env starters published."""
+    """A workspace (demo) with the vpc-ecs-env and tf-vpc-env starters published, and
+    managed-env: an environment with no infrastructure of its own (schema/ only, provisioned
+    elsewhere), which pcli cannot deploy."""
     root = tmp_path / "ws"
     assert pcli("init", str(root), "--name", "demo").exit_code == 0
     for name in ("vpc-ecs-env", "tf-vpc-env"):
         bundle = REPO / "blueprints" / name / "v1"
         assert pcli("blueprint", "publish", str(bundle), "--name", name).exit_code == 0
+    managed = tmp_path / "managed-env"
+    (managed / "schema").mkdir(parents=True)
+    (managed / "schema" / "schema.yaml").write_text(MANAGED_SCHEMA)
+    published = pcli("blueprint", "publish", str(managed), "--name", "managed-env")
+    assert published.exit_code == 0, published.output
     return root
 
 
@@ -101,16 +120,13 @@ def test_a_blueprint_pcli_cannot_deploy_is_listed_last_with_why_and_refused(term
     child = terminal("env", "create", "dev")
 
     child.expect("Environment blueprint")
+    child.expect(shown("»", "tf-vpc-env"))  # Terraform: offered like any other, first
     child.expect(shown("vpc-ecs-env"))
-    child.expect(
-        shown("- tf-vpc-env (Terraform provisioning: pcli renders it, it does not deploy it)")
-    )
-    child.send("tf-vpc")  # typing filters the list down to it
-    child.expect("tf-vpc")
+    child.expect(shown(f"- managed-env ({MANAGED_REASON})"))
+    child.send("managed")  # typing filters the list down to it
+    child.expect("managed")
     child.send(ENTER)
-    child.expect(
-        shown("tf-vpc-env: Terraform provisioning: pcli renders it, it does not deploy it;")
-    )
+    child.expect(shown(f"managed-env: {MANAGED_REASON};"))
     child.expect("choose another")
     child.expect("Environment blueprint")
     child.sendcontrol("c")

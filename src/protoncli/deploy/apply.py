@@ -459,6 +459,10 @@ def _change_set(
     and for an update the inputs changed since the stack's last deployment."""
     from protoncli.deploy.explain import ChangeExplainer
 
+    if request.provisioned is not None:  # Terraform: its plan, run here
+        from protoncli.provision.deployer import ProvisionedDeployer
+
+        return ProvisionedDeployer(project, region, request.account).preview(request), None
     gateway = project.cloudformation(region, request.account)
     info = gateway.describe(request.stack_name)
     change_set_type = (

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from protoncli.deploy.model import (
     PULL_REQUEST_PENDING,
+    Change,
     DeployEvent,
     DeployHooks,
     DeployResult,
@@ -112,6 +113,35 @@ class ProvisionedDeployer:
         delete_folder(self.store, stack_name)
         on_event(DeployEvent("deleted", stack_name, description))
         return result
+
+    def preview(self, request: StackRequest) -> tuple[Change, ...]:
+        """What a deploy of `request` would change, without changing anything: Terraform's
+        plan, run locally. By pull request or with CodeBuild commands, pcli cannot tell."""
+        from protoncli.provision.running import Run, plan_terraform
+
+        provisioned = _provisioned(request)
+        if provisioned.engine != TERRAFORM or provisioned.method == PULL_REQUEST:
+            how = (
+                "its pull request's automation"
+                if provisioned.engine == TERRAFORM
+                else ("its commands, when they run")
+            )
+            raise PcliError(f"{request.description}: the changes are known to {how} only")
+        folder = self._work_folder(request.stack_name)
+        _write_folder(folder, provisioned)
+        hooks = DeployHooks(on_event=lambda _event: None, confirm=lambda _changes: False)
+        run = Run(
+            self._project,
+            request,
+            provisioned,
+            folder,
+            self._environment(),
+            hooks,
+            deleting=False,
+            on_start=lambda: None,
+            backend=self._backend(request.stack_name),
+        )
+        return plan_terraform(run)
 
     def _method(self, provisioned: Provisioned) -> str:
         if provisioned.engine != TERRAFORM:

@@ -23,6 +23,8 @@ from protoncli.state.identity import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from protoncli.deploy.project import Project
+    from protoncli.provision.terraform import TerraformRun
+    from protoncli.provision.terraform_json import Plan
 
 EventKind = Literal["resource", "changes", "failed", "warning", "log"]
 BACKEND_OVERRIDE = "pcli_backend_override.tf"
@@ -58,15 +60,13 @@ class Run:
         )
 
 
-def run_terraform(run: Run) -> dict[str, str] | None:
-    """init, plan, the changes confirmed, apply (destroy when deleting); the outputs as
-    strings, or None when the plan changes nothing."""
-    from protoncli.provision.terraform import (
-        TerraformFailedError,
-        TerraformRun,
-        find_terraform,
-        string_outputs,
-    )
+def plan_terraform(run: Run) -> tuple[Change, ...]:
+    """What an apply would change: init and plan only (`plan --changes`)."""
+    return _planned(run)[1].changes
+
+
+def _planned(run: Run) -> tuple[TerraformRun, Plan]:
+    from protoncli.provision.terraform import TerraformRun, find_terraform
 
     terraform = find_terraform(run.env)
     (run.folder / BACKEND_OVERRIDE).write_text(_BACKEND_BLOCK, encoding="utf-8")
@@ -79,7 +79,15 @@ def run_terraform(run: Run) -> dict[str, str] | None:
         cancel=run.project.stop,
     )
     tf.init(run.folder / BACKEND_CONFIG)
-    plan = tf.plan(destroy=run.deleting)
+    return tf, tf.plan(destroy=run.deleting)
+
+
+def run_terraform(run: Run) -> dict[str, str] | None:
+    """init, plan, the changes confirmed, apply (destroy when deleting); the outputs as
+    strings, or None when the plan changes nothing."""
+    from protoncli.provision.terraform import TerraformFailedError, string_outputs
+
+    tf, plan = _planned(run)
     if not plan.has_changes:
         return {} if run.deleting else None
     _confirm(run, plan.changes)

@@ -39,6 +39,16 @@ infrastructure:
       rendering_engine: hcl
       template_language: terraform
 """
+MANAGED_SCHEMA = """\
+schema:
+  format: {openapi: "3.0.0"}
+  environment_input_type: ManagedInput
+  types:
+    ManagedInput:
+      type: object
+      properties:
+        team: {type: string, title: Team, default: core}
+"""
 TEMPLATE = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
 TEAM_SCHEMA = """\
 schema:
@@ -130,18 +140,29 @@ def terraform_env(schema=TEAM_SCHEMA):
     }
 
 
+def managed_env():
+    """An environment with no infrastructure of its own (customer-managed): schema/ only."""
+    return {"schema/schema.yaml": MANAGED_SCHEMA}
+
+
 @pytest.fixture
 def project(tmp_path):
-    """team-env (CloudFormation), a-tf-env (Terraform), b-draft-env (a draft only)."""
+    """team-env (CloudFormation), a-tf-env (Terraform), b-draft-env (a draft only), managed-env
+    (no infrastructure: provisioned elsewhere)."""
     workspace = init_workspace(tmp_path / "ws", name="demo", region="us-east-1", registry=None)
     registry = Registry(tmp_path / "reg")
     publish(registry, tmp_path, "team-env", cloudformation_env())
     publish(registry, tmp_path, "a-tf-env", terraform_env())
     publish(registry, tmp_path, "b-draft-env", cloudformation_env(), draft=True)
+    publish(registry, tmp_path, "managed-env", managed_env())
     return Project(workspace, registry, SessionFactory())
 
 
-TERRAFORM_REASON = "Terraform provisioning: pcli renders it, it does not deploy it"
+MANAGED_REASON = "no infrastructure (provisioned elsewhere): nothing for pcli to deploy"
+PROVISIONING_HINT = (
+    "choose a blueprint with infrastructure (CloudFormation, Terraform or CodeBuild), or give "
+    "--no-deploy to write the spec file only"
+)
 
 
 def test_the_blueprint_question_offers_what_pcli_deploys_first(project):
@@ -151,57 +172,57 @@ def test_the_blueprint_question_offers_what_pcli_deploys_first(project):
 
     choices = typist.question("blueprint").choices
     assert [(c.value, c.title, c.disabled) for c in choices] == [
+        ("a-tf-env", "a-tf-env", None),  # Terraform: pcli deploys it too
         ("team-env", "team-env", None),
         ("b-draft-env", "b-draft-env (drafts only)", None),
-        ("a-tf-env", "a-tf-env", TERRAFORM_REASON),
+        ("managed-env", "managed-env", MANAGED_REASON),
     ]
-    assert typist.question("blueprint").default == "team-env"
+    assert typist.question("blueprint").default == "a-tf-env"  # the first pcli can deploy
     assert record.blueprint == "team-env"
 
 
 def test_a_blueprint_pcli_cannot_deploy_cannot_be_chosen(project):
-    typist = Typist("a-tf-env", "team-env", "core")
+    typist = Typist("managed-env", "team-env", "core")
 
     create_environment(project, "dev", None, prompter=typist, deploy=True)
 
-    assert typist.refused == [("blueprint", TERRAFORM_REASON)]
+    assert typist.refused == [("blueprint", MANAGED_REASON)]
 
 
 def test_with_no_deploy_every_blueprint_can_be_chosen(project):
-    typist = Typist("a-tf-env", "core")
+    typist = Typist("managed-env", "core")
 
     record = create_environment(project, "dev", None, prompter=typist)
 
     choices = typist.question("blueprint").choices
-    assert [c.disabled for c in choices] == [None, None, None]
-    assert record.blueprint == "a-tf-env"
+    assert [c.disabled for c in choices] == [None, None, None, None]
+    assert record.blueprint == "managed-env"
 
 
 def test_a_blueprint_named_by_a_flag_is_refused_before_any_input_is_asked(project):
     typist = Typist()  # nothing may be asked
 
     with pytest.raises(UsageError) as raised:
-        create_environment(project, "dev", "a-tf-env", prompter=typist, deploy=True)
+        create_environment(project, "dev", "managed-env", prompter=typist, deploy=True)
 
-    assert raised.value.message == f"blueprint a-tf-env@1.0 cannot be used here: {TERRAFORM_REASON}"
-    assert raised.value.hint == (
-        "choose a CloudFormation blueprint, or give --no-deploy to write the spec file only "
-        "(then render it with `pcli blueprint render`)"
+    assert raised.value.message == (
+        f"blueprint managed-env@1.0 cannot be used here: {MANAGED_REASON}"
     )
+    assert raised.value.hint == PROVISIONING_HINT
     assert typist.asked == []
     assert not (project.workspace.root / "environments" / "dev.yaml").exists()
 
 
 def test_the_version_question_offers_deployable_versions_first(project, tmp_path):
-    publish(project.registry, tmp_path, "team-env", terraform_env(), major=True)  # 2.0
-    typist = Typist(DEFAULT, DEFAULT, "core")
+    publish(project.registry, tmp_path, "team-env", managed_env(), major=True)  # 2.0
+    typist = Typist("team-env", DEFAULT, "core")
 
     record = create_environment(project, "dev", None, prompter=typist, deploy=True)
 
     version = typist.question("version")
     assert [(c.title, c.disabled) for c in version.choices] == [
         ("1.0", None),
-        ("2.0 (recommended)", TERRAFORM_REASON),
+        ("2.0 (recommended)", MANAGED_REASON),
     ]
     assert version.default == "1.0"
     assert record.version == "1.0"
@@ -210,7 +231,7 @@ def test_the_version_question_offers_deployable_versions_first(project, tmp_path
 def test_no_blueprint_pcli_can_deploy_is_said_at_once(tmp_path):
     workspace = init_workspace(tmp_path / "ws", name="demo", region="us-east-1", registry=None)
     registry = Registry(tmp_path / "reg")
-    publish(registry, tmp_path, "a-tf-env", terraform_env())
+    publish(registry, tmp_path, "managed-env", managed_env())
     typist = Typist()
 
     with pytest.raises(UsageError) as raised:
@@ -225,11 +246,8 @@ def test_no_blueprint_pcli_can_deploy_is_said_at_once(tmp_path):
     assert raised.value.message == (
         f"no environment blueprint of registry {registry.root} can be used here"
     )
-    assert raised.value.details == [f"a-tf-env: {TERRAFORM_REASON}"]
-    assert raised.value.hint == (
-        "choose a CloudFormation blueprint, or give --no-deploy to write the spec file only "
-        "(then render it with `pcli blueprint render`)"
-    )
+    assert raised.value.details == [f"managed-env: {MANAGED_REASON}"]
+    assert raised.value.hint == PROVISIONING_HINT
     assert typist.asked == []
 
 
