@@ -16,9 +16,17 @@ from typer.testing import CliRunner
 from protoncli import __version__
 from protoncli.cli.app import app
 
-STARTERS = ("fargate-web-svc", "lambda-api-svc", "sqs-queue-component", "tf-vpc-env", "vpc-ecs-env")
+STARTERS = (
+    "external-env",
+    "fargate-web-svc",
+    "lambda-api-svc",
+    "sqs-queue-component",
+    "tf-vpc-env",
+    "vpc-ecs-env",
+)
 STARTER_LIST = ", ".join(STARTERS)
 KINDS = {
+    "external-env": "environment",
     "fargate-web-svc": "service",
     "lambda-api-svc": "service",
     "sqs-queue-component": "component",
@@ -337,7 +345,7 @@ def test_show_json_lists_inputs_with_type_default_and_required(pcli):
     assert record["kind"] == "service"
     assert record["recommended"] is True
     assert record["has_pipeline"] is False
-    assert record["compatible_environments"] == ["vpc-ecs-env:1"]
+    assert record["compatible_environments"] == ["vpc-ecs-env:1", "tf-vpc-env:1"]
     assert record["pipeline_inputs"] == []
     by_name = {item["name"]: item for item in record["inputs"]}
     assert list(by_name) == [

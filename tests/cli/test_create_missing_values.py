@@ -91,7 +91,7 @@ def test_env_create_with_nothing_lists_name_and_blueprint_with_their_flags(cli):
         "Error: new environment: 2 required value(s) missing: NAME, --blueprint\n"
         "  NAME: the new environment's name (the first argument)\n"
         "  --blueprint: the environment blueprint, NAME or NAME@VERSION (in the registry: "
-        "team-env, tf-vpc-env, vpc-ecs-env)\n"
+        "external-env, team-env, tf-vpc-env, vpc-ecs-env)\n"
         "Hint: give them with NAME --blueprint BLUEPRINT (or in a spec file with --spec FILE)\n"
     )
 

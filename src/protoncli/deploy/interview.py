@@ -8,8 +8,8 @@ under a heading). Answers are kept in a draft as they are given (secret answers 
 pre-filled the next time; the draft is removed once the spec file is written.
 
 What pcli can use comes first. A blueprint (or version) it cannot use here is listed after the
-others, with the reason beside it, and cannot be chosen: one provisioned by Terraform or
-CodeBuild when a deploy follows (pcli renders those, it does not deploy them), a service
+others, with the reason beside it, and cannot be chosen: one with no infrastructure of its own
+(an environment provisioned elsewhere) when a deploy follows, a service
 blueprint none of whose compatible environments runs in the workspace (or in the environments
 given). A blueprint with drafts only is listed after the published ones ("drafts only"). A
 blueprint or version named by a flag is refused at once, with the same reason, before any
