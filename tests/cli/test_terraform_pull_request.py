@@ -110,6 +110,9 @@ def test_a_deploy_commits_the_folder_on_a_branch_and_waits_for_notify(
     row = status_row(cli)
     assert row["stack_status"] == "CREATE_COMPLETE"
     assert row["version_status"] == "up-to-date"
+    history = json.loads(cli("env", "history", "dev", "--json").stdout)
+    (record,) = history["records"]
+    assert (record["deployment_id"], record["status"]) == (deployment, "CREATE_COMPLETE")
     assert not row["pending"]
     shown = cli("env", "outputs", "dev", "--json")
     assert json.loads(shown.stdout) == {
@@ -180,6 +183,9 @@ def test_notify_refuses_an_unknown_id_a_second_notify_and_bad_outputs(
     row = status_row(cli)
     assert row["stack_status"] == "CREATE_FAILED"
     assert row["status_reason"] == "apply failed: quota"
+    (record,) = json.loads(cli("env", "history", "dev", "--json").stdout)["records"]
+    assert (record["status"], record["outcome"]) == ("CREATE_FAILED", "failed")
+    assert record["failures"] == ["apply failed: quota"]
 
 
 def test_a_deletion_commits_the_deleted_flag_and_its_notify_closes_the_item(

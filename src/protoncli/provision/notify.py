@@ -156,4 +156,37 @@ def notify(
         return NotifyResult(deployment_id, name, status, deleted=True)
     ended = state.ended(status, now, outputs=outputs, message=message)
     write_state(store, ended)
+    _record_outcome(store, name, deployment_id, ended.stack_status(), now, message)
     return NotifyResult(deployment_id, name, status, ended.outputs)
+
+
+def _record_outcome(
+    store: ArtifactStore,
+    name: str,
+    deployment_id: str,
+    status: str,
+    now: datetime,
+    message: str | None,
+) -> None:
+    """The deployment's record (`deploy/records.py`, written when the pull request was made)
+    says how it ended, so `history` shows it."""
+    from protoncli.deploy.records import FAILED as RECORD_FAILED
+    from protoncli.deploy.records import OK, PREFIX
+
+    keys = [
+        key
+        for key in store.keys_if_any(f"{PREFIX}/{name}/")
+        if key.endswith(f"-{deployment_id}.json")
+    ]
+    if not keys:
+        return  # a record that could not be written then: the state says it all
+    key = keys[-1]
+    document = store.record_if_any(key)
+    if not isinstance(document, dict):
+        return
+    document["status"] = status
+    document["outcome"] = RECORD_FAILED if status.endswith("_FAILED") else OK
+    document["ended"] = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if message and status.endswith("_FAILED"):
+        document["failures"] = [message]
+    store.put_record(key, document)
