@@ -156,7 +156,7 @@ def notify(
         return NotifyResult(deployment_id, name, status, deleted=True)
     ended = state.ended(status, now, outputs=outputs, message=message)
     write_state(store, ended)
-    _record_outcome(store, name, deployment_id, ended.stack_status(), now, message)
+    _record_outcome(store, name, deployment_id, ended.stack_status(), now=now, message=message)
     return NotifyResult(deployment_id, name, status, ended.outputs)
 
 
@@ -165,6 +165,7 @@ def _record_outcome(
     name: str,
     deployment_id: str,
     status: str,
+    *,
     now: datetime,
     message: str | None,
 ) -> None:
