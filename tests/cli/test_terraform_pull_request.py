@@ -120,6 +120,11 @@ def test_a_deploy_commits_the_folder_on_a_branch_and_waits_for_notify(
         "public_subnet_ids": "subnet-1,subnet-2",
         "subnet_count": "2",
     }
+    rollback = cli("env", "rollback", "dev", "--yes")
+    assert rollback.exit_code == 2
+    assert "is provisioned by terraform (pull request): pcli rolls back stacks only" in (
+        rollback.output
+    )
     again = cli("env", "deploy", "dev", "--yes")
     assert again.exit_code == 0, again.output
     assert "No changes" in again.output

@@ -142,6 +142,7 @@ def choose_record(project: Project, history: History, to: str | None) -> Rollbac
             f"{what} has no deployment records",
             hint="records are written by every deployment pcli makes; deploy it first",
         )
+    _refuse_provisioned(project, history.target, what)
     record = _named(history, to, what) if to else _previous(history, what)
     if record.secrets_masked:
         raise PcliError(
@@ -158,6 +159,21 @@ def choose_record(project: Project, history: History, to: str | None) -> Rollbac
             f"rolling back to deployment {record.short_id} from the template its record keeps"
         )
     return RollbackChoice(history, record, tuple(warnings))
+
+
+def _refuse_provisioned(project: Project, target: HistoryTarget, what: str) -> None:
+    """A rollback redeploys a record's template: Terraform and CodeBuild items have none to
+    redeploy (their record keeps the spec file they were deployed from)."""
+    from protoncli.provision.store import state_of
+
+    state = state_of(project, target.region, target.account, target.stack_name)
+    if state is None:
+        return
+    raise UsageError(
+        f"{what} is provisioned by {state.label}: pcli rolls back stacks only",
+        hint="put back the spec file its record keeps (history --json shows it), or check it "
+        "out from git, and deploy it",
+    )
 
 
 def _named(history: History, to: str, what: str) -> DeploymentRecord:
