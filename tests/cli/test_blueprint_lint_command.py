@@ -165,8 +165,8 @@ def test_lint_of_an_unknown_blueprint_is_a_usage_error_with_a_hint(pcli, registr
     assert result.stderr.splitlines() == [
         f"Error: blueprint 'vpc-ecs' not found in registry {registry}",
         (
-            "Hint: did you mean 'vpc-ecs-env'? known blueprints: fargate-web-svc, lambda-api-svc,"
-            " sqs-queue-component, tf-vpc-env, vpc-ecs-env"
+            "Hint: did you mean 'vpc-ecs-env'? known blueprints: external-env, fargate-web-svc,"
+            " lambda-api-svc, sqs-queue-component, tf-vpc-env, vpc-ecs-env"
         ),
     ]
 

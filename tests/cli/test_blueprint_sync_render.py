@@ -470,7 +470,7 @@ def test_render_of_an_unknown_blueprint_suggests_a_close_name(pcli, registry, tm
     assert result.stderr.splitlines() == [
         f"Error: blueprint 'fargate-web' not found in registry {registry}",
         (
-            "Hint: did you mean 'fargate-web-svc'? known blueprints: fargate-web-svc,"
-            " lambda-api-svc, sqs-queue-component, tf-vpc-env, vpc-ecs-env"
+            "Hint: did you mean 'fargate-web-svc'? known blueprints: external-env,"
+            " fargate-web-svc, lambda-api-svc, sqs-queue-component, tf-vpc-env, vpc-ecs-env"
         ),
     ]

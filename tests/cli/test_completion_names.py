@@ -382,7 +382,12 @@ def test_completing_inside_a_group_imports_that_group_only_and_nothing_heavy(sit
 
 
 def test_create_commands_complete_blueprints_of_their_kind_and_versions_of_the_one_typed(site):
-    assert bash(site, "pcli env create qa -b ") == ["team-env", "tf-vpc-env", "vpc-ecs-env"]
+    assert bash(site, "pcli env create qa -b ") == [
+        "external-env",
+        "team-env",
+        "tf-vpc-env",
+        "vpc-ecs-env",
+    ]
     assert bash(site, "pcli svc create shop --blueprint ") == ["fargate-web-svc", "lambda-api-svc"]
     assert bash(site, "pcli env create qa -b team-env --version ") == ["1.2", "1.1", "1.0"]
     assert bash(site, "pcli env create qa --version ") == []  # no blueprint typed yet

@@ -29,6 +29,8 @@ PROVISIONING_HINT = (
 PLACEMENT_HINT = (
     "create an environment it runs on first: pcli env create NAME --blueprint BLUEPRINT"
 )
+
+
 def provisioning_problem(provisioning: Provisioning, *, what: str = "") -> str | None:
     """Why pcli does not deploy what `provisioning` provisions (None: it does)."""
     if provisioning is not Provisioning.CUSTOMER_MANAGED:

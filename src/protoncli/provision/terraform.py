@@ -137,7 +137,8 @@ def find_terraform(env: Mapping[str, str] | None = None) -> Terraform:
     path = shutil.which(named or "terraform", path=env.get("PATH"))
     if path is None and named:
         raise PcliError(
-            f"PCLI_TERRAFORM names {named}, which is not an executable terraform",
+            f"PCLI_TERRAFORM names {named}, which is not an executable terraform (pcli needs "
+            f"Terraform {TERRAFORM_VERSIONS} to provision Terraform blueprints)",
             hint="set PCLI_TERRAFORM to the path of a terraform binary, or unset it",
         )
     if path is None:

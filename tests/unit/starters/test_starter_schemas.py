@@ -36,7 +36,7 @@ def _schema_bundles(starters: Path) -> list[Path]:
 def test_every_input_has_a_prompt_and_uses_only_protons_schema_subset(starters_dir):
     bundles = _schema_bundles(starters_dir)
     assert [b.parent.name for b in bundles] == [
-        "fargate-web-svc", "lambda-api-svc", "tf-vpc-env", "vpc-ecs-env",
+        "external-env", "fargate-web-svc", "lambda-api-svc", "tf-vpc-env", "vpc-ecs-env",
     ]  # fmt: skip
     for bundle in bundles:
         for _key, input_object in _input_types(bundle):
@@ -92,11 +92,16 @@ def test_templates_use_every_input_and_only_inputs_the_schema_defines(starters_d
         assert used == defined, bundle
 
 
-def test_services_register_for_vpc_ecs_env_with_directly_defined_components(starters_dir):
-    for name in ("fargate-web-svc", "lambda-api-svc"):
+def test_services_register_for_their_environments_with_directly_defined_components(starters_dir):
+    # lambda-api-svc needs only the environment's LogGroupName, which tf-vpc-env outputs too.
+    environments = {
+        "fargate-web-svc": ["vpc-ecs-env:1"],
+        "lambda-api-svc": ["vpc-ecs-env:1", "tf-vpc-env:1"],
+    }
+    for name, compatible in environments.items():
         registration = read_yaml(starters_dir / name / "v1/.template-registration.yaml")
         assert registration == {
-            "compatible_environments": ["vpc-ecs-env:1"],
+            "compatible_environments": compatible,
             "supported_component_sources": ["DIRECTLY_DEFINED"],
         }
 
@@ -131,8 +136,14 @@ def test_pcli_loads_every_starter_as_the_blueprint_it_is(starters_dir):
         for name, b in loaded.items()
     }
     assert summary == {
+        "external-env": ("environment", "customer-managed", False, []),
         "fargate-web-svc": ("service", "cloudformation", True, ["vpc-ecs-env:1"]),
-        "lambda-api-svc": ("service", "cloudformation", False, ["vpc-ecs-env:1"]),
+        "lambda-api-svc": (
+            "service",
+            "cloudformation",
+            False,
+            ["vpc-ecs-env:1", "tf-vpc-env:1"],
+        ),
         "sqs-queue-component": ("component", "cloudformation", False, []),
         "tf-vpc-env": ("environment", "terraform", False, []),
         "vpc-ecs-env": ("environment", "cloudformation", False, []),

@@ -152,8 +152,9 @@ provider "aws" {{
   skip_metadata_api_check     = true
 
   endpoints {{
-    ec2 = "{url}"
-    sts = "{url}"
+    ec2            = "{url}"
+    cloudwatchlogs = "{url}"
+    sts            = "{url}"
   }}
 }}
 """
@@ -170,7 +171,9 @@ def test_terraform_applies_to_moto_and_reports_string_outputs(initialised, moto_
     shown = terraform(["output", "-json", "-no-color"], initialised, env)
 
     outputs = {key: item["value"] for key, item in json.loads(shown.stdout).items()}
-    assert sorted(outputs) == ["internet_gateway_id", "public_subnet_ids", "vpc_cidr", "vpc_id"]
+    assert sorted(outputs) == [
+        "LogGroupName", "internet_gateway_id", "public_subnet_ids", "vpc_cidr", "vpc_id",
+    ]  # fmt: skip
     assert all(isinstance(value, str) and value for value in outputs.values())
     assert outputs["vpc_cidr"] == "10.20.0.0/16"
     ec2 = boto3.client("ec2", endpoint_url=moto_url, region_name=REGION)
@@ -181,3 +184,7 @@ def test_terraform_applies_to_moto_and_reports_string_outputs(initialised, moto_
     tags = {tag["Key"]: tag["Value"] for tag in vpc["Tags"]}
     assert tags["Name"] == "dev"
     assert tags["pcli:environment"] == "dev"  # proton_tags, as the provider's default tags
+    logs = boto3.client("logs", endpoint_url=moto_url, region_name=REGION)
+    groups = logs.describe_log_groups(logGroupNamePrefix="/pcli/")["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [("/pcli/dev", 14)]
+    assert outputs["LogGroupName"] == "/pcli/dev"

@@ -4,6 +4,7 @@ locals {
   vpc_cidr            = var.environment.inputs.vpc_cidr
   public_subnet_count = tonumber(var.environment.inputs.public_subnet_count)
   subnet_newbits      = tonumber(var.environment.inputs.subnet_newbits)
+  log_retention_days  = tonumber(var.environment.inputs.log_retention_days)
 }
 
 data "aws_availability_zones" "available" {
@@ -59,4 +60,14 @@ resource "aws_route_table_association" "public" {
 
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public.id
+}
+
+# The log group services in this environment write to (lambda-api-svc reads LogGroupName).
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/pcli/${local.name}"
+  retention_in_days = local.log_retention_days
+
+  tags = {
+    Name = local.name
+  }
 }

@@ -14,3 +14,7 @@ output "public_subnet_ids" {
 output "internet_gateway_id" {
   value = aws_internet_gateway.this.id
 }
+
+output "LogGroupName" {
+  value = aws_cloudwatch_log_group.this.name
+}
