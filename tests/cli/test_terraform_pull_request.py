@@ -135,7 +135,7 @@ def test_a_second_deploy_is_refused_while_the_pull_request_waits(by_pull_request
     cli = by_pull_request
     assert cli("env", "create", "dev", "--blueprint", "tf-vpc-env", "--yes").exit_code == 0
     spec = cli.workspace / "environments" / "dev.yaml"
-    spec.write_text(spec.read_text().replace("public_subnet_count: 2", "public_subnet_count: 3"))
+    spec.write_text(spec.read_text().replace("spec: {}", "spec:\n  public_subnet_count: 3"))
 
     again = cli("env", "deploy", "dev", "--yes")
 
@@ -232,3 +232,32 @@ def test_a_working_clone_with_uncommitted_changes_is_refused(cli, tmp_path, repo
     assert refused.exit_code == 2, refused.output
     assert "uncommitted changes" in refused.output
     assert "README.md" in refused.output
+
+
+def test_going_back_to_an_earlier_spec_proposes_it_again_on_a_new_branch(
+    by_pull_request, repository
+):
+    cli = by_pull_request
+    spec = cli.workspace / "environments" / "dev.yaml"
+
+    def deploy_and_notify() -> str:
+        before = set(branches(repository))
+        assert cli("env", "deploy", "dev", "--yes").exit_code == 0
+        (branch,) = set(branches(repository)) - before
+        deployment = metadata_on(repository, branch)["deploymentId"]
+        notified = cli("notify", "--deployment-id", deployment, "--status", "SUCCEEDED")
+        assert notified.exit_code == 0, notified.output
+        return deployment
+
+    assert cli("env", "create", "dev", "--blueprint", "tf-vpc-env", "--no-deploy").exit_code == 0
+    plain = spec.read_text()
+    first = deploy_and_notify()
+    spec.write_text(plain.replace("spec: {}", "spec:\n  public_subnet_count: 3"))
+    second = deploy_and_notify()
+    spec.write_text(plain)
+    third = deploy_and_notify()
+
+    assert first != second
+    assert third == first  # the same spec is the same deployment, proposed once more
+    assert len(branches(repository)) == 4  # main and one branch per proposal
+    assert status_row(cli)["stack_status"] == "UPDATE_COMPLETE"

@@ -202,10 +202,17 @@ class ProvisionedDeployer:
             folder=files.folder,
             files={**files.files, **files.binary_files},
             deleted=deleting,
-            branch_name=branch_name_for(request.stack_name, deployment_id),
+            # one branch per attempt: the same deployment may be proposed again (after a
+            # failure, or going back to an earlier spec), and its old branch merged or gone
+            branch_name=f"{branch_name_for(request.stack_name, deployment_id)}-"
+            f"{_now().strftime('%Y%m%d%H%M%S')}",
             message=f"pcli: {verb} {request.description}\n\ndeployment {deployment_id}",
         )
         where = published.pull_request or pull_request_hint(published)
+        message = (
+            f"branch {published.branch} pushed to {published.url}: {where}; when it is merged, "
+            f"its automation runs terraform and then pcli notify --deployment-id {deployment_id}"
+        )
         pending = Pending(
             deployment_id,
             dict(request.tags),
@@ -213,14 +220,17 @@ class ProvisionedDeployer:
             branch=published.branch,
             pull_request=published.pull_request or where,
         )
+        if not published.changed:  # its base branch holds these files already: no branch
+            message = (
+                f"{published.url} ({published.base}) holds these files already: nothing to "
+                "commit; run its automation again, which then runs pcli notify --deployment-id "
+                f"{deployment_id}"
+            )
+            pending = replace(pending, branch=published.base, pull_request=None)
         remember_deployment(self.store, deployment_id, request.stack_name)
         if not deleting:
             write_folder(self.store, request.stack_name, provisioned)
         write_state(self.store, state.started(pending, _now()))
-        message = (
-            f"branch {published.branch} pushed to {published.url}: {where}; when it is merged, "
-            f"its automation runs terraform and then pcli notify --deployment-id {deployment_id}"
-        )
         on_event(
             DeployEvent(
                 "done",
@@ -326,8 +336,9 @@ class ProvisionedDeployer:
             "encrypt": "true",
             "use_lockfile": "true",
         }
-        if self._project.settings.endpoint_url:
-            settings["use_path_style"] = "true"
+        custom = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+        if self._project.settings.endpoint_url or any(os.environ.get(key) for key in custom):
+            settings["use_path_style"] = "true"  # an endpoint of its own: no bucket host names
         return settings
 
 

@@ -3,6 +3,7 @@ progress views show, the question before anything changes, the outputs it ends w
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 EventKind = Literal["resource", "changes", "failed", "warning", "log"]
 BACKEND_OVERRIDE = "pcli_backend_override.tf"
 BACKEND_CONFIG = "pcli.s3.tfbackend"
+# Beside Terraform's own files: what the folder was last initialised for (`_init_digest`).
+INIT_MARKER = ".terraform/pcli-init.sha256"
 _BACKEND_BLOCK = 'terraform {\n  backend "s3" {}\n}\n'
 _FAILED_HINT = (
     "fix the cause and deploy again: the run starts from what Terraform's state records, so "
@@ -66,7 +69,7 @@ def plan_terraform(run: Run) -> tuple[Change, ...]:
 
 
 def _planned(run: Run) -> tuple[TerraformRun, Plan]:
-    from protoncli.provision.terraform import TerraformRun, find_terraform
+    from protoncli.provision.terraform import TerraformFailedError, TerraformRun, find_terraform
 
     terraform = find_terraform(run.env)
     (run.folder / BACKEND_OVERRIDE).write_text(_BACKEND_BLOCK, encoding="utf-8")
@@ -78,8 +81,25 @@ def _planned(run: Run) -> tuple[TerraformRun, Plan]:
         on_event=lambda event: run.event("resource", event=event),
         cancel=run.project.stop,
     )
+    marker = run.folder / INIT_MARKER
+    digest = _init_digest(run.folder, terraform.version)
+    if marker.is_file() and marker.read_text(encoding="utf-8") == digest:
+        try:  # initialised for this configuration and backend already
+            return tf, tf.plan(destroy=run.deleting)
+        except TerraformFailedError:  # it needs init after all (a module, a provider...)
+            marker.unlink(missing_ok=True)
     tf.init(run.folder / BACKEND_CONFIG)
+    marker.write_text(digest, encoding="utf-8")
     return tf, tf.plan(destroy=run.deleting)
+
+
+def _init_digest(folder: Path, version: str) -> str:
+    """What `terraform init` depends on: the Terraform version, the backend settings and every
+    `.tf` file (providers, modules); not the variables' values (`*.tfvars.json`)."""
+    digest = hashlib.sha256(version.encode())
+    for path in sorted([*folder.glob("*.tf"), folder / BACKEND_CONFIG]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def run_terraform(run: Run) -> dict[str, str] | None:

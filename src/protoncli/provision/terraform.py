@@ -42,6 +42,7 @@ from protoncli.provision.terraform_json import (
     LockInfo,
     Outcome,
     Plan,
+    applied_outputs,
     failed_provider,
     failure_report,
     first_error_lines,
@@ -240,6 +241,9 @@ class TerraformRun:
         self.on_line = on_line
         self.cancel = cancel if cancel is not None else threading.Event()
         self._event_count = 0
+        # The outputs the last apply's `outputs` message gave; None when it gave none, or
+        # held a sensitive one (whose value it leaves out).
+        self.applied_outputs: dict[str, Any] | None = None
 
     def init(self, backend_config: Path | None = None) -> None:
         """`terraform init`, reconfiguring the backend (with `backend_config` when given)."""
@@ -281,6 +285,9 @@ class TerraformRun:
         errored: list[StackEvent] = []
 
         def on_message(message: dict[str, Any]) -> None:
+            if message.get("type") == "outputs":
+                self.applied_outputs = applied_outputs(message)
+                return
             event = hook_event(message, str(self._event_count + 1))
             if event is None:
                 return
@@ -295,7 +302,11 @@ class TerraformRun:
             raise self._failure("apply", outcome, errored, started)
 
     def outputs(self) -> dict[str, Any]:
-        """`terraform output -json` as `{name: value}`; see `string_outputs`."""
+        """The outputs as `{name: value}` (see `string_outputs`): those the last apply
+        reported, else (a sensitive one, whose value the apply does not show)
+        `terraform output -json`."""
+        if self.applied_outputs is not None:
+            return dict(self.applied_outputs)
         outcome = self._run(["output", "-json"], json_lines=False)
         if outcome.returncode != 0:
             raise self._failure("output", outcome)

@@ -313,6 +313,20 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def applied_outputs(message: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The outputs of an apply's `outputs` message, `{name: value}`; None when one of them is
+    sensitive (the message leaves its value out: `terraform output -json` gives it)."""
+    outputs = message.get("outputs")
+    if not isinstance(outputs, Mapping):
+        return None
+    values: dict[str, Any] = {}
+    for name, item in outputs.items():
+        if not isinstance(item, Mapping) or "value" not in item:
+            return None
+        values[str(name)] = item["value"]
+    return values
+
+
 def string_outputs(raw: Mapping[str, Any]) -> dict[str, str]:
     """Outputs as the strings Proton keeps: strings as they are, numbers and booleans as JSON
     text (`80`, `true`). A list, map or null is refused, naming the output."""
