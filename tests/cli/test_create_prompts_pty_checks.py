@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from tests.unit.prompting.test_create_choices_and_checks import MANAGED_REASON, MANAGED_SCHEMA
 
 PCLI = Path(sys.executable).with_name("pcli")
 REPO = Path(__file__).resolve().parents[2]
@@ -30,17 +31,6 @@ infrastructure:
       rendering_engine: jinja
       template_language: cloudformation
 """
-MANAGED_SCHEMA = """\
-schema:
-  format: {openapi: "3.0.0"}
-  environment_input_type: ManagedInput
-  types:
-    ManagedInput:
-      type: object
-      properties:
-        team: {type: string, title: Team, default: core}
-"""
-MANAGED_REASON = "no infrastructure (provisioned elsewhere): nothing for pcli to deploy"
 TEMPLATE = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
 WEB_SCHEMA = """\
 schema:

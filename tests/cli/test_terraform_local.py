@@ -31,14 +31,13 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from tests.unit.starters.test_starter_terraform import AWS_PROVIDER, CLI_CONFIG, PROVIDER_MIRROR
 from typer.testing import CliRunner, Result
 
 from protoncli.cli.app import app
 from protoncli.provision.terraform import TERRAFORM_VERSIONS
 
 TERRAFORM = shutil.which("terraform")
-PROVIDER_MIRROR = Path("/opt/tf-plugins")
-AWS_PROVIDER = PROVIDER_MIRROR / "registry.terraform.io/hashicorp/aws"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
 BUCKET = f"pcli-artifacts-{ACCOUNT}-{REGION}"
@@ -52,18 +51,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.terraform,
 ]
-
-CLI_CONFIG = f"""\
-provider_installation {{
-  filesystem_mirror {{
-    path    = "{PROVIDER_MIRROR}"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }}
-  direct {{
-    exclude = ["registry.terraform.io/hashicorp/aws"]
-  }}
-}}
-"""
 
 # A Terraform environment whose apply fails: its one resource's command exits 3.
 BROKEN_SCHEMA = """\
@@ -323,7 +310,10 @@ def test_env_create_shows_changes_and_resources_and_deploys_the_vpc(tf):
     (vpc,) = ec2.describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"]
     assert vpc["CidrBlock"] == "10.0.0.0/16"
     tags = {tag["Key"]: tag["Value"] for tag in vpc["Tags"]}
-    assert (tags["Name"], tags["pcli:environment"]) == ("dev", "dev")
+    assert (tags["Name"], tags["pcli:environment"]) == ("dev", "dev")  # proton_tags, as defaults
+    subnets = ec2.describe_subnets(SubnetIds=outputs["public_subnet_ids"].split(","))["Subnets"]
+    assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.0.0/24", "10.0.1.0/24"]
+    assert {s["VpcId"] for s in subnets} == {outputs["vpc_id"]}
     groups = client("logs", tf.moto_url).describe_log_groups(logGroupNamePrefix="/pcli/dev")
     assert [g["retentionInDays"] for g in groups["logGroups"]] == [14]
 

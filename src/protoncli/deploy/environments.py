@@ -27,6 +27,7 @@ from protoncli.state.declared import EnvironmentRecord, read_environment
 from protoncli.state.identity import Identity
 
 if TYPE_CHECKING:
+    from protoncli.blueprints.registry import VersionInfo
     from protoncli.deploy.interview import Interview
     from protoncli.deploy.resume import Continuation
     from protoncli.prompting import Prompter
@@ -251,8 +252,6 @@ def environment_request(
 ) -> tuple[StackRequest, dict[str, Any], tuple[str, ...]]:
     """The stack request, the resolved inputs, and the warnings of the spec and its rendering."""
     from protoncli.deploy.imported import refuse_imported
-    from protoncli.state.declared import environment_item
-    from protoncli.state.digests import bundle_digest
 
     refuse_imported(record)
     info, bundle = project.blueprint(record.blueprint, record.version, "environment")
@@ -275,16 +274,7 @@ def environment_request(
     provisioned = provisioned_for(project, resource)
     template = template_of(resource) if provisioned is None else files_text(resource)
     stack = environment_stack(project, record.name)
-    digest = spec_digest(resource.inputs, template)
-    tags = Identity.of_environment(record.name).tags(
-        project.workspace.name,
-        blueprint=info.name,
-        version=info.version,
-        spec_digest=digest,
-        inputs_digest=environment_item(project, record).inputs_digest,
-        bundle_digest=bundle_digest(info.digest),
-        deployment_id=deployment_id(stack, digest),
-    )
+    tags = environment_tags(project, record, info, spec_digest(resource.inputs, template))
     request = StackRequest(
         stack_name=stack,
         template_body=template,
@@ -294,6 +284,25 @@ def environment_request(
         provisioned=provisioned,
     )
     return request, dict(resource.inputs), tuple(dict.fromkeys(record.warnings + result.warnings))
+
+
+def environment_tags(
+    project: Project, record: EnvironmentRecord, info: VersionInfo, digest: str
+) -> dict[str, str]:
+    """The `pcli:*` tags of the environment's stack (or provisioned state) deployed from the
+    blueprint version `info` with the spec digest `digest`."""
+    from protoncli.state.declared import environment_item
+    from protoncli.state.digests import bundle_digest
+
+    return Identity.of_environment(record.name).tags(
+        project.workspace.name,
+        blueprint=info.name,
+        version=info.version,
+        spec_digest=digest,
+        inputs_digest=environment_item(project, record).inputs_digest,
+        bundle_digest=bundle_digest(info.digest),
+        deployment_id=deployment_id(environment_stack(project, record.name), digest),
+    )
 
 
 def deploy_environment(

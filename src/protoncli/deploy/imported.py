@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from protoncli.deploy.model import FORGOTTEN, DeployEvent, DeployResult, OnEvent
 from protoncli.errors import NotFoundError, UsageError
 from protoncli.provision.state import EXTERNAL, SUCCEEDED, ProvisionedState
-from protoncli.state.identity import Identity
 
 if TYPE_CHECKING:
     from protoncli.blueprints.registry import VersionInfo
@@ -143,25 +142,13 @@ def _stack_outputs(
 def _record_state(
     project: Project, record: EnvironmentRecord, outputs: Mapping[str, str], source: str
 ) -> None:
-    from protoncli.deploy.rendering import deployment_id, spec_digest
+    from protoncli.deploy.environments import environment_stack, environment_tags
+    from protoncli.deploy.rendering import spec_digest
     from protoncli.provision.store import write_state
-    from protoncli.state.adopted import stack_of
-    from protoncli.state.declared import environment_item
-    from protoncli.state.digests import bundle_digest
 
-    identity = Identity.of_environment(record.name)
-    name = stack_of(project, identity)
+    name = environment_stack(project, record.name)
     info = project.registered(record.blueprint, record.version)
-    digest = spec_digest(dict(outputs), source)
-    tags = identity.tags(
-        project.workspace.name,
-        blueprint=record.blueprint,
-        version=record.version,
-        spec_digest=digest,
-        inputs_digest=environment_item(project, record).inputs_digest,
-        bundle_digest=bundle_digest(info.digest),
-        deployment_id=deployment_id(name, digest),
-    )
+    tags = environment_tags(project, record, info, spec_digest(dict(outputs), source))
     now = datetime.now(UTC)
     state = ProvisionedState(
         name=name,

@@ -1,8 +1,9 @@
-"""The Terraform starter (tf-vpc-env) is `terraform fmt` clean, valid, and applies to moto.
+"""The Terraform starter (tf-vpc-env) is `terraform fmt` clean and valid.
 
 The bundle is rendered with pcli's renderer (its `.tf` files plus the generated variables file
-and tfvars) and Terraform runs on the written folder. Validation and apply need the AWS provider
-from a local filesystem mirror (no registry is reachable); they are skipped where it is missing.
+and tfvars) and Terraform runs on the written folder. Validation needs the AWS provider from a
+local filesystem mirror (no registry is reachable); it is skipped where it is missing. That it
+applies to moto, with string outputs, is tests/cli/test_terraform_local.py's: pcli applies it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ import os
 import re
 import shutil
 import subprocess
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
 from protoncli.blueprints.bundle import load_bundle
 from protoncli.render.engine import render_bundle
@@ -125,66 +122,3 @@ def test_terraform_validates_with_the_generated_variables(initialised):
     report = json.loads(result.stdout)
     assert report["valid"], report["diagnostics"]
     assert report["warning_count"] == 0, report["diagnostics"]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 - local moto
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - local moto
-        response.read()
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
-def moto_provider_override(url: str) -> str:
-    return f"""\
-provider "aws" {{
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-
-  endpoints {{
-    ec2            = "{url}"
-    cloudwatchlogs = "{url}"
-    sts            = "{url}"
-  }}
-}}
-"""
-
-
-@pytest.mark.slow
-@needs_provider
-def test_terraform_applies_to_moto_and_reports_string_outputs(initialised, moto_url):
-    (initialised / "moto_override.tf").write_text(moto_provider_override(moto_url))
-    env = cli_env(initialised)
-
-    applied = terraform(["apply", "-auto-approve", "-input=false", "-no-color"], initialised, env)
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    shown = terraform(["output", "-json", "-no-color"], initialised, env)
-
-    outputs = {key: item["value"] for key, item in json.loads(shown.stdout).items()}
-    assert sorted(outputs) == [
-        "LogGroupName", "internet_gateway_id", "public_subnet_ids", "vpc_cidr", "vpc_id",
-    ]  # fmt: skip
-    assert all(isinstance(value, str) and value for value in outputs.values())
-    assert outputs["vpc_cidr"] == "10.20.0.0/16"
-    ec2 = boto3.client("ec2", endpoint_url=moto_url, region_name=REGION)
-    subnets = ec2.describe_subnets(SubnetIds=outputs["public_subnet_ids"].split(","))["Subnets"]
-    assert sorted(s["CidrBlock"] for s in subnets) == ["10.20.0.0/24", "10.20.1.0/24"]
-    assert {s["VpcId"] for s in subnets} == {outputs["vpc_id"]}
-    vpc = ec2.describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"][0]
-    tags = {tag["Key"]: tag["Value"] for tag in vpc["Tags"]}
-    assert tags["Name"] == "dev"
-    assert tags["pcli:environment"] == "dev"  # proton_tags, as the provider's default tags
-    logs = boto3.client("logs", endpoint_url=moto_url, region_name=REGION)
-    groups = logs.describe_log_groups(logGroupNamePrefix="/pcli/")["logGroups"]
-    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [("/pcli/dev", 14)]
-    assert outputs["LogGroupName"] == "/pcli/dev"
