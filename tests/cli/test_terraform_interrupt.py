@@ -123,3 +123,33 @@ def test_a_signal_stops_terraform_releases_its_lock_and_the_next_deploy_goes_on(
     (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
     assert row["stack_status"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     assert json.loads(ok(cli("env", "outputs", "slow", "--json")).stdout) == {"paused": "0"}
+
+
+def test_a_lock_left_by_another_run_names_its_holder_and_changes_nothing(cli, slow, moto_url):
+    spec = cli.workspace / "environments" / "slow.yaml"
+    spec.write_text(spec.read_text().replace("pause: 40", "pause: 0"))
+    ok(cli("env", "deploy", "slow", "--yes"))
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("pcli-")]
+    lock = {
+        "ID": "5d3e1c0a-1111-2222-3333-444455556666",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "ci@runner-7",
+        "Version": "1.11.4",
+        "Created": "2026-12-07T06:00:00Z",
+        "Path": f"{bucket}/terraform/{STACK}/terraform.tfstate",
+    }
+    s3.put_object(
+        Bucket=bucket, Key=f"terraform/{STACK}/terraform.tfstate.tflock", Body=json.dumps(lock)
+    )
+    spec.write_text(spec.read_text().replace("pause: 0", "pause: 1"))
+
+    refused = cli("env", "deploy", "slow", "--yes")
+
+    assert refused.exit_code == 1, refused.output
+    assert "ci@runner-7" in refused.output
+    assert "terraform force-unlock 5d3e1c0a-1111-2222-3333-444455556666" in refused.output
+    (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
+    assert row["stack_status"] == "CREATE_COMPLETE"  # what ran before is still what runs
+    assert json.loads(ok(cli("env", "outputs", "slow", "--json")).stdout) == {"paused": "0"}

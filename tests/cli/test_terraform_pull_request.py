@@ -261,3 +261,34 @@ def test_going_back_to_an_earlier_spec_proposes_it_again_on_a_new_branch(
     assert third == first  # the same spec is the same deployment, proposed once more
     assert len(branches(repository)) == 4  # main and one branch per proposal
     assert status_row(cli)["stack_status"] == "UPDATE_COMPLETE"
+
+
+def test_an_environment_names_its_own_repository_and_a_service_renders_with_its_outputs(
+    by_pull_request, repository, tmp_path, cloudformation
+):
+    cli = by_pull_request
+    own = tmp_path / "prod-provisioning.git"
+    git("clone", "-q", "--bare", str(repository), str(own), cwd=tmp_path)
+    assert cli("env", "create", "prod", "--blueprint", "tf-vpc-env", "--no-deploy").exit_code == 0
+    spec = cli.workspace / "environments" / "prod.yaml"
+    spec.write_text(f"provisioning_repository: {own}#main\n" + spec.read_text())
+
+    deployed = cli("env", "deploy", "prod", "--yes")
+
+    assert deployed.exit_code == 0, deployed.output
+    assert branches(repository) == ["main"]  # the workspace's repository is left alone
+    (branch,) = [name for name in branches(own) if name != "main"]
+    deployment = metadata_on(own, branch, "prod")["deploymentId"]
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"LogGroupName": {"value": "/pcli/prod", "type": "string"}}))
+    notified = cli(
+        "notify", "--deployment-id", deployment, "--status", "SUCCEEDED", "--outputs", str(outputs)
+    )
+    assert notified.exit_code == 0, notified.output
+    created = cli(
+        "svc", "create", "api", "--blueprint", "lambda-api-svc", "--instance", "api-prod=prod",
+        "--yes",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    template = cloudformation.get_template(StackName="pcli-demo-svc-api-api-prod")
+    assert "/pcli/prod" in json.dumps(template["TemplateBody"])

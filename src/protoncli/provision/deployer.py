@@ -196,8 +196,9 @@ class ProvisionedDeployer:
             )
         files = provisioned.for_deployment(deployment_id, deleting=deleting)
         verb = "destroy" if deleting else "deploy"
+        environment = request.tags.get("pcli:environment")  # None: a pipeline
         published = publish(
-            provisioning_repository(self._project),
+            provisioning_repository(self._project, environment),
             work_root=cache_dir() / "provisioning",
             folder=files.folder,
             files={**files.files, **files.binary_files},

@@ -35,10 +35,21 @@ def provisioning_method(project: Project) -> str:
     return check_method(str(value), where)
 
 
-def provisioning_repository(project: Project) -> ProvisioningRepository:
-    """pcli.yaml's provisioning repository; an error saying how to name one when none is."""
+def provisioning_repository(
+    project: Project, environment: str | None = None
+) -> ProvisioningRepository:
+    """Where the pull requests of `environment`'s items go: its spec file's
+    `provisioning_repository:` (`URL` or `URL#BRANCH`), else pcli.yaml's; an error saying how
+    to name one when neither does."""
     from protoncli.provision.repository import ProvisioningRepository
 
+    if environment is not None:
+        from protoncli.state.declared import read_environment
+
+        named = read_environment(project, environment).spec.header.get(REPOSITORY_KEY)
+        if named:
+            url, _, branch = str(named).partition("#")
+            return ProvisioningRepository(url=_absolute(project, url), branch=branch or "main")
     settings = project.workspace.settings
     value = settings.get(REPOSITORY_KEY)
     source = project.workspace.file
@@ -55,10 +66,14 @@ def provisioning_repository(project: Project) -> ProvisioningRepository:
     branch = value.get("branch", "main")
     if not isinstance(branch, str) or not branch:
         raise UsageError(f"{where}: provisioning_repository's branch must be text")
-    url = value["url"]
-    if "://" not in url and ":" not in url.split("/")[0] and not url.startswith("/"):
-        url = str((project.workspace.root / url).resolve())  # relative to the workspace
-    return ProvisioningRepository(url=url, branch=branch)
+    return ProvisioningRepository(url=_absolute(project, value["url"]), branch=branch)
+
+
+def _absolute(project: Project, url: str) -> str:
+    """A URL as given; a relative path taken from the workspace's folder."""
+    if "://" in url or ":" in url.split("/", maxsplit=1)[0] or url.startswith("/"):
+        return url
+    return str((project.workspace.root / url).resolve())
 
 
 def provisioned_for(project: Project, resource: RenderedResource) -> Provisioned | None:

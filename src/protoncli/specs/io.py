@@ -57,6 +57,7 @@ ENVIRONMENT_KEYS = (
     "region",
     "account",
     "managed_elsewhere",
+    "provisioning_repository",
 )
 SERVICE_KEYS = (
     "proton",

@@ -11,13 +11,16 @@ SERVICE_SPEC = "ServiceSpec"
 CURRENT_VAL = "${Proton::CURRENT_VAL}"
 # pcli's header keys, in the order they are written; `account` names an environment's account
 # (pcli.yaml's `accounts:`), `managed_elsewhere` where an imported environment's outputs come
-# from (deploy/imported.py); the last three are a service's source repository (specs.repository).
+# from (deploy/imported.py), `provisioning_repository` the repository its Terraform items'
+# pull requests go to (`URL` or `URL#BRANCH`, provision/settings.py); the last three are a
+# service's source repository (specs.repository).
 HEADER_KEYS = (
     "blueprint",
     "version",
     "region",
     "account",
     "managed_elsewhere",
+    "provisioning_repository",
     "repository_id",
     "branch_name",
     "repository_connection_arn",

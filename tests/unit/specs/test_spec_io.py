@@ -173,7 +173,7 @@ def test_environment_spec_with_service_keys_warns():
     assert warnings == [
         (
             "e.yaml:2: unknown key 'instances' is ignored (an EnvironmentSpec has: proton, spec, "
-            "blueprint, version, region, account, managed_elsewhere)"
+            "blueprint, version, region, account, managed_elsewhere, provisioning_repository)"
         )
     ]
 
