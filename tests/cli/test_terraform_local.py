@@ -369,6 +369,7 @@ def test_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf)
     status = json.loads(tf("status", "--json").stdout)
     planned = tf("plan")
     plan = json.loads(tf("plan", "--json").stdout)
+    previewed = tf("plan", "--changes")  # Terraform's plan, run here: nothing applied
     applied = tf("apply", "--yes")
 
     (item,) = status["resources"]
@@ -387,8 +388,27 @@ def test_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf)
     assert "aws_cloudwatch_log_group.this  aws_cloudwatch_log_group  UPDATE_COMPLETE" in (
         applied.output
     )
+    assert previewed.exit_code == 0, previewed.output
+    assert "aws_cloudwatch_log_group.this" in previewed.output
+    assert "Modify" in previewed.output
     groups = client("logs", tf.moto_url).describe_log_groups(logGroupNamePrefix="/pcli/dev")
     assert [g["retentionInDays"] for g in groups["logGroups"]] == [30]
+
+    document["spec"]["log_retention_days"] = 14
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    streamed = tf("env", "deploy", "dev", "--yes", "--json")
+    assert streamed.exit_code == 0, streamed.output
+    events = [json.loads(line) for line in streamed.stdout.splitlines()]
+    (changes,) = [event for event in events if event["type"] == "changes"]
+    assert [(c["action"], c["logical_id"]) for c in changes["changes"]] == [
+        ("Modify", "aws_cloudwatch_log_group.this")
+    ]
+    resources = [e["resource"] for e in events if e["type"] == "resource"]
+    assert [(r["logical_id"], r["status"]) for r in resources] == [
+        ("aws_cloudwatch_log_group.this", "UPDATE_IN_PROGRESS"),
+        ("aws_cloudwatch_log_group.this", "UPDATE_COMPLETE"),
+    ]
+    assert (events[-1]["type"], events[-1]["ok"]) == ("result", True)
 
 
 def test_a_cloudformation_service_runs_on_its_outputs_and_holds_off_the_delete(tf):
