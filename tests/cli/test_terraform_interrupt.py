@@ -1,6 +1,8 @@
-"""SIGTERM and Ctrl-C while pcli runs `terraform apply`: Terraform is stopped the way it asks to
-be (it finishes what is in flight and releases its state lock), pcli exits 130 saying so, the
-item shows the interrupted deployment, and the next deploy goes on from Terraform's state.
+"""Terraform run by pcli in a real terminal and under signals: the live view shows the plan
+above its question and each resource as it goes; SIGTERM and Ctrl-C while `terraform apply`
+runs stop Terraform the way it asks to be (it finishes what is in flight and releases its state
+lock), pcli exits 130 saying so, the item shows the interrupted deployment, and the next deploy
+goes on from Terraform's state; a lock another run left is named with its holder.
 
 The blueprint uses Terraform's built-in `terraform_data` only (no provider to install), with a
 `local-exec` pause as long as its input says; its state lives in the sandbox's S3 (moto).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,10 +22,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+from tests.cli import test_live_view_pty as live
+from tests.cli.test_live_view_pty import QUESTION, ended, seen
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform")
 
 PCLI = str(Path(sys.executable).with_name("pcli"))
+terminal = live.terminal  # the live view tests' 80 x 24 pseudo-terminal (a fixture)
 STACK = "pcli-demo-env-slow"
 SLOW_ENV = {
     "schema/schema.yaml": """\
@@ -153,3 +159,27 @@ def test_a_lock_left_by_another_run_names_its_holder_and_changes_nothing(cli, sl
     (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
     assert row["stack_status"] == "CREATE_COMPLETE"  # what ran before is still what runs
     assert json.loads(ok(cli("env", "outputs", "slow", "--json")).stdout) == {"paused": "0"}
+
+
+def test_the_live_view_shows_the_plan_above_its_question_then_each_resource(cli, slow, terminal):
+    spec = cli.workspace / "environments" / "slow.yaml"
+    spec.write_text(spec.read_text().replace("pause: 40", "pause: 1"))
+    child = terminal(*slow, "env", "deploy", "slow")
+
+    child.expect(re.escape(QUESTION))
+    asked = seen(child)
+    child.send("y\r")
+
+    assert ended(child) == 0
+    assert asked[-4:] == [
+        f"Changes to environment slow ({STACK}):",
+        "  ACTION  LOGICAL ID           TYPE            REPLACEMENT",
+        "  Add     terraform_data.slow  terraform_data  -",
+        QUESTION.rstrip(),
+    ]
+    lines = seen(child)
+    assert any(
+        line.strip().startswith("terraform_data.slow") and "CREATE_COMPLETE" in line
+        for line in lines
+    ), lines
+    assert lines[-1] == f"Deployed environment slow: CREATE_COMPLETE ({STACK})."
