@@ -292,3 +292,30 @@ def test_an_environment_names_its_own_repository_and_a_service_renders_with_its_
     assert created.exit_code == 0, created.output
     template = cloudformation.get_template(StackName="pcli-demo-svc-api-api-prod")
     assert "/pcli/prod" in json.dumps(template["TemplateBody"])
+
+
+def test_notify_takes_outputs_inline_as_aws_sample_workflow_passes_them(
+    by_pull_request, repository
+):
+    cli = by_pull_request
+    assert cli("env", "create", "dev", "--blueprint", "tf-vpc-env", "--yes").exit_code == 0
+    (branch,) = [name for name in branches(repository) if name != "main"]
+    deployment = metadata_on(repository, branch)["deploymentId"]
+    inline = json.dumps([{"key": "vpc_id", "valueString": "vpc-9"}])
+
+    notified = cli(
+        "notify", "--region", "us-east-1", "--resource-arn",
+        "arn:aws:pcli:us-east-1:123456789012:environment/dev",
+        "--deployment-id", deployment, "--status", "SUCCEEDED", "--outputs", inline, "--json",
+    )  # fmt: skip
+
+    assert notified.exit_code == 0, notified.output
+    assert json.loads(notified.stdout)["outputs"] == {"vpc_id": "vpc-9"}
+    elsewhere = cli(
+        "notify", "--resource-arn", "arn:aws:pcli:us-east-1:210987654321:environment/dev",
+        "--deployment-id", deployment, "--status", "SUCCEEDED",
+    )  # fmt: skip
+    assert elsewhere.exit_code == 2
+    assert "of account 210987654321, but the credentials are of account 123456789012" in (
+        elsewhere.output
+    )

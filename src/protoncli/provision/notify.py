@@ -46,8 +46,11 @@ class NotifyResult:
 
 
 def read_outputs(given: str) -> dict[str, str]:
-    """The outputs an `--outputs FILE|-` flag names: a file (a file:// prefix is taken), or
-    standard input for `-`."""
+    """The outputs an `--outputs FILE|-|JSON` flag gives: a file (a file:// prefix is taken),
+    standard input for `-`, or the JSON itself (as AWS's sample workflow passes it to
+    `aws proton notify-resource-deployment-status-change --outputs "$outputs"`)."""
+    if given.lstrip().startswith(("[", "{")):
+        return parse_outputs(given, "--outputs")
     if given == "-":
         return parse_outputs(sys.stdin.read(), "standard input")
     path = Path(given.removeprefix("file://"))

@@ -39,9 +39,9 @@ def notify(
     outputs: str | None = typer.Option(
         None,
         "--outputs",
-        metavar="FILE|-",
+        metavar="FILE|-|JSON",
         help="The outputs: `terraform output -json`, Proton's [{key, valueString}] list, or "
-        "{name: value}; - reads them from standard input. A file:// prefix is accepted.",
+        "{name: value}, in a file (file:// accepted), on standard input (-), or given inline.",
     ),
     resource_arn: str | None = typer.Option(
         None,
@@ -49,6 +49,12 @@ def notify(
         metavar="ARN",
         help="The folder's resource (its ARN in the metadata); its region is used when "
         "--region is not given.",
+    ),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        metavar="REGION",
+        help="The environment's region (default: the resource ARN's, else AWS_REGION).",
     ),
     message: str | None = typer.Option(
         None, "--status-message", metavar="TEXT", help="Why it failed, shown by status."
@@ -76,7 +82,7 @@ def notify(
     from protoncli.provision.notify import read_outputs
 
     values = read_outputs(outputs) if outputs is not None else None
-    store = _store(ctx, resource_arn)
+    store = _store(ctx, resource_arn, region)
     result = record(store, deployment_id, str(status), outputs=values, message=message)
     if output.wants_json(ctx, json_):
         output.print_json(
@@ -98,7 +104,7 @@ def notify(
             output.line(f"  {key} = {value}")
 
 
-def _store(ctx: typer.Context, resource_arn: str | None) -> ArtifactStore:
+def _store(ctx: typer.Context, resource_arn: str | None, given: str | None) -> ArtifactStore:
     """The pcli bucket of the credentials' account in the deployment's region."""
     from protoncli.aws.s3 import ArtifactStore
     from protoncli.aws.session import SessionFactory
@@ -107,7 +113,7 @@ def _store(ctx: typer.Context, resource_arn: str | None) -> ArtifactStore:
     from protoncli.errors import UsageError
 
     state = app_state(ctx)
-    region = state.region or _region_of(resource_arn) or _environment_region()
+    region = given or state.region or _region_of(resource_arn) or _environment_region()
     if region is None:
         raise UsageError(
             "no region: give --region (or --resource-arn, or set AWS_REGION)",
