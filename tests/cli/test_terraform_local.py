@@ -286,7 +286,18 @@ def tf(deployment: Deployed, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     return deployment
 
 
-def test_env_create_shows_changes_and_resources_and_deploys_the_vpc(tf):
+def test_the_terraform_starter_through_its_life_with_a_cloudformation_service(tf):
+    """One environment, created once (about 30 s, most of it the AWS provider's own waits),
+    then each step in order; one test, so that parallel workers never make it twice."""
+    check_env_create_shows_changes_and_resources_and_deploys_the_vpc(tf)
+    check_status_shows_the_environment_deployed_and_terraform_state_in_the_bucket(tf)
+    check_env_deploy_again_changes_nothing(tf)
+    check_env_history_lists_the_deployments(tf)
+    check_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf)
+    check_a_cloudformation_service_runs_on_its_outputs_and_holds_off_the_delete(tf)
+
+
+def check_env_create_shows_changes_and_resources_and_deploys_the_vpc(tf: Deployed) -> None:
     created = tf.created
 
     assert created.exit_code == 0, created.output
@@ -318,7 +329,9 @@ def test_env_create_shows_changes_and_resources_and_deploys_the_vpc(tf):
     assert [g["retentionInDays"] for g in groups["logGroups"]] == [14]
 
 
-def test_status_shows_the_environment_deployed_and_terraform_state_in_the_bucket(tf):
+def check_status_shows_the_environment_deployed_and_terraform_state_in_the_bucket(
+    tf: Deployed,
+) -> None:
     status = tf("status", "--json")
 
     assert status.exit_code == 0, status.output
@@ -334,7 +347,7 @@ def test_status_shows_the_environment_deployed_and_terraform_state_in_the_bucket
     assert not [key for key in keys if key.endswith(".tflock")], keys
 
 
-def test_env_deploy_again_changes_nothing(tf):
+def check_env_deploy_again_changes_nothing(tf: Deployed) -> None:
     result = tf("env", "deploy", "dev", "--yes")
 
     assert result.exit_code == 0, result.output
@@ -343,7 +356,7 @@ def test_env_deploy_again_changes_nothing(tf):
     assert not [line for line in resource_lines(result.output) if "_IN_PROGRESS" in line]
 
 
-def test_env_history_lists_the_deployments(tf):
+def check_env_history_lists_the_deployments(tf: Deployed) -> None:
     result = tf("env", "history", "dev")
 
     assert result.exit_code == 0, result.output
@@ -360,7 +373,7 @@ def test_env_history_lists_the_deployments(tf):
     assert all(r["outcome"] == "ok" for r in records)
 
 
-def test_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf):
+def check_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf: Deployed) -> None:
     spec = tf.workspace / "environments" / "dev.yaml"
     document = yaml.safe_load(spec.read_text())
     document["spec"] = {**(document.get("spec") or {}), "log_retention_days": 30}
@@ -411,7 +424,9 @@ def test_a_changed_input_is_pending_in_plan_and_apply_modifies_the_log_group(tf)
     assert (events[-1]["type"], events[-1]["ok"]) == ("result", True)
 
 
-def test_a_cloudformation_service_runs_on_its_outputs_and_holds_off_the_delete(tf):
+def check_a_cloudformation_service_runs_on_its_outputs_and_holds_off_the_delete(
+    tf: Deployed,
+) -> None:
     created = tf("svc", "create", "api", "--blueprint", "lambda-api-svc", "-i", "api-dev=dev",
                  "--yes")  # fmt: skip
 
