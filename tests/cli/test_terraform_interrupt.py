@@ -183,3 +183,34 @@ def test_the_live_view_shows_the_plan_above_its_question_then_each_resource(cli,
         for line in lines
     ), lines
     assert lines[-1] == f"Deployed environment slow: CREATE_COMPLETE ({STACK})."
+
+
+def test_terraform_runs_as_the_environments_account_and_keeps_its_state_there(
+    cli, registry, tmp_path, write_files, moto_url
+):
+    prod = "111111111111"
+    bundle = write_files(tmp_path / "slow-env", SLOW_ENV)
+    ok(cli("blueprint", "publish", str(bundle), "--name", "slow-env"))
+    role = f"arn:aws:iam::{prod}:role/pcli-deploy"
+    ok(cli("account", "add", "prod", "--id", prod, "--role-arn", role))
+
+    ok(cli("env", "create", "acct", "-b", "slow-env", "--account", "prod", "--yes"))
+
+    sts = boto3.client("sts", endpoint_url=moto_url, region_name="us-east-1")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{prod}:role/reader", RoleSessionName="test")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id=creds["Credentials"]["AccessKeyId"],
+        aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
+        aws_session_token=creds["Credentials"]["SessionToken"],
+    )
+    listed = s3.list_objects_v2(Bucket=f"pcli-artifacts-{prod}-us-east-1")
+    keys = {item["Key"] for item in listed.get("Contents", [])}
+    assert "terraform/pcli-demo-env-acct/terraform.tfstate" in keys
+    assert "provisioned/pcli-demo-env-acct.json" in keys
+    own = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    assert not [b for b in own.list_buckets()["Buckets"] if b["Name"].startswith("pcli-")]
+    (row,) = json.loads(ok(cli("status", "--json")).stdout)["resources"]
+    assert (row["account"], row["stack_status"]) == ("prod", "CREATE_COMPLETE")
