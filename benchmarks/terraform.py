@@ -38,7 +38,12 @@ changes something:
 Prints the Terraform and provider versions and the CPU count, then one table with the goal,
 PASS or OVER; exits 0 whatever the figures, non-zero only when a command it runs fails.
 
+With --tiny, both kinds of run deploy a blueprint of Terraform's built-in `terraform_data`
+instead (no provider, no waits; its `label` alternated, or one of its own per pull request):
+the figures then say little, but every step runs in seconds (the smoke test's mode).
+
 Usage: .venv/bin/python benchmarks/terraform.py [--repeat N] [--pr-repeat P] [--mirror DIR]
+       [--tiny]
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,9 +74,7 @@ from fleet import (  # benchmarks/fleet.py, beside this
 )
 
 WORKSPACE_NAME = "tfbench"
-BLUEPRINT = "tf-vpc-env"
 ENVIRONMENT = "dev"
-RETENTIONS = (14, 30)  # log_retention_days, alternated: an in-place update of the log group
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
 DEPLOY_GOAL = 1.1  # pcli within 1.1x of terraform plan + show -json + apply
@@ -96,11 +100,61 @@ provider_installation {
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What the runs deploy: a blueprint, the input each deploy run alternates (an in-place
+    update), and the input each pull-request run gives a value of its own."""
+
+    blueprint: str
+    key: str
+    values: tuple[object, object]
+    change: str  # what a run changes, in words
+    pr_key: str
+    pr_value: Callable[[int], object]
+    files: dict[str, str] = field(default_factory=dict)  # a bundle to publish first
+
+
+STARTER = Subject(
+    "tf-vpc-env",
+    "log_retention_days",
+    (14, 30),
+    "an in-place update of the log group",
+    "vpc_cidr",
+    lambda k: f'"10.{k + 1}.0.0/16"',
+)
+# --tiny (the smoke test): Terraform's built-in terraform_data, no provider and no waits, so
+# the set-up takes seconds instead of the minute the starter's VPC and subnets take.
+TINY = Subject(
+    "tf-tiny-env",
+    "label",
+    ("a", "b"),
+    "an in-place update of a terraform_data",
+    "label",
+    lambda k: f"pr-{k}",
+    {
+        "schema/schema.yaml": (
+            'schema:\n  format: {openapi: "3.0.0"}\n  environment_input_type: TinyInput\n'
+            "  types:\n    TinyInput:\n      type: object\n      properties:\n"
+            '        label: {type: string, default: "a"}\n'
+        ),
+        "infrastructure/manifest.yaml": (
+            'infrastructure:\n  templates:\n    - file: "*"\n      rendering_engine: hcl\n'
+            "      template_language: terraform\n"
+        ),
+        "infrastructure/main.tf": (
+            'resource "terraform_data" "label" {\n  input = var.environment.inputs.label\n}\n\n'
+            'output "label" {\n  value = terraform_data.label.output\n}\n'
+        ),
+    },
+)
+
+
+@dataclass(frozen=True)
 class Bench:
     home: Path
     workspace: Path
     sandbox_url: str
     cli_config: Path
+    subject: Subject = STARTER
 
     def child_env(self) -> dict[str, str]:
         """benchmarks/deploy.py's clean environment (dummy credentials, AWS_ENDPOINT_URL at the
@@ -298,15 +352,22 @@ def deployment_id(bare: Path, branch: str) -> str:
 def deploy_runs(bench: Bench, root: Path, pid: int, repeat: int, results: Results) -> None:
     env, tf_env = bench.child_env(), bench.terraform_env()
     run([str(PCLI), "init", str(bench.workspace), "--name", WORKSPACE_NAME], env)
-    first = RETENTIONS[0]
+    subject = bench.subject
+    if subject.files:
+        bundle = root / subject.blueprint
+        for name, text in subject.files.items():
+            (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+            (bundle / name).write_text(text, encoding="utf-8")
+        run(bench.pcli("blueprint", "publish", str(bundle), "--name", subject.blueprint), env)
+    first = subject.values[0]
     create = [
         "env",
         "create",
         ENVIRONMENT,
         "-b",
-        BLUEPRINT,
+        subject.blueprint,
         "--param",
-        f"log_retention_days={first}",
+        f"{subject.key}={first}",
     ]
     run(bench.pcli(*create, "--yes"), env)
     folder = work_folder(bench)
@@ -318,16 +379,16 @@ def deploy_runs(bench: Bench, root: Path, pid: int, repeat: int, results: Result
     run_in(["terraform", "apply", "-input=false", "-auto-approve"], tf_env, reference)
     versions(reference, tf_env, results)
 
-    def pcli_side(days: int) -> None:
+    def pcli_side(days: object) -> None:
         said = timed(
             results.pcli_deploy, bench.pcli("env", "deploy", ENVIRONMENT, "--yes"), env, pid
         )
         if "No changes" in said:
-            raise SystemExit(f"pcli env deploy changed nothing (log_retention_days {days})\n{said}")
+            raise SystemExit(f"pcli env deploy changed nothing ({subject.key} {days})\n{said}")
         if days not in rendered:
             rendered[days] = snapshot(folder, root / f"rendered-{days}")
 
-    def reference_side(days: int) -> None:
+    def reference_side(days: object) -> None:
         load_rendered(reference, rendered[days])
         tf = ["terraform"]
         timed(
@@ -343,12 +404,12 @@ def deploy_runs(bench: Bench, root: Path, pid: int, repeat: int, results: Result
             results.apply, [*tf, "apply", "-input=false", "-auto-approve"], tf_env, pid, reference
         )
         if "0 added, 1 changed, 0 destroyed" not in said:
-            raise SystemExit(f"the reference's apply did not change the log group only\n{said}")
+            raise SystemExit(f"the reference's apply did not make {subject.change} only\n{said}")
         timed(results.output, [*tf, "output", "-json"], tf_env, pid, reference)
 
     for k in range(repeat + 1):  # k = 0 is the warm-up (pcli first: it renders the new value)
-        days = RETENTIONS[(k + 1) % 2]
-        set_input(bench, "log_retention_days", days)
+        days = subject.values[(k + 1) % 2]
+        set_input(bench, subject.key, days)
         sides = (pcli_side, reference_side) if k % 2 == 0 else (reference_side, pcli_side)
         for side in sides:
             side(days)
@@ -367,7 +428,7 @@ def pull_request_runs(bench: Bench, root: Path, pid: int, repeat: int, results: 
     for k in range(repeat + 1):  # k = 0 is the warm-up
         # A CIDR of its own per run: a spec pcli deployed before has the same deployment id
         # (deploy/rendering.py), so it would name a branch already pushed.
-        set_input(bench, "vpc_cidr", f'"10.{k + 1}.0.0/16"')
+        set_input(bench, bench.subject.pr_key, bench.subject.pr_value(k))
         before = pcli_branches(bare)
         timed(results.pull_request, bench.pcli("env", "deploy", ENVIRONMENT, "--yes"), env, pid)
         new = sorted(pcli_branches(bare) - before)
@@ -380,12 +441,12 @@ def pull_request_runs(bench: Bench, root: Path, pid: int, repeat: int, results: 
             drop_last(results.pull_request)
 
 
-def benchmark(root: Path, mirror: Path, repeat: int, pr_repeat: int) -> Results:
+def benchmark(root: Path, mirror: Path, repeat: int, pr_repeat: int, subject: Subject) -> Results:
     cli_config = root / "cli.tfrc"
     cli_config.write_text(CLI_CONFIG % (mirror, PROVIDER, PROVIDER), encoding="utf-8")
     results = Results()
     with sandbox_server(root) as (sandbox_url, pid):
-        bench = Bench(root / "home", root / "ws", sandbox_url, cli_config)
+        bench = Bench(root / "home", root / "ws", sandbox_url, cli_config, subject)
         deploy_runs(bench, root, pid, repeat, results)
         pull_request_runs(bench, root, pid, pr_repeat, results)
     return results
@@ -406,15 +467,15 @@ def summed(*samples: Sample) -> float:
     )
 
 
-def print_report(results: Results, repeat: int, pr_repeat: int) -> None:
+def print_report(results: Results, repeat: int, pr_repeat: int, subject: Subject) -> None:
     print(
         f"Terraform {results.terraform_version}, provider hashicorp/aws "
         f"{results.provider_version} (filesystem mirror); {os.cpu_count()} CPUs; "
         f"the sandbox (moto) at AWS_ENDPOINT_URL"
     )
     print(
-        f"{BLUEPRINT} environment {ENVIRONMENT} in {REGION}: each run moves log_retention_days "
-        f"{RETENTIONS[0]} <-> {RETENTIONS[1]} (an in-place update of the log group); "
+        f"{subject.blueprint} environment {ENVIRONMENT} in {REGION}: each run moves "
+        f"{subject.key} {subject.values[0]} <-> {subject.values[1]} ({subject.change}); "
         f"deploys: median of {repeat} runs after a warm-up, the sides' order alternated; "
         f"pull requests: median of {pr_repeat} after a warm-up; ratio: median of the runs' "
         "ratios\n"
@@ -466,7 +527,13 @@ def main() -> None:
     parser.add_argument(
         "--mirror", type=Path, default=DEFAULT_MIRROR, help=f"provider mirror ({DEFAULT_MIRROR})"
     )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="a blueprint of terraform_data only (no provider, no waits): the smoke test's",
+    )
     args = parser.parse_args()
+    subject = TINY if args.tiny else STARTER
     if min(args.repeat, args.pr_repeat) < 1:
         parser.error("--repeat and --pr-repeat must be at least 1")
     problem = missing_tools(args.mirror)
@@ -474,8 +541,8 @@ def main() -> None:
         print(f"benchmarks/terraform.py: skipped: {problem}")
         return
     with tempfile.TemporaryDirectory(prefix="pcli-terraform-bench-") as root:
-        results = benchmark(Path(root), args.mirror.resolve(), args.repeat, args.pr_repeat)
-    print_report(results, args.repeat, args.pr_repeat)
+        results = benchmark(Path(root), args.mirror.resolve(), args.repeat, args.pr_repeat, subject)
+    print_report(results, args.repeat, args.pr_repeat, subject)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""benchmarks/terraform.py at a tiny size, so its setup (sandbox, provider mirror, workspace,
-the reference's folder, the provisioning repository) cannot rot. Checks what it prints, never
+"""benchmarks/terraform.py at a tiny size (--tiny: a terraform_data blueprint, one run each),
+so its setup (sandbox, provider mirror, workspace, the reference's folder, the provisioning
+repository) cannot rot. Checks what it prints, never
 how fast anything was. Skipped without terraform or the provider mirror."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ MIRROR = Path("/opt/tf-plugins/registry.terraform.io/hashicorp/aws")
 )
 def test_the_terraform_benchmark_runs_at_a_tiny_size_and_prints_its_table():
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--repeat", "1", "--pr-repeat", "1"],
+        [sys.executable, str(SCRIPT), "--repeat", "1", "--pr-repeat", "1", "--tiny"],
         capture_output=True,
         text=True,
         env=dict(os.environ),  # the isolated environment of conftest: PCLI_HOME under tmp
