@@ -1,7 +1,7 @@
 """benchmarks/terraform.py at a tiny size (--tiny: a terraform_data blueprint, one run each),
 so its setup (sandbox, provider mirror, workspace, the reference's folder, the provisioning
-repository) cannot rot. Checks what it prints, never
-how fast anything was. Skipped without terraform or the provider mirror."""
+repository) cannot rot. Checks what it prints, never how fast anything was. Skipped without
+terraform or the provider mirror."""
 
 from __future__ import annotations
 
