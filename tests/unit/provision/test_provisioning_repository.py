@@ -308,3 +308,46 @@ def test_no_gh_means_no_pull_request(tmp_path, bare, monkeypatch):
     assert git(bare, "rev-parse", published.branch) == published.commit
     assert "compare/main...pcli/dev-12345678" in pull_request_hint(published)
     assert os.environ["PATH"] == str(only_git)
+
+
+FAKE_GH = """\
+#!/bin/sh
+# A stand-in for the GitHub CLI: signed in (or not, per GH_FAKE_SIGNED_IN), it records each call
+# and opens pull request 7.
+echo "$@" >> "$GH_FAKE_LOG"
+if [ "$1" = auth ]; then
+  [ "$GH_FAKE_SIGNED_IN" = yes ] && exit 0 || exit 1
+fi
+if [ "$1 $2" = "pr create" ]; then
+  echo "Creating pull request for $6 into $8 in acme/infra"
+  echo "https://github.com/acme/infra/pull/7"
+fi
+"""
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_gh_opens_the_pull_request_when_signed_in(tmp_path, bare, monkeypatch, signed_in):
+    git(tmp_path, "config", "--global", f"url.{bare}.insteadOf", "https://github.com/acme/infra")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    gh = tools / "gh"
+    gh.write_text(FAKE_GH)
+    gh.chmod(0o755)
+    log = tmp_path / "gh.log"
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("GH_FAKE_LOG", str(log))
+    monkeypatch.setenv("GH_FAKE_SIGNED_IN", "yes" if signed_in else "no")
+
+    published = run("https://github.com/acme/infra", tmp_path)
+
+    calls = log.read_text().splitlines()
+    assert calls[0] == "auth status --hostname github.com"
+    if not signed_in:
+        assert published.pull_request is None
+        assert calls == ["auth status --hostname github.com"]
+        return
+    assert published.pull_request == "https://github.com/acme/infra/pull/7"
+    (created,) = calls[1:]
+    assert created.startswith(
+        f"pr create --repo github.com/acme/infra --base main --head {published.branch} --title "
+    )
