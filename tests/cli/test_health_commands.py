@@ -331,3 +331,21 @@ def test_unknown_instance_and_undeployed_instance(web, cloudformation):
     assert gone.stderr == (
         "Error: service web: web-dev unknown\nHint: deploy it first: pcli svc deploy web --yes\n"
     )
+
+
+def test_graph_health_draws_each_instance_border_by_its_verdict(web, moto_url):
+    cli, resources = web
+
+    sick = ok(cli("graph", "--health"))
+    make_healthy(moto_url, resources)
+    well = ok(cli("graph", "--health", "--format", "dot"))
+    plain = ok(cli("graph"))
+
+    node = "service_instance__web_web_dev"
+    assert "web/web-dev<br/>fargate-web-svc@1.0<br/>unhealthy" in sick.stdout
+    assert f"  style {node} stroke:#b71c1c,stroke-width:3px" in sick.stdout.splitlines()
+    (line,) = [ln for ln in well.stdout.splitlines() if ln.strip().startswith(f"{node} [")]
+    assert 'label="web/web-dev\\nfargate-web-svc@1.0\\nhealthy"' in line
+    assert 'color="#2e7d32", penwidth=3' in line
+    assert "style " not in plain.stdout
+    assert "healthy" not in plain.stdout

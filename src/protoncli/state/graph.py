@@ -19,7 +19,7 @@ unknown (a component: no blueprint versions).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from protoncli.state.fleet import BEHIND_MAJOR, BEHIND_MINOR, UP_TO_DATE, Fleet, FleetItem
@@ -47,6 +47,7 @@ class Node:
     label: str  # name, blueprint@version
     state: str
     environment: str | None
+    health: str | None = None  # a service instance's verdict with `pcli graph --health`
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,15 @@ def node_state(item: FleetItem) -> str:
     return UNKNOWN
 
 
-def build_graph(fleet: Fleet, templates: Templates, environment: str | None = None) -> Graph:
+def build_graph(
+    fleet: Fleet,
+    templates: Templates,
+    environment: str | None = None,
+    health: Mapping[tuple[str, ...], str] | None = None,
+) -> Graph:
     """The fleet's graph; with `environment`, that environment, what lives in it, and the
-    pipelines of the services with an instance there."""
+    pipelines of the services with an instance there. `health` (by item key) gives the service
+    instances their verdicts (healthy, unhealthy, unknown)."""
     items = list(fleet.items)
     if environment is not None:
         services = {
@@ -96,7 +103,8 @@ def build_graph(fleet: Fleet, templates: Templates, environment: str | None = No
             if _environment_of(item) == environment
             or (item.kind == PIPELINE and item.identity.service in services)
         ]
-    nodes = {item.identity.key: _node(item) for item in items}
+    verdicts = health or {}
+    nodes = {item.identity.key: _node(item, verdicts.get(item.identity.key)) for item in items}
     edges: list[Edge] = []
     by_key = {item.identity.key: item for item in items}
     environments = {item.identity.environment: item for item in items if item.kind == ENVIRONMENT}
@@ -138,11 +146,13 @@ def _environment_of(item: FleetItem) -> str | None:
     return item.deployed.identity.environment if item.deployed is not None else None
 
 
-def _node(item: FleetItem) -> Node:
+def _node(item: FleetItem, health: str | None = None) -> Node:
     kind = item.kind
     names = "_".join(re.sub(r"[^A-Za-z0-9]", "_", part) for part in item.identity.names)
     pinned = f"{item.blueprint}@{item.version}" if item.blueprint and item.version else None
     label = f"{item.name}\n{pinned}" if pinned else item.name
+    if health is not None:
+        label += f"\n{health}"
     return Node(
         id=f"{kind.replace('-', '_')}__{names}",
         kind=kind,
@@ -150,6 +160,7 @@ def _node(item: FleetItem) -> Node:
         label=label,
         state=node_state(item),
         environment=_environment_of(item),
+        health=health,
     )
 
 

@@ -37,6 +37,8 @@ COLOURS = {
     "up-to-date": ("#d4edda", "#2e7d32"),
     "unknown": ("#ffffff", "#616161"),
 }
+# a service instance's health (--health) -> the colour of its border, drawn thick
+HEALTH_BORDERS = {"healthy": "#2e7d32", "unhealthy": "#b71c1c", "unknown": "#757575"}
 # kind -> a Mermaid node's brackets: environments boxes, instances rounded, pipelines framed,
 # components hexagons
 MERMAID_SHAPES = {
@@ -59,13 +61,20 @@ def graph(
         help="Only this environment, what lives in it, and the pipelines of its services.",
         autocompletion=complete_environments,
     ),
+    health: bool = typer.Option(
+        False,
+        "--health",
+        help="Also each service instance's health (healthy, unhealthy, unknown): in its label "
+        "and as its border (reads ECS, ELB, Lambda and CloudWatch, as `pcli svc status`).",
+    ),
 ) -> None:
     """Print the fleet as a graph (Mermaid or Graphviz DOT).
 
     Each environment with the service instances and components in it, each service's pipeline,
     and an arrow wherever one stack's outputs flow into another (labelled with the outputs the
     reading templates name). Nodes are coloured by state: failed, orphaned (dashed), pending or
-    not deployed, behind a major or minor version, up to date.
+    not deployed, behind a major or minor version, up to date. With --health, a service
+    instance's border is green, red or grey: healthy, unhealthy, or unknown.
 
     Examples:
 
@@ -74,6 +83,8 @@ def graph(
       pcli graph --format dot | dot -Tsvg > fleet.svg
 
       pcli graph --env prod
+
+      pcli graph --health --format dot | dot -Tpng > fleet.png
     """
     from protoncli.cli import output
     from protoncli.cli.commands.status import print_problems
@@ -91,7 +102,12 @@ def graph(
                 f"no environment {env!r} in this workspace or its stacks",
                 hint=f"its environments: {', '.join(known) or 'none yet'}",
             )
-    drawn = build_graph(fleet, _templates(project), env)
+    verdicts = None
+    if health:
+        from protoncli.cli.commands.health_view import fleet_health
+
+        verdicts = fleet_health(project, fleet.items)
+    drawn = build_graph(fleet, _templates(project), env, verdicts)
     text = mermaid(drawn) if format_ is Format.mermaid else dot(drawn)
     output.line(text.rstrip("\n"))
     print_problems(fleet)
@@ -157,6 +173,9 @@ def mermaid(graph: Graph) -> str:
     for state, (fill, border) in COLOURS.items():
         dashed = ",stroke-dasharray:5 3" if state == "orphaned" else ""
         lines.append(f"  classDef {_class(state)} fill:{fill},stroke:{border}{dashed}")
+    for item in graph.nodes:
+        if item.health is not None:
+            lines.append(f"  style {item.id} stroke:{HEALTH_BORDERS[item.health]},stroke-width:3px")
     return "\n".join(lines) + "\n"
 
 
@@ -165,12 +184,15 @@ def dot(graph: Graph) -> str:
 
     def node(item: Node, indent: str) -> str:
         fill, border = COLOURS[item.state]
+        width = ""
+        if item.health is not None:
+            border, width = HEALTH_BORDERS[item.health], ", penwidth=3"
         style = "rounded,filled,dashed" if item.state == "orphaned" else "rounded,filled"
         shape = {"environment": "folder", "pipeline": "component"}.get(item.kind, "box")
         label = item.label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return (
             f'{indent}{item.id} [label="{label}", shape={shape}, style="{style}", '
-            f'fillcolor="{fill}", color="{border}"];'
+            f'fillcolor="{fill}", color="{border}"{width}];'
         )
 
     lines = [
