@@ -14,6 +14,7 @@ is or nothing could be checked, else healthy.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -95,6 +96,9 @@ def gateway(project: Project, region: str, account: str | None) -> HealthGateway
     return HealthGateway(lambda service: project.sessions.client(service, target))
 
 
+READERS = 8  # stacks' resources and functions read at once
+
+
 def read_health(
     project: Project, stacks: Sequence[HealthStack], now: datetime | None = None
 ) -> list[InstanceHealth]:
@@ -104,10 +108,16 @@ def read_health(
     moment = now or datetime.now(UTC)
     resources: dict[int, list[StackResource]] = {}
     places: dict[tuple[str, str | None], list[int]] = {}
-    for index, stack in enumerate(stacks):
+
+    def resources_of(stack: HealthStack) -> list[StackResource] | None:
         if stack.outputs is None:
-            continue
-        found = stack_reader(project, stack.region, stack.account).stack_resources(stack.stack)
+            return None
+        return stack_reader(project, stack.region, stack.account).stack_resources(stack.stack)
+
+    # one ListStackResources a stack (CloudFormation has no bulk read of them), side by side
+    with ThreadPoolExecutor(READERS, thread_name_prefix="pcli-health") as pool:
+        found_all = list(pool.map(resources_of, stacks))
+    for index, (stack, found) in enumerate(zip(stacks, found_all, strict=True)):
         if found is None:
             continue
         resources[index] = found
@@ -238,10 +248,13 @@ def _lambda_checks(
     # The window ends at the next whole minute: AWS compares datapoints with times in seconds.
     end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     sums = _guarded(lambda: reader.lambda_sums(names, end - METRIC_WINDOW, end))
+    # One GetFunction a function, side by side: ListFunctions, the bulk read, leaves out a
+    # function's State and LastUpdateStatus.
+    with ThreadPoolExecutor(min(READERS, len(names)), thread_name_prefix="pcli-health") as pool:
+        states = list(pool.map(lambda name: _guarded(partial(reader.function, name)), names))
     checks: list[tuple[int, Check]] = []
-    for index, name in functions:
+    for (index, name), state in zip(functions, states, strict=True):
         what = f"Lambda function {name}"
-        state = _guarded(partial(reader.function, name))
         if isinstance(state, Check):
             checks.append((index, _denied(what, state)))
             continue
