@@ -65,6 +65,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "protoncli.cli.commands.graph:app",
         "Draw the fleet (Mermaid or Graphviz): items, their state, the outputs between them.",
     ),
+    "ci": LazyCommand(
+        "protoncli.cli.commands.ci:app",
+        "Generate a CI workflow: plan pull requests, deploy environment by environment.",
+    ),
     "plan": LazyCommand(
         "protoncli.cli.commands.plan:app",
         "Show what apply would do: create, update, delete, and why.",
