@@ -31,16 +31,6 @@ from protoncli.provision.notify_endpoint import NotifyEndpoint
 ARN = "arn:aws:proton:us-east-1:123456789012:environment/dev"
 
 
-@pytest.fixture(autouse=True)
-def no_real_aws(monkeypatch):
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 def run(folder, commands, *, timeout=60.0, **options):
     lines: list[str] = []
     result = run_commands(

@@ -22,16 +22,6 @@ ARN = "arn:aws:proton:us-east-1:123456789012:environment/dev"
 TARGET = "AwsProton20200720.NotifyResourceDeploymentStatusChange"
 
 
-@pytest.fixture(autouse=True)
-def no_real_aws(monkeypatch):
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
 @pytest.fixture
 def endpoint():
     with NotifyEndpoint(ARN) as notify:
