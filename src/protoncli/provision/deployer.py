@@ -19,10 +19,10 @@ import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from protoncli.deploy.engine import Deployer, utc_now
 from protoncli.deploy.model import (
     PULL_REQUEST_PENDING,
     Change,
@@ -58,7 +58,6 @@ from protoncli.state.identity import DEPLOYMENT_TAG
 
 if TYPE_CHECKING:
     from protoncli.aws.s3 import ArtifactStore
-    from protoncli.deploy.engine import Deployer
     from protoncli.deploy.project import Project
 
 KEPT = (".terraform", ".terraform.lock.hcl", "pcli.tfplan")  # kept between runs of a folder
@@ -67,10 +66,19 @@ KEPT = (".terraform", ".terraform.lock.hcl", "pcli.tfplan")  # kept between runs
 class ProvisionedDeployer:
     """Deploys and deletes the provisioned items of one account and region."""
 
-    def __init__(self, project: Project, region: str, account: str | None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        region: str,
+        account: str | None,
+        *,
+        known: ProvisionedState | None = None,
+    ) -> None:
+        """`known`: an item's state read moments ago (`deleter`), used for that item once."""
         self._project = project
         self._region = region
         self._account = account
+        self._known = known
 
     @property
     def store(self) -> ArtifactStore:
@@ -88,7 +96,9 @@ class ProvisionedDeployer:
         """Destroy what the item's deployments made (from the folder the last one ran), then
         forget its state; by pull request, commit the deletion and wait for `pcli notify`."""
         on_event(DeployEvent("start", stack_name, description, status="DELETING"))
-        state = read_state(self.store, stack_name)
+        known, self._known = self._known, None
+        state = known if known is not None and known.name == stack_name else None
+        state = state or read_state(self.store, stack_name)
         provisioned = read_folder(self.store, stack_name)
         if state is None:
             on_event(DeployEvent("deleted", stack_name, description, message="nothing runs"))
@@ -154,7 +164,7 @@ class ProvisionedDeployer:
 
     def _state_for(self, request: StackRequest, provisioned: Provisioned) -> ProvisionedState:
         state = read_state(self.store, request.stack_name)
-        now = _now()
+        now = utc_now()
         if state is None:
             return new_state(
                 request.stack_name, self._region, provisioned.engine, provisioned.method, now
@@ -206,7 +216,7 @@ class ProvisionedDeployer:
             # one branch per attempt: the same deployment may be proposed again (after a
             # failure, or going back to an earlier spec), and its old branch merged or gone
             branch_name=f"{branch_name_for(request.stack_name, deployment_id)}-"
-            f"{_now().strftime('%Y%m%d%H%M%S')}",
+            f"{utc_now().strftime('%Y%m%d%H%M%S')}",
             message=f"pcli: {verb} {request.description}\n\ndeployment {deployment_id}",
         )
         where = published.pull_request or pull_request_hint(published)
@@ -231,7 +241,7 @@ class ProvisionedDeployer:
         remember_deployment(self.store, deployment_id, request.stack_name)
         if not deleting:
             write_folder(self.store, request.stack_name, provisioned)
-        write_state(self.store, state.started(pending, _now()))
+        write_state(self.store, state.started(pending, utc_now()))
         on_event(
             DeployEvent(
                 "done",
@@ -265,7 +275,7 @@ class ProvisionedDeployer:
         folder = self._work_folder(request.stack_name)
         _write_folder(folder, files)
         pending = Pending(deployment_id, dict(request.tags), deleting=deleting)
-        started = state.started(pending, _now())
+        started = state.started(pending, utc_now())
         written: list[bool] = []
 
         def on_start() -> None:  # the changes are confirmed: the deployment begins
@@ -290,7 +300,7 @@ class ProvisionedDeployer:
             outcome = runner(run)
         except PcliError as error:
             if written:
-                failed = started.ended(FAILED, _now(), outputs=None, message=error.message)
+                failed = started.ended(FAILED, utc_now(), outputs=None, message=error.message)
                 write_state(self.store, failed)
             raise
         name, description = request.stack_name, request.description
@@ -298,7 +308,7 @@ class ProvisionedDeployer:
             write_folder(self.store, request.stack_name, provisioned)  # what a delete destroys
             if dict(state.tags) != dict(request.tags) or state.status != SUCCEEDED:
                 write_state(
-                    self.store, started.ended(SUCCEEDED, _now(), outputs=None, message=None)
+                    self.store, started.ended(SUCCEEDED, utc_now(), outputs=None, message=None)
                 )
             hooks.on_event(DeployEvent("no-changes", name, description))
             return DeployResult(
@@ -306,7 +316,7 @@ class ProvisionedDeployer:
             )
         if deleting:
             return DeployResult(name, description, "DELETE_COMPLETE", changed=True)
-        ended = started.ended(SUCCEEDED, _now(), outputs=outcome, message=None)
+        ended = started.ended(SUCCEEDED, utc_now(), outputs=outcome, message=None)
         write_state(self.store, ended)
         status = ended.stack_status()
         hooks.on_event(DeployEvent("done", name, description, status=status))
@@ -376,17 +386,14 @@ def resource_event(request: StackRequest, event: StackEvent) -> DeployEvent:
     return DeployEvent("resource", request.stack_name, request.description, event=event)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def deleter(
     project: Project, region: str, account: str | None, name: str
 ) -> ProvisionedDeployer | Deployer:
-    """What deletes the item named `name`: its provisioned state's deployer when it has one,
-    else the stack's."""
+    """What deletes the item named `name`: its provisioned state's deployer when it has one
+    (given the state just read, so the delete does not read it again), else the stack's."""
     from protoncli.provision.store import state_of
 
-    if state_of(project, region, account, name) is not None:
-        return ProvisionedDeployer(project, region, account)
+    state = state_of(project, region, account, name)
+    if state is not None:
+        return ProvisionedDeployer(project, region, account, known=state)
     return project.deployer(region, account)

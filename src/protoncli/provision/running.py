@@ -200,11 +200,10 @@ def _failed(
 
 
 def _backend_text(settings: Mapping[str, str]) -> str:
+    """The backend settings as an HCL file: booleans bare, the rest as strings. (The endpoint
+    comes from AWS_ENDPOINT_URL in Terraform's environment, not from here.)"""
     lines = []
     for key, value in settings.items():
         text = value if value in ("true", "false") else json.dumps(value)
         lines.append(f"{key} = {text}\n")
-    endpoint = settings.get("endpoint")
-    if endpoint:
-        lines.append(f"endpoints = {{ s3 = {json.dumps(endpoint)} }}\n")
     return "".join(lines)
