@@ -19,9 +19,10 @@ from protoncli.cli.state import app_state, interactive
 from protoncli.errors import DeployError, ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
+    from protoncli.aws.session import SessionFactory
     from protoncli.cli.progress import ProgressView
     from protoncli.deploy.model import Change, DeployHooks, DeployResult, StackInfo
-    from protoncli.deploy.project import CancelOutcome, Project, StackTarget
+    from protoncli.deploy.project import AwsSettings, CancelOutcome, Project, StackTarget
 
 YES_OPTION = typer.Option(
     False, "--yes", "-y", help="Deploy without asking (required when not in a terminal)."
@@ -94,15 +95,14 @@ def deployment_mode(revert_drift: bool, *, cancel: bool = False) -> str | None:
     return REVERT_DRIFT if revert_drift else None
 
 
-def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Project:
-    """Workspace, registry and AWS settings, from the settings every command resolves
-    (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
+def aws_access(ctx: typer.Context) -> tuple[AwsSettings, SessionFactory]:
+    """How the command reaches AWS (region override, profile, the sandbox's endpoint when
+    --sandbox) and the sessions it makes, with the timeouts of the settings; for commands with
+    a workspace (`open_project`) and without one (`pcli notify`)."""
     from protoncli.aws.session import SessionFactory
-    from protoncli.deploy.project import AwsSettings, Project
-    from protoncli.workspace.model import find_workspace
+    from protoncli.deploy.project import AwsSettings
 
     state = app_state(ctx)
-    workspace = find_workspace(explicit=state.workspace)
     endpoint = None
     if state.sandbox:
         from protoncli.sandbox.manager import require_running
@@ -111,6 +111,18 @@ def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Proj
     aws = AwsSettings(region=state.region, profile=state.profile, endpoint_url=endpoint)
     connect, read = state.timeouts
     sessions = SessionFactory(connect_timeout=connect, read_timeout=read, on_slow=output.note)
+    return aws, sessions
+
+
+def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Project:
+    """Workspace, registry and AWS settings, from the settings every command resolves
+    (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
+    from protoncli.deploy.project import Project
+    from protoncli.workspace.model import find_workspace
+
+    state = app_state(ctx)
+    workspace = find_workspace(explicit=state.workspace)
+    aws, sessions = aws_access(ctx)
     project = Project(workspace, state.open_registry(), sessions, aws)
     if provisioning is not None:
         from protoncli.provision.request import check_method

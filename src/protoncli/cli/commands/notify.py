@@ -107,26 +107,18 @@ def notify(
 def _store(ctx: typer.Context, resource_arn: str | None, given: str | None) -> ArtifactStore:
     """The pcli bucket of the credentials' account in the deployment's region."""
     from protoncli.aws.s3 import ArtifactStore
-    from protoncli.aws.session import SessionFactory
     from protoncli.aws.target import AwsTarget
-    from protoncli.cli.state import app_state
+    from protoncli.cli.deploying import aws_access
     from protoncli.errors import UsageError
 
-    state = app_state(ctx)
-    region = given or state.region or _region_of(resource_arn) or _environment_region()
+    aws, sessions = aws_access(ctx)
+    region = given or aws.region or _region_of(resource_arn) or _environment_region()
     if region is None:
         raise UsageError(
             "no region: give --region (or --resource-arn, or set AWS_REGION)",
             hint="the region of the environment the deployment is for",
         )
-    endpoint = None
-    if state.sandbox:
-        from protoncli.sandbox.manager import require_running
-
-        endpoint = require_running()
-    target = AwsTarget(region=region, profile=state.profile, endpoint_url=endpoint)
-    connect, read = state.timeouts
-    sessions = SessionFactory(connect_timeout=connect, read_timeout=read)
+    target = AwsTarget(region=region, profile=aws.profile, endpoint_url=aws.endpoint_url)
     account_id = sessions.account_id(target)
     arn_account = _account_of(resource_arn)
     if arn_account is not None and arn_account != account_id:
