@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -63,8 +64,10 @@ class Provisioned:
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise PcliError(f"{key} cannot be read: {error}") from None
 
+    @cached_property
     def settings(self) -> Mapping[str, Any]:
-        """A CodeBuild manifest's `settings` (provision, deprovision, runtimes), rendered."""
+        """A CodeBuild manifest's `settings` (provision, deprovision, runtimes), rendered;
+        parsed once."""
         document = yaml.safe_load(self.files.get(MANIFEST, "") or "{}") or {}
         try:
             settings = document["infrastructure"]["templates"][0]["settings"]
@@ -73,7 +76,7 @@ class Provisioned:
         return settings if isinstance(settings, dict) else {}
 
     def commands(self, deleting: bool) -> list[str]:
-        raw = self.settings().get("deprovision" if deleting else "provision") or []
+        raw = self.settings.get("deprovision" if deleting else "provision") or []
         return [str(command) for command in raw]
 
     def for_deployment(self, deployment_id: str, *, deleting: bool = False) -> Provisioned:

@@ -132,7 +132,7 @@ def run_codebuild(run: Run) -> dict[str, str] | None:
     )
     from protoncli.provision.notify_endpoint import NotifyEndpoint
 
-    settings = run.files.settings()
+    settings = run.files.settings
     runtimes = settings.get("runtimes") or {}
     for problem in check_runtimes(runtimes if isinstance(runtimes, dict) else {}):
         run.event("warning", message=problem)
