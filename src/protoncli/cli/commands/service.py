@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -65,6 +65,11 @@ def _instances(values: list[str]) -> list[tuple[str, str]]:
             )
         pairs.append((name, environment))
     return pairs
+
+
+def instance_option(help_text: str) -> Any:
+    """`--instance/-i NAME`: one instance of the service, completed from its spec file."""
+    return typer.Option(None, "--instance", "-i", autocompletion=complete_instances, help=help_text)
 
 
 @app.command()
@@ -580,12 +585,8 @@ def history(
     name: str = typer.Argument(
         ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
     ),
-    instance: str | None = typer.Option(
-        None,
-        "--instance",
-        "-i",
-        autocompletion=complete_instances,
-        help="Only this instance (default: every instance and the pipeline).",
+    instance: str | None = instance_option(
+        "Only this instance (default: every instance and the pipeline)."
     ),
     region: str | None = HISTORY_REGION_OPTION,
     json_: bool = HISTORY_JSON_OPTION,
@@ -619,12 +620,8 @@ def rollback(
     name: str = typer.Argument(
         ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
     ),
-    instance: str | None = typer.Option(
-        None,
-        "--instance",
-        "-i",
-        autocompletion=complete_instances,
-        help="The instance to roll back (required when the service has several).",
+    instance: str | None = instance_option(
+        "The instance to roll back (required when the service has several)."
     ),
     to: str | None = TO_OPTION,
     region: str | None = HISTORY_REGION_OPTION,
@@ -665,13 +662,7 @@ def status_(
     name: str = typer.Argument(
         ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
     ),
-    instance: str | None = typer.Option(
-        None,
-        "--instance",
-        "-i",
-        autocompletion=complete_instances,
-        help="Only this instance (default: every instance).",
-    ),
+    instance: str | None = instance_option("Only this instance (default: every instance)."),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Show what serves traffic in each instance of a service, and whether it is healthy.
@@ -708,13 +699,7 @@ def logs(
     name: str = typer.Argument(
         ..., metavar=NAME_METAVAR, autocompletion=complete_services, help="Service name."
     ),
-    instance: str | None = typer.Option(
-        None,
-        "--instance",
-        "-i",
-        autocompletion=complete_instances,
-        help="Only this instance (default: every instance).",
-    ),
+    instance: str | None = instance_option("Only this instance (default: every instance)."),
     since: str | None = logs_help.SINCE_OPTION,
     follow: bool = logs_help.FOLLOW_OPTION,
     pattern: str | None = logs_help.FILTER_OPTION,
