@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from tests.cli.test_component_status_commands import MANIFEST
 from tests.cli.test_component_status_commands import TINY_ENV as ENV
+from tests.cli.test_logs_commands import SIZE_SVC_SCHEMA
 from tests.cli.test_status_fallback import _aws_error, fault_server  # noqa: F401
 
 CONNECTION = "arn:aws:codeconnections:us-east-1:111111111111:connection/abc"
@@ -27,19 +28,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 FUNCTION_SVC = {
     ".template-registration.yaml": "compatible_environments:\n  - fn-env:1\n",
-    "schema/schema.yaml": """\
-schema:
-  format:
-    openapi: "3.0.0"
-  service_input_type: "SvcInput"
-  types:
-    SvcInput:
-      type: object
-      properties:
-        size:
-          type: string
-          default: "small"
-""",
+    "schema/schema.yaml": SIZE_SVC_SCHEMA,
     "instance_infrastructure/manifest.yaml": MANIFEST,
     "instance_infrastructure/cloudformation.yaml": """\
 Resources:

@@ -45,9 +45,8 @@ Resources:
       LogGroupName: "/env/{{ environment.name }}"
 """,
 }
-SVC = {
-    ".template-registration.yaml": "compatible_environments:\n  - log-env:1\n",
-    "schema/schema.yaml": """\
+# A service schema of one optional input: what the logs and health services need, no more.
+SIZE_SVC_SCHEMA = """\
 schema:
   format:
     openapi: "3.0.0"
@@ -59,7 +58,10 @@ schema:
         size:
           type: string
           default: "small"
-""",
+"""
+SVC = {
+    ".template-registration.yaml": "compatible_environments:\n  - log-env:1\n",
+    "schema/schema.yaml": SIZE_SVC_SCHEMA,
     "instance_infrastructure/manifest.yaml": MANIFEST,
     "instance_infrastructure/cloudformation.yaml": """\
 Resources:
