@@ -2,7 +2,8 @@
 
 Checks, in order: the bundle loads (layout, manifests, limits), the schema's own sanity, a test
 render with the sample spec (`spec/spec.yaml`) or placeholder inputs and placeholder outputs,
-cfn-lint on every rendered CloudFormation file, and `terraform fmt -check` on Terraform output
+cfn-lint on every rendered CloudFormation file, the guardrails (the bundle's `guardrails/` and
+the registry's, guardrails/) on the same files, and `terraform fmt -check` on Terraform output
 where a `terraform` binary exists.
 
 What lint makes up, and how it tells findings about those values from findings about the bundle,
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from protoncli.blueprints.model import Bundle, Kind, Provisioning
 from protoncli.blueprints.retired import proton_calls
 from protoncli.errors import PcliError
+from protoncli.guardrails.rules import RuleSet
 
 if TYPE_CHECKING:
     from protoncli.blueprints.lint_render import LintRender
@@ -35,7 +37,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning" | "info"
-    # "structure" | "schema" | "proton-api" | "spec" | "render" | "cfn-lint" | "terraform-fmt"
+    # "structure" | "schema" | "proton-api" | "spec" | "render" | "cfn-lint" | "guardrails" |
+    # "terraform-fmt"
     check: str
     message: str
     location: str | None = None
@@ -104,16 +107,27 @@ def _unexpected(check: str, error: Exception, location: str | None = None) -> Fi
 
 
 def lint_bundle_ref(
-    opener: Callable[[], tuple[Bundle, Any]], ref: str, *, spec: Path | None = None
+    opener: Callable[[], tuple[Bundle, Any]],
+    ref: str,
+    *,
+    spec: Path | None = None,
+    registry_rules: Callable[[], RuleSet] | None = None,
 ) -> LintReport:
-    """Open a bundle (path or registry reference) and lint it; load failures become findings."""
+    """Open a bundle (path or registry reference) and lint it; load failures become findings.
+    `registry_rules` gives the registry's guardrails, checked with the bundle's own."""
     try:
         bundle, info = opener()
     except PcliError as error:
         return LintReport(ref, tuple(_error_findings("structure", error)), (), ("structure",))
     name = getattr(info, "name", None)
     version = getattr(info, "version", None)
-    return lint_bundle(bundle, spec_path=spec, target=ref, blueprint=(name, version))
+    return lint_bundle(
+        bundle,
+        spec_path=spec,
+        target=ref,
+        blueprint=(name, version),
+        registry_rules=registry_rules,
+    )
 
 
 def lint_bundle(
@@ -122,6 +136,7 @@ def lint_bundle(
     spec_path: Path | None = None,
     target: str | None = None,
     blueprint: tuple[str | None, str | None] = (None, None),
+    registry_rules: Callable[[], RuleSet] | None = None,
 ) -> LintReport:
     findings: list[Finding] = []
     checks = ["structure"]
@@ -147,6 +162,10 @@ def lint_bundle(
         if any(r.provisioning == Provisioning.CLOUDFORMATION for r in result.resources):
             checks.append("cfn-lint")
             findings.extend(_cfn_lint(result, placeholders))
+            rules_findings, checked = _guardrails(bundle, result, registry_rules)
+            if checked:
+                checks.append("guardrails")
+            findings.extend(rules_findings)
         tf_findings, ran = _terraform_fmt(result)
         if ran:
             checks.append("terraform-fmt")
@@ -214,6 +233,7 @@ def _lint_spec(bundle: Bundle, spec_path: Path | None) -> tuple[Spec | None, str
 _LEADING_VALUE = re.compile(r"""^(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(-?\d+(?:\.\d+)?)\b)""")
 # A scalar where a list or a mapping belongs is the template's doing, whatever the value.
 _STRUCTURAL = re.compile(r"is not of type .*'(array|object)'")
+CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")  # the files cfn-lint and guardrails read
 MIN_CONTAINED = 8  # a shorter placeholder counts only when it is the whole value
 MAX_SCALARS = 50  # scalars of the node a finding points at that are looked at
 
@@ -290,7 +310,7 @@ def _cfn_lint(result: RenderResult, placeholders: Mapping[str, str]) -> list[Fin
         if resource.provisioning != Provisioning.CLOUDFORMATION:
             continue
         for file_name, text in resource.files.items():
-            if not file_name.endswith((".yaml", ".yml", ".json", ".template")):
+            if not file_name.endswith(CFN_SUFFIXES):
                 continue
             path = f"{resource.folder}/{file_name}"
             try:
@@ -304,6 +324,44 @@ def _cfn_lint(result: RenderResult, placeholders: Mapping[str, str]) -> list[Fin
                 for match in matches
             )
     return findings
+
+
+def _guardrails(
+    bundle: Bundle, result: RenderResult, registry_rules: Callable[[], RuleSet] | None
+) -> tuple[list[Finding], bool]:
+    """The guardrails' violations in every rendered CloudFormation file, as a deploy would see
+    them (an error rule's are errors); rule files that cannot be used are error findings.
+    Returns the findings and whether there were rules to check."""
+    from protoncli.deploy.guardrails import bundle_rules
+    from protoncli.guardrails.check import check_template
+
+    try:
+        rules = (registry_rules() if registry_rules else RuleSet()).joined(bundle_rules(bundle))
+    except PcliError as error:
+        return _error_findings("guardrails", error), True
+    if not rules:
+        return [], False
+    findings = [
+        Finding("info", "guardrails", f"rules checked: {', '.join(rules.names())}"),
+    ]
+    for resource in result.resources:
+        if resource.provisioning != Provisioning.CLOUDFORMATION:
+            continue
+        for file_name, text in resource.files.items():
+            document = _parsed(text) if file_name.endswith(CFN_SUFFIXES) else None
+            if not isinstance(document, Mapping):
+                continue
+            path = f"{resource.folder}/{file_name}"
+            try:
+                violations = check_template(rules, document)
+            except PcliError as error:
+                findings.extend(_error_findings("guardrails", error))
+                continue
+            findings.extend(
+                Finding(v.severity, "guardrails", f"{v.where()}: {v.message}", path, v.rule)
+                for v in violations
+            )
+    return findings, True
 
 
 def _parsed(text: str) -> Any:

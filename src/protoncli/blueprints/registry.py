@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from protoncli.blueprints.bundle import bundle_digest, load_bundle
 from protoncli.blueprints.compat import schema_incompatibilities
@@ -55,6 +56,9 @@ from protoncli.blueprints.versions import (
     write_version,
 )
 from protoncli.errors import NotFoundError, PcliError, RegistryError, UsageError
+
+if TYPE_CHECKING:
+    from protoncli.guardrails.rules import RuleSet
 from protoncli.filecache import FileCache
 from protoncli.yamlio import atomic_write
 
@@ -267,6 +271,13 @@ class Registry:
 
     def bundle_dir(self, info: VersionInfo) -> Path:
         return self._version_dir(info) / BUNDLE_FOLDER
+
+    def guardrails(self) -> RuleSet:
+        """The rules every template of the registry's blueprints keeps: `.guardrails/` at its
+        root (guardrails/rules.py); empty without one."""
+        from protoncli.guardrails.rules import REGISTRY_FOLDER, rule_set_in
+
+        return rule_set_in(self.root / REGISTRY_FOLDER)
 
     def load(self, info: VersionInfo) -> Bundle:
         """The version's bundle, checked against the digest recorded when it was registered:

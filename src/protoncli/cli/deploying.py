@@ -48,6 +48,13 @@ PROVISIONING_OPTION = typer.Option(
     help="How Terraform items are provisioned: local (pcli runs Terraform) or pull-request "
     "(committed to pcli.yaml's provisioning_repository); default: pcli.yaml's provisioning.",
 )
+OVERRIDE_RULE_OPTION = typer.Option(
+    [],
+    "--override-rule",
+    metavar="RULE",
+    help="Deploy although the template breaks this guardrail (an error rule of the blueprint "
+    "or registry); repeatable; recorded with the deployment. See docs/reference/guardrails.md.",
+)
 REVERT_DRIFT_OPTION = typer.Option(
     False,
     "--revert-drift",
@@ -114,9 +121,15 @@ def aws_access(ctx: typer.Context) -> tuple[AwsSettings, SessionFactory]:
     return aws, sessions
 
 
-def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Project:
+def open_project(
+    ctx: typer.Context,
+    *,
+    provisioning: str | None = None,
+    override_rules: Sequence[str] = (),
+) -> Project:
     """Workspace, registry and AWS settings, from the settings every command resolves
-    (flags > PCLI_* variables > pcli.yaml > user config > defaults)."""
+    (flags > PCLI_* variables > pcli.yaml > user config > defaults); `override_rules`: the
+    guardrails the command's `--override-rule` lets through (deploy/guardrails.py)."""
     from protoncli.deploy.project import Project
     from protoncli.workspace.model import find_workspace
 
@@ -128,6 +141,10 @@ def open_project(ctx: typer.Context, *, provisioning: str | None = None) -> Proj
         from protoncli.provision.request import check_method
 
         project.provisioning = check_method(provisioning, "--provisioning")
+    if override_rules:
+        from protoncli.deploy.project import RuleOverrides
+
+        project.overrides = RuleOverrides(frozenset(override_rules))
     return project
 
 

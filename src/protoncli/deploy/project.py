@@ -52,6 +52,15 @@ class AwsSettings:
 
 
 @dataclass
+class RuleOverrides:
+    """This run's `--override-rule` names (deploy/guardrails.py), and the rule sets read."""
+
+    rules: frozenset[str] = frozenset()
+    checked: bool = False  # every name was found in some rule set of the run (`pcli apply`)
+    rule_sets: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
 class Project:
     workspace: Workspace
     registry: Registry
@@ -61,6 +70,8 @@ class Project:
     # `--provisioning local|pull-request` of the command: how Terraform items are provisioned
     # this run (None: pcli.yaml's `provisioning:`, `provision/settings.py`).
     provisioning: str | None = None
+    # `--override-rule NAME` of the command: guardrails whose violations do not block it.
+    overrides: RuleOverrides = field(default_factory=RuleOverrides)
     # Set on Ctrl-C (or SIGTERM): every wait of every deployment in flight ends at once.
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     # Outputs of stacks already known in this run, by (region, stack name): filled by `apply`

@@ -79,6 +79,8 @@ class DeploymentRecord:
     key: str = ""  # where it is stored (set once written or read)
     # `svc deploy --param` values the deployment used on top of the spec (typed, by input name)
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    # guardrails whose violations `--override-rule` let through (deploy/guardrails.py)
+    overridden_rules: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -115,6 +117,7 @@ class DeploymentRecord:
             "failures": list(self.failures),
             "secrets_masked": self.secrets_masked,
             "overrides": dict(self.overrides),
+            "overridden_rules": list(self.overridden_rules),
         }
 
     @classmethod
@@ -153,6 +156,7 @@ class DeploymentRecord:
                 secrets_masked=bool(document.get("secrets_masked")),
                 key=key,
                 overrides=dict(document.get("overrides") or {}),  # none before --param
+                overridden_rules=tuple(str(r) for r in document.get("overridden_rules") or ()),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             raise PcliError(
@@ -183,6 +187,7 @@ class _Run:
     failures: tuple[str, ...] = ()
     account: str | None = None  # pcli.yaml's name of the stack's account; None: own
     overrides: Mapping[str, Any] | None = None  # `svc deploy --param` values
+    overridden_rules: tuple[str, ...] = ()  # guardrails let through by --override-rule
 
 
 def recorded_deploy(
@@ -198,10 +203,15 @@ def recorded_deploy(
     """Deploy `request` in `region` (of `request.account`, a name of pcli.yaml's `accounts:`;
     None: the caller's own) and record the deployment (succeeded or failed) beside the stack, in
     the same account, with the `--param` values it used on top of `spec_text` (`overrides`).
-    No record when nothing changed."""
+    No record when nothing changed. The template passes the guardrails first
+    (deploy/guardrails.py), or nothing is deployed."""
+    from dataclasses import replace
+
     from protoncli.deploy.engine import NO_CHANGES, StackFailedError, utc_now
     from protoncli.deploy.explain import explained
+    from protoncli.deploy.guardrails import gate
 
+    overridden = gate(project, request, hooks)
     account = request.account
     started = utc_now()
     key = (region, request.stack_name)
@@ -221,12 +231,20 @@ def recorded_deploy(
         run = _Run(
             region, request, spec_text, spec, started, error.result, details, account, overrides
         )
-        _submit(project, run, hooks)
+        _submit(project, replace(run, overridden_rules=overridden), hooks)
         raise
     project.known_outputs[key] = dict(result.outputs)  # what renders next reads
     if result.status != NO_CHANGES:
         run = _Run(
-            region, request, spec_text, spec, started, result, account=account, overrides=overrides
+            region,
+            request,
+            spec_text,
+            spec,
+            started,
+            result,
+            account=account,
+            overrides=overrides,
+            overridden_rules=overridden,
         )
         _submit(project, run, hooks)
     return result
@@ -307,6 +325,7 @@ def _record_of(project: Project, run: _Run) -> DeploymentRecord:
         failures=tuple(mask.text(failure) for failure in run.failures),
         secrets_masked=bool(mask),
         overrides=dict(run.overrides or {}),
+        overridden_rules=run.overridden_rules,
     )
 
 

@@ -171,6 +171,27 @@ def test_sample_spec_renders_to_cloudformation_that_cfn_lint_accepts(starters_di
     assert findings == []
 
 
+# The starters that carry guardrails (guardrails/), and the rules each carries.
+STARTER_RULES = {
+    "vpc-ecs-env": ("log_group_retention_set", "no_public_admin_ingress"),
+    "fargate-web-svc": ("s3_bucket_encrypted",),
+    "sqs-queue-component": ("sqs_queue_encrypted",),
+    "lambda-api-svc": (),
+}
+
+
+@pytest.mark.parametrize("template", SAMPLE_TEMPLATES)
+def test_sample_templates_keep_their_starters_guardrails(starters_dir, template):
+    from protoncli.deploy.guardrails import bundle_rules
+    from protoncli.guardrails.check import check_template
+
+    name = template.split()[0]
+    rules = bundle_rules(starter(starters_dir, name))
+    assert rules.names() == STARTER_RULES[name]
+    parsed = parse_template(sample_templates(starters_dir)[template])
+    assert [violation.line() for violation in check_template(rules, parsed)] == []
+
+
 def test_component_outputs_reach_the_container_and_the_task_role(starters_dir):
     bundle = starter(starters_dir, "fargate-web-svc")
     spec = sample_spec(bundle)

@@ -19,7 +19,12 @@ from protoncli.cli.commands.plan import (
     build_plan,
     print_plan,
 )
-from protoncli.cli.deploying import JSON_OPTION, PROVISIONING_OPTION, YES_OPTION
+from protoncli.cli.deploying import (
+    JSON_OPTION,
+    OVERRIDE_RULE_OPTION,
+    PROVISIONING_OPTION,
+    YES_OPTION,
+)
 from protoncli.errors import ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
@@ -44,6 +49,7 @@ def apply_command(
     prune: bool = PRUNE_OPTION,
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=64, help="Stacks deployed at once (default: 4)."
     ),
@@ -76,13 +82,15 @@ def apply_command(
     """
     from protoncli.cli.deploying import open_project
 
-    project = open_project(ctx, provisioning=provisioning)
+    project = open_project(ctx, provisioning=provisioning, override_rules=override_rules)
     rerun = _rerun(names or [], env=env, prune=prune, branch=branch, shard=shard)
     if revert_overrides:
         rerun = rerun.replace(" --yes", " --revert-overrides --yes")
 
     def plan_now() -> Plan:
-        return build_plan(
+        from protoncli.deploy.guardrails import check_plan_overrides
+
+        plan = build_plan(
             project,
             names or [],
             env=env,
@@ -91,6 +99,8 @@ def apply_command(
             shard=shard,
             revert_overrides=revert_overrides,
         )
+        check_plan_overrides(project, plan)
+        return plan
 
     run_apply(ctx, project, plan_now, yes=yes, json_=json_, concurrency=concurrency,
               command="apply", rerun=rerun)  # fmt: skip

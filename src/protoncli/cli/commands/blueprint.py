@@ -400,11 +400,13 @@ def lint(
     ),
     json_: bool = JSON_OPTION,
 ) -> None:
-    """Check a bundle: structure, limits, schema, a test render, cfn-lint, terraform fmt.
+    """Check a bundle: structure, limits, schema, a test render, cfn-lint, guardrails,
+    terraform fmt.
 
     Renders with the sample spec (spec/spec.yaml) or the schema's defaults and placeholder
-    inputs, with placeholder outputs, then runs cfn-lint on every CloudFormation file. Errors
-    fail (exit 1); warnings are shown.
+    inputs, with placeholder outputs, then runs cfn-lint and the guardrails (the bundle's
+    guardrails/ and the registry's .guardrails/) on every CloudFormation file. Errors fail
+    (exit 1); warnings are shown.
 
     Examples:
 
@@ -415,5 +417,9 @@ def lint(
     from protoncli.cli.commands.blueprint_view import lint_command
 
     lint_command(
-        bundle_opener(ctx, bundle), bundle, spec=spec, as_json=output.wants_json(ctx, json_)
+        bundle_opener(ctx, bundle),
+        bundle,
+        spec=spec,
+        as_json=output.wants_json(ctx, json_),
+        registry_rules=lambda: _registry(ctx, seeded=False).guardrails(),
     )

@@ -15,6 +15,7 @@ from protoncli.errors import RenderError, UsageError
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
     from protoncli.blueprints.registry import VersionInfo
+    from protoncli.guardrails.rules import RuleSet
     from protoncli.schema.model import InputType
 
 
@@ -193,10 +194,11 @@ def lint_command(
     *,
     spec: Path | None,
     as_json: bool,
+    registry_rules: Callable[[], RuleSet] | None = None,
 ) -> None:
     from protoncli.blueprints.lint import lint_bundle_ref
 
-    report = lint_bundle_ref(opener, ref, spec=spec)
+    report = lint_bundle_ref(opener, ref, spec=spec, registry_rules=registry_rules)
     if as_json:
         output.print_json(report.to_json())
     else:

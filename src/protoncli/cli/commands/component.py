@@ -15,6 +15,7 @@ from protoncli.cli.completion import (
 from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
+    OVERRIDE_RULE_OPTION,
     PROVISIONING_OPTION,
     YES_OPTION,
     Callbacks,
@@ -52,6 +53,7 @@ def create(
     bundle: Path = typer.Option(..., "--bundle", help="Folder with manifest.yaml and the IaC."),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Record it only."),
     json_: bool = JSON_OPTION,
 ) -> None:
@@ -66,7 +68,7 @@ def create(
     """
     from protoncli.deploy.components import create_component, deploy_component
 
-    project = open_project(ctx, provisioning=provisioning)
+    project = open_project(ctx, provisioning=provisioning, override_rules=override_rules)
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         path = create_component(
@@ -96,6 +98,7 @@ def deploy(
     ),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Deploy a component, then redeploy the service instance it is attached to.
@@ -106,7 +109,7 @@ def deploy(
     """
     from protoncli.deploy.components import deploy_component
 
-    project = open_project(ctx, provisioning=provisioning)
+    project = open_project(ctx, provisioning=provisioning, override_rules=override_rules)
     run_deploy(
         ctx,
         command="component deploy",

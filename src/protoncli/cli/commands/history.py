@@ -37,7 +37,13 @@ def record_row(history: History, record: DeploymentRecord) -> dict[str, Any]:
         "caller": record.caller,
         "current": current is not None and current.key == record.key,
         "failures": list(record.failures),
+        "overridden_rules": list(record.overridden_rules),
     }
+
+
+def _overridden(record: DeploymentRecord) -> str:
+    rules = record.overridden_rules
+    return f" (overrode {', '.join(rules)})" if rules else ""
 
 
 def show_history(
@@ -68,7 +74,7 @@ def show_history(
             [
                 f"{record.started:%Y-%m-%d %H:%M:%S}",
                 *([history.target.identity.name] if with_item else []),
-                record.outcome,
+                record.outcome + _overridden(record),
                 record.status,
                 record.version or "-",
                 _who(record.caller),

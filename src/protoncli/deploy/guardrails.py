@@ -1,0 +1,146 @@
+"""The guardrails gate: every CloudFormation template is checked before its change set is made.
+
+`recorded_deploy` (records.py), the one place deployments are made, calls `gate` first. The
+rules are the registry's (`<registry>/.guardrails/`) and those of the blueprint version the
+stack's tags name (its bundle's `guardrails/`), checked together (guardrails/rules.py). A
+violation of an `error` rule blocks the deploy before anything is asked of AWS (exit 1, every
+violation listed: rule, resource, property, message); a `warning` is a warning event and the
+deploy goes on. `--override-rule NAME` lets an error rule's violations through as warnings; the
+rules overridden are recorded with the deployment. An override that names no rule of the
+template's rule set is refused (exit 2), unless the command checked it against every rule set
+of its run already (`pcli apply`, whose items have different blueprints).
+
+Terraform and CodeBuild items are not checked: Guard reads CloudFormation templates here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from protoncli.deploy.model import DeployEvent, DeployHooks, StackRequest
+from protoncli.errors import PcliError, UsageError, did_you_mean
+from protoncli.guardrails.check import Violation, check_template
+from protoncli.guardrails.rules import BUNDLE_FOLDER, ERROR, RuleSet, rule_set_of
+from protoncli.state.identity import BLUEPRINT_TAG, VERSION_TAG
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle
+    from protoncli.deploy.project import Project
+    from protoncli.state.plan import Plan
+
+OVERRIDE_FLAG = "--override-rule"
+
+
+class GuardrailViolationError(PcliError):
+    """A template that breaks an `error` rule: nothing was deployed (exit 1)."""
+
+    def __init__(self, description: str, violations: list[Violation]) -> None:
+        rules = sorted({violation.rule for violation in violations})
+        super().__init__(
+            f"{description}: {len(violations)} guardrail violation(s) of "
+            f"{', '.join(rules)}; nothing was deployed",
+            details=[_detail(violation) for violation in violations],
+            hint="change the inputs or the blueprint so the template keeps the rules; where "
+            f"the platform team allows an exception, deploy again with {OVERRIDE_FLAG} "
+            f"{rules[0]} (recorded with the deployment)",
+        )
+        self.violations = violations
+
+
+def bundle_rules(bundle: Bundle) -> RuleSet:
+    """The rule set a bundle carries in `guardrails/` (empty without one)."""
+    from pathlib import Path
+
+    return rule_set_of(bundle.files, BUNDLE_FOLDER, lambda path: str(Path(bundle.root, path)))
+
+
+def rules_of(project: Project, blueprint: str | None, version: str | None) -> RuleSet:
+    """The registry's rules joined with those of `blueprint@version` (read once per run)."""
+    key = (blueprint or "", version or "")
+    known: RuleSet | None = project.overrides.rule_sets.get(key)
+    if known is not None:
+        return known
+    rules = project.registry.guardrails()
+    if blueprint and version:
+        info = project.registered(blueprint, version)
+        rules = rules.joined(bundle_rules(project.registry.load(info)))
+    project.overrides.rule_sets[key] = rules
+    return rules
+
+
+def check_overrides(project: Project, rule_sets: Iterable[RuleSet]) -> None:
+    """Refuse an `--override-rule` that names no rule of any of `rule_sets` (exit 2); after it,
+    each deployment of the run takes the names as they are."""
+    overrides = project.overrides
+    if not overrides.rules:
+        return
+    known = {name for rules in rule_sets for name in rules.names()}
+    _refuse_unknown(overrides.rules - known, known, "this run's templates")
+    overrides.checked = True
+
+
+def check_plan_overrides(project: Project, plan: Plan) -> None:
+    """`check_overrides` against the rule sets of every blueprint version a plan deploys."""
+    from protoncli.state.plan import DELETE
+
+    if not project.overrides.rules:
+        return
+    versions = {(p.item.blueprint, p.item.version) for p in plan.items if p.action != DELETE}
+    check_overrides(project, [rules_of(project, name, version) for name, version in versions])
+
+
+def gate(project: Project, request: StackRequest, hooks: DeployHooks) -> tuple[str, ...]:
+    """Check `request`'s template; warnings go to `hooks`, blocking violations raise
+    `GuardrailViolationError`. Returns the rules whose violations `--override-rule` let through."""
+    if request.provisioned is not None:  # Terraform, CodeBuild: no CloudFormation template
+        return ()
+    rules = rules_of(project, request.tags.get(BLUEPRINT_TAG), request.tags.get(VERSION_TAG))
+    overrides = project.overrides
+    if not overrides.checked:
+        known = set(rules.names())
+        _refuse_unknown(overrides.rules - known, known, request.description)
+    if not rules:
+        return ()
+    violations = check_template(rules, _parsed(request))
+    blocking = [v for v in violations if v.severity == ERROR and v.rule not in overrides.rules]
+    if blocking:
+        raise GuardrailViolationError(request.description, blocking)
+    overridden = sorted({v.rule for v in violations if v.severity == ERROR})
+    for violation in violations:
+        how = "overridden" if violation.severity == ERROR else "warning"
+        hooks.on_event(
+            DeployEvent(
+                "warning",
+                request.stack_name,
+                request.description,
+                message=f"guardrail {violation.line()} ({how})",
+            )
+        )
+    return tuple(overridden)
+
+
+def _refuse_unknown(unknown: Iterable[str], known: set[str], where: str) -> None:
+    names = sorted(unknown)
+    if not names:
+        return
+    listing = f"its rules: {', '.join(sorted(known))}" if known else "it has no guardrails"
+    raise UsageError(
+        f"{OVERRIDE_FLAG} {names[0]}: no guardrail of {where} has that name"
+        f"{did_you_mean(names[0], known)}; {listing}",
+        hint="name a rule that blocks the deploy; `pcli blueprint lint` lists the rules",
+    )
+
+
+def _detail(violation: Violation) -> str:
+    return f"{violation.line()} [rule in {violation.rule_file}]"
+
+
+def _parsed(request: StackRequest) -> Mapping[str, Any]:
+    from protoncli.errors import RenderError
+    from protoncli.yamlio import parse_yaml
+
+    document = parse_yaml(
+        request.template_body, request.description, RenderError, cloudformation=True
+    )
+    return document if isinstance(document, Mapping) else {}

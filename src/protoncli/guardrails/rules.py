@@ -1,0 +1,236 @@
+"""Rule sets: the Guard files of a folder, the rules they name, and each rule's severity.
+
+A rule set is a folder (a bundle's `guardrails/`, a folder registry's `.guardrails/`) of:
+
+- `*.guard` files in Guard's language, each read on its own (a file's `let` variables are its
+  own); every named rule (`rule NAME ...`) is a guardrail, known by its name;
+- an optional `guardrails.yaml` that sets rules' severities: `rules: {NAME: warning}`. A rule it
+  does not list is an `error` (it blocks the deploy); a `warning` is shown and lets it go on.
+
+Refused, naming the file (exit 1): a Guard file that does not parse, one that names no rule, a
+rule name used twice (in one set, or in a blueprint's and its registry's), a `guardrails.yaml`
+that is not the shape above or names a rule no Guard file of the set defines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from protoncli.errors import BundleError
+
+BUNDLE_FOLDER = "guardrails"  # in a bundle
+REGISTRY_FOLDER = ".guardrails"  # at a folder registry's root: a dot, so no blueprint's name
+SEVERITY_FILE = "guardrails.yaml"
+RULE_SUFFIX = ".guard"
+ERROR, WARNING = "error", "warning"
+SEVERITIES = (ERROR, WARNING)
+ENGINE_PACKAGE = "cfn-guard-rs>=0.3.3,<0.4"
+
+_SEVERITY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "rules": {
+            "type": "object",
+            "additionalProperties": {"enum": list(SEVERITIES)},
+        }
+    },
+}
+# Guard says where a file stops parsing as "... at line 3 at column 7 ..."
+_PARSE_PLACE = re.compile(r"at line (\d+) at column (\d+)")
+
+
+class GuardrailsError(BundleError):
+    """Rule files that cannot be used (exit 1): they name the file, and where in it."""
+
+
+RunChecks = Callable[[str, str, bool], str]
+
+
+def engine() -> RunChecks:
+    """Guard's `run_checks` (data JSON, rules text, verbose) -> its report as JSON text."""
+    try:
+        from cfn_guard_rs.cfn_guard_rs import run_checks_rs
+    except ImportError:
+        raise GuardrailsError(
+            "this blueprint has guardrails, and checking them needs AWS CloudFormation Guard's "
+            "engine (the Python package cfn-guard-rs), which is not installed",
+            hint=f"pip install '{ENGINE_PACKAGE}' (on Python 3.13 and newer it builds from "
+            "source and needs Rust: https://rustup.rs)",
+        ) from None
+    return run_checks_rs  # type: ignore[no-any-return]
+
+
+def run_guard(rules: str, data: str, label: str) -> dict[str, Any]:
+    """Guard's report of `rules` on `data` (JSON text); a rule file it refuses is an error
+    naming `label`."""
+    run = engine()
+    try:
+        report = json.loads(run(data, rules, False))  # noqa: FBT003 - Guard's `verbose`
+    except (ValueError, NameError) as error:  # Guard's parse errors, unknown variables, JSON
+        raise _refused(label, error) from None
+    if not isinstance(report, dict):
+        raise GuardrailsError(f"{label}: Guard answered {report!r} instead of a report")
+    return report
+
+
+def _refused(label: str, error: Exception) -> GuardrailsError:
+    text = " ".join(str(error).split())
+    place = _PARSE_PLACE.search(text)
+    where = f"{label}:{place.group(1)}:{place.group(2)}" if place else label
+    return GuardrailsError(
+        f"{where}: Guard cannot read this rule file",
+        details=[text],
+        hint="check it with cfn-guard's own tools, or the rules' syntax in "
+        "docs/reference/guardrails.md",
+    )
+
+
+@lru_cache(maxsize=512)
+def rule_names(text: str, label: str) -> tuple[str, ...]:
+    """The named rules of one Guard file, in its order (Guard's report on empty data lists each
+    rule once, as compliant, not applicable or not compliant)."""
+    report = run_guard(text, "{}", label)
+    names: list[str] = []
+    for key in ("not_compliant", "not_applicable", "compliant"):
+        for entry in report.get(key) or ():
+            name = entry.get("Rule", {}).get("name") if isinstance(entry, dict) else entry
+            if isinstance(name, str) and name and name not in names:
+                names.append(name)
+    if not names:
+        raise GuardrailsError(
+            f"{label}: names no rule",
+            hint="write each check inside `rule NAME { ... }`: the name is what severities "
+            "and --override-rule use",
+        )
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    label: str  # where it was read from, for messages
+    text: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Guard files and their rules' severities; empty when there are no rules."""
+
+    files: tuple[RuleFile, ...] = ()
+    severities: Mapping[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.files)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for rule_file in self.files for name in rule_file.rules)
+
+    def severity(self, rule: str) -> str:
+        return self.severities.get(rule, ERROR)
+
+    def joined(self, other: RuleSet) -> RuleSet:
+        """This set and `other` checked together (a registry's rules and a blueprint's)."""
+        if not other:
+            return self
+        if not self:
+            return other
+        joined = RuleSet(self.files + other.files, {**self.severities, **other.severities})
+        _refuse_duplicates(joined.files)
+        return joined
+
+
+def rule_set_of(files: Mapping[str, bytes], folder: str, label: Callable[[str], str]) -> RuleSet:
+    """The rule set in `folder/` of a mapping of relative paths to bytes (a bundle's files);
+    `label(path)` names a file in messages."""
+    prefix = f"{folder}/"
+    guard_paths = sorted(
+        path for path in files if path.startswith(prefix) and path.endswith(RULE_SUFFIX)
+    )
+    severity_path = prefix + SEVERITY_FILE
+    if not guard_paths:
+        if severity_path in files:
+            raise GuardrailsError(
+                f"{label(severity_path)}: sets severities, but {folder}/ holds no "
+                f"{RULE_SUFFIX} file"
+            )
+        return RuleSet()
+    rule_files = tuple(_rule_file(files[path], label(path)) for path in guard_paths)
+    _refuse_duplicates(rule_files)
+    severities: dict[str, str] = {}
+    if severity_path in files:
+        severities = _severities(files[severity_path], label(severity_path), rule_files)
+    return RuleSet(rule_files, severities)
+
+
+def rule_set_in(directory: Path) -> RuleSet:
+    """The rule set of a folder on disk (a folder registry's `.guardrails/`); empty if none."""
+    if not directory.is_dir():
+        return RuleSet()
+    files = {
+        f"{REGISTRY_FOLDER}/{path.relative_to(directory).as_posix()}": path.read_bytes()
+        for path in directory.rglob("*")
+        if path.is_file()
+    }
+    return rule_set_of(files, REGISTRY_FOLDER, lambda path: str(directory.parent / path))
+
+
+def _rule_file(data: bytes, label: str) -> RuleFile:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise GuardrailsError(f"{label}: not UTF-8 text (byte {error.start})") from None
+    return RuleFile(label, text, rule_names(text, label))
+
+
+def _refuse_duplicates(rule_files: tuple[RuleFile, ...]) -> None:
+    seen: dict[str, str] = {}
+    for rule_file in rule_files:
+        for name in rule_file.rules:
+            if name in seen:
+                raise GuardrailsError(
+                    f"rule {name!r} is defined twice: in {seen[name]} and in {rule_file.label}",
+                    hint="rename one: overrides and severities name rules by their name",
+                )
+            seen[name] = rule_file.label
+
+
+def _severities(data: bytes, label: str, rule_files: tuple[RuleFile, ...]) -> dict[str, str]:
+    import jsonschema
+
+    from protoncli.yamlio import parse_yaml
+
+    document = parse_yaml(data.decode("utf-8", "replace"), label, GuardrailsError) or {}
+    problems = sorted(
+        jsonschema.Draft202012Validator(_SEVERITY_SCHEMA).iter_errors(document),
+        key=lambda problem: list(problem.absolute_path),
+    )
+    if problems:
+        raise GuardrailsError(
+            f"{label}: not a severity file",
+            details=[_problem_line(problem) for problem in problems],
+            hint="write `rules: {RULE_NAME: warning}` (or error, the default)",
+        )
+    severities: dict[str, str] = dict(document.get("rules") or {})
+    known = {name for rule_file in rule_files for name in rule_file.rules}
+    unknown = sorted(set(severities) - known)
+    if unknown:
+        from protoncli.errors import did_you_mean
+
+        raise GuardrailsError(
+            f"{label}: names rule {unknown[0]!r}, which no {RULE_SUFFIX} file beside it "
+            f"defines{did_you_mean(unknown[0], known)}",
+            hint=f"its rules: {', '.join(sorted(known))}",
+        )
+    return severities
+
+
+def _problem_line(problem: Any) -> str:
+    where = ".".join(str(step) for step in problem.absolute_path)
+    return f"{where}: {problem.message}" if where else str(problem.message)

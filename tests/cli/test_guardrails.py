@@ -1,0 +1,271 @@
+"""Guardrails on the sandbox: rules in a bundle and in the registry, checked before any change set.
+
+An environment blueprint of our own makes a bucket whose encryption and a log group whose
+retention are inputs; its `guardrails/` holds an error rule (encryption) and a warning rule
+(retention). Every deploy goes through the real CLI to the moto server; the rules run in Guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import Result
+
+pytest.importorskip("cfn_guard_rs")
+
+SCHEMA = """\
+schema:
+  format:
+    openapi: "3.0.0"
+  environment_input_type: "StoreInput"
+  types:
+    StoreInput:
+      type: object
+      properties:
+        encrypted:
+          type: boolean
+          default: true
+        retention:
+          type: integer
+          default: 0
+"""
+TEMPLATE = """\
+Resources:
+  Store:
+    Type: AWS::S3::Bucket
+{%- if environment.inputs.encrypted %}
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: AES256
+{%- endif %}
+  Logs:
+    Type: AWS::Logs::LogGroup
+{%- if environment.inputs.retention %}
+    Properties:
+      RetentionInDays: {{ environment.inputs.retention }}
+{%- endif %}
+Outputs:
+  StoreName:
+    Value: !Ref Store
+"""
+MANIFEST = """\
+infrastructure:
+  templates:
+    - file: "cloudformation.yaml"
+      rendering_engine: jinja
+      template_language: cloudformation
+"""
+STORAGE_RULE = """\
+let buckets = Resources.*[ Type == 'AWS::S3::Bucket' ]
+
+rule bucket_encrypted when %buckets !empty {
+  %buckets {
+    Properties.BucketEncryption.ServerSideEncryptionConfiguration[*]
+      .ServerSideEncryptionByDefault.SSEAlgorithm exists
+    <<encrypt the bucket at rest>>
+  }
+}
+"""
+LOGGING_RULE = """\
+let log_groups = Resources.*[ Type == 'AWS::Logs::LogGroup' ]
+
+rule retention_set when %log_groups !empty {
+  %log_groups {
+    Properties.RetentionInDays exists
+    <<set a retention>>
+  }
+}
+"""
+SEVERITIES = "rules:\n  retention_set: warning\n"
+# A registry-wide rule: every log group's name is left to CloudFormation.
+REGISTRY_RULE = """\
+let log_groups = Resources.*[ Type == 'AWS::Logs::LogGroup' ]
+
+rule no_fixed_log_group_name when %log_groups !empty {
+  %log_groups.Properties.LogGroupName !exists
+  <<let CloudFormation name the log group>>
+}
+"""
+
+Cli = Callable[..., Result]
+
+
+def bundle_files(**extra: str) -> dict[str, str]:
+    files = {
+        "schema/schema.yaml": SCHEMA,
+        "infrastructure/manifest.yaml": MANIFEST,
+        "infrastructure/cloudformation.yaml": TEMPLATE,
+        "guardrails/storage.guard": STORAGE_RULE,
+        "guardrails/logging.guard": LOGGING_RULE,
+        "guardrails/guardrails.yaml": SEVERITIES,
+    }
+    files.update(extra)
+    return {name: text for name, text in files.items() if text}
+
+
+@pytest.fixture
+def publish(
+    cli: Cli, write_files: Callable[[Path | str, dict[str, str]], Path]
+) -> Callable[..., None]:
+    def run(name: str = "store-env", **extra: str) -> None:
+        bundle = write_files(f"bundles/{name}", bundle_files(**extra))
+        published = cli("blueprint", "publish", str(bundle), "--name", name)
+        assert published.exit_code == 0, published.output
+
+    return run
+
+
+def stack_names(moto_url: str) -> list[str]:
+    client = boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
+    return [s["StackName"] for s in client.describe_stacks()["Stacks"]]
+
+
+def create(cli: Cli, name: str, *args: str) -> Result:
+    return cli("env", "create", name, "-b", "store-env", "--yes", *args)
+
+
+def test_an_error_rule_blocks_the_deploy_before_any_stack(
+    cli: Cli, publish: Callable[..., None], moto_url: str
+) -> None:
+    publish()
+    result = create(cli, "dev", "--param", "encrypted=false", "--param", "retention=7")
+    assert result.exit_code == 1, result.output
+    assert "1 guardrail violation(s) of bucket_encrypted; nothing was deployed" in result.output
+    # every violation: rule, resource, property, message, and where the rule is written
+    assert (
+        "bucket_encrypted: Store (AWS::S3::Bucket) BucketEncryption.ServerSideEncryption"
+        "Configuration.ServerSideEncryptionByDefault.SSEAlgorithm: encrypt the bucket at rest"
+    ) in result.output
+    assert "guardrails/storage.guard" in result.output
+    assert "--override-rule bucket_encrypted" in result.output
+    assert stack_names(moto_url) == []
+
+
+def test_a_warning_rule_is_shown_and_the_deploy_goes_on(
+    cli: Cli, publish: Callable[..., None], moto_url: str
+) -> None:
+    publish()
+    result = create(cli, "dev")  # encrypted, no retention
+    assert result.exit_code == 0, result.output
+    assert "guardrail retention_set: Logs (AWS::Logs::LogGroup) RetentionInDays" in result.output
+    assert "(warning)" in result.output
+    assert len(stack_names(moto_url)) == 1
+
+
+def test_an_override_names_the_rule_and_is_recorded(
+    cli: Cli, publish: Callable[..., None], moto_url: str
+) -> None:
+    publish()
+    blocked = create(cli, "dev", "--param", "encrypted=false", "--param", "retention=7")
+    assert blocked.exit_code == 1
+    deployed = cli("env", "deploy", "dev", "--yes", "--override-rule", "bucket_encrypted")
+    assert deployed.exit_code == 0, deployed.output
+    assert "(overridden)" in deployed.output
+    history = cli("env", "history", "dev", "--json")
+    assert history.exit_code == 0, history.output
+    (record,) = json.loads(history.stdout)["records"]
+    assert record["overridden_rules"] == ["bucket_encrypted"]
+    assert record["outcome"] == "ok"
+    table = cli("env", "history", "dev")
+    assert "overrode bucket_encrypted" in table.output
+
+
+def test_an_override_of_an_unknown_rule_is_refused(
+    cli: Cli, publish: Callable[..., None], moto_url: str
+) -> None:
+    publish()
+    result = create(cli, "dev", "--override-rule", "bucket_encryptd")
+    assert result.exit_code == 2, result.output
+    assert "--override-rule bucket_encryptd: no guardrail of environment dev" in result.output
+    assert "did you mean 'bucket_encrypted'" in result.output
+    assert stack_names(moto_url) == []
+
+
+def test_apply_checks_overrides_against_every_blueprint_first(
+    cli: Cli, publish: Callable[..., None], moto_url: str
+) -> None:
+    publish()
+    written = create(
+        cli, "dev", "--no-deploy", "--param", "encrypted=false", "--param", "retention=7"
+    )
+    assert written.exit_code == 0, written.output
+    unknown = cli("apply", "--yes", "--override-rule", "no_such_rule")
+    assert unknown.exit_code == 2, unknown.output
+    assert "no guardrail of this run's templates has that name" in unknown.output
+    blocked = cli("apply", "--yes")
+    assert blocked.exit_code == 3, blocked.output  # the item failed: apply's own exit code
+    assert "bucket_encrypted" in blocked.output
+    assert stack_names(moto_url) == []
+    allowed = cli("apply", "--yes", "--override-rule", "bucket_encrypted")
+    assert allowed.exit_code == 0, allowed.output
+    assert len(stack_names(moto_url)) == 1
+
+
+def test_registry_rules_apply_to_every_blueprint(
+    cli: Cli,
+    write_files: Callable[[Path | str, dict[str, str]], Path],
+    registry: Path,
+    moto_url: str,
+) -> None:
+    named = "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: fixed\n"
+    files = {
+        "schema/schema.yaml": SCHEMA,
+        "infrastructure/manifest.yaml": MANIFEST,
+        "infrastructure/cloudformation.yaml": f"Resources:\n{named}",
+    }
+    bundle = write_files("bundles/plain-env", files)  # no guardrails of its own
+    published = cli("blueprint", "publish", str(bundle), "--name", "plain-env")
+    assert published.exit_code == 0, published.output
+    (registry / ".guardrails").mkdir(parents=True)
+    (registry / ".guardrails" / "naming.guard").write_text(REGISTRY_RULE)
+    result = cli("env", "create", "dev", "-b", "plain-env", "--yes")
+    assert result.exit_code == 1, result.output
+    assert "no_fixed_log_group_name: Logs (AWS::Logs::LogGroup) LogGroupName" in result.output
+    assert str(registry / ".guardrails" / "naming.guard") in result.output
+    assert stack_names(moto_url) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"guardrails/broken.guard": "rule broken {\n  Resources exists\n"}, "broken.guard:"),
+        ({"guardrails/again.guard": LOGGING_RULE}, "rule 'retention_set' is defined twice"),
+    ],
+)
+def test_rule_files_that_cannot_be_used_stop_the_deploy(
+    cli: Cli, publish: Callable[..., None], moto_url: str, extra: dict[str, str], message: str
+) -> None:
+    publish(**extra)
+    result = create(cli, "dev", "--param", "retention=7")
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert stack_names(moto_url) == []
+
+
+def test_blueprint_lint_reports_violations_and_bad_rule_files(
+    pcli: Cli, write_files: Callable[[Path | str, dict[str, str]], Path]
+) -> None:
+    bundle = write_files(
+        "bundles/lint-env",
+        bundle_files(**{"spec/spec.yaml": "proton: EnvironmentSpec\nspec:\n  encrypted: false\n"}),
+    )
+    report = pcli("blueprint", "lint", str(bundle), "--json")
+    assert report.exit_code == 1, report.output
+    document = json.loads(report.stdout)
+    assert "guardrails" in document["checks"]
+    found = {(f["severity"], f["code"]) for f in document["findings"] if f["check"] == "guardrails"}
+    assert ("error", "bucket_encrypted") in found
+    assert ("warning", "retention_set") in found
+    broken = write_files("bundles/lint-env/guardrails", {"broken.guard": "rule x {\n"})
+    assert broken.is_dir()
+    again = pcli("blueprint", "lint", str(bundle))
+    assert again.exit_code == 1
+    assert "broken.guard" in again.output
+    assert "Guard cannot read this rule file" in again.output
