@@ -30,7 +30,13 @@ goes through the proxy, which counts it by service and action. pcli runs as a su
    at a time) and Lambda's GetFunction, one per function (ListFunctions, the bulk read, leaves
    out State and LastUpdateStatus, which the health check reads); pcli makes those side by
    side.
-3. Guardrail checks per template: not measured (guardrails are not built yet).
+3. Guardrails. In this process: the rules of every starter that carries some (vpc-ecs-env,
+   fargate-web-svc, sqs-queue-component: five rules in four Guard files) joined in one rule
+   set, run on rendered templates as the deploy gate runs them (deploy/guardrails.py: parse the
+   template's text, then every rule file through Guard's engine), on a template of starter size
+   (a dozen resources) and on one of 200 resources (security groups, buckets, log groups and
+   queues, some breaking a rule). Measured: the median of R x 20 checks of each after a
+   warm-up. Goal (the issue's): at most 50 ms per rendered template.
 
 Prints the CPU count, then a table of timings and one of calls with the goal beside each figure
 and PASS or OVER; exits 0 whatever the figures, non-zero only when a command it runs fails.
@@ -45,6 +51,7 @@ import http.client
 import json
 import os
 import re
+import statistics
 import subprocess
 import tempfile
 import time
@@ -86,6 +93,9 @@ BATCH = 1000  # events per put_log_events
 SINCE = "1h"
 SINCE_MS = 3600 * 1000
 LOGS_GOAL = 1.0  # pcli svc logs within 1.0x of the awscli
+GUARDRAILS_GOAL_MS = 50.0  # per rendered template
+GUARDED_STARTERS = ("vpc-ecs-env", "fargate-web-svc", "sqs-queue-component")
+CHECKS_PER_RUN = 20
 SIZES = {"small": 1, "large": 3}  # service -> Lambda functions per instance
 # Reads AWS has no bulk form of: a stack's resources, a function's state (not in ListFunctions)
 PER_RESOURCE = {
@@ -325,6 +335,9 @@ class Results:
     reference_events: list[int] = field(default_factory=list)
     status: dict[str, Sample] = field(default_factory=dict)
     status_said: dict[str, str] = field(default_factory=dict)
+    guardrails: dict[str, list[float]] = field(default_factory=dict)  # template -> ms per check
+    guardrail_rules: tuple[str, ...] = ()
+    guardrail_violations: dict[str, int] = field(default_factory=dict)
 
 
 def benchmark(root: Path, events: int, instances: int, repeat: int) -> Results:
@@ -366,7 +379,85 @@ def benchmark(root: Path, events: int, instances: int, repeat: int) -> Results:
                 )
                 if k == 0:
                     meter.drop_last(sample)
+    measure_guardrails(results, repeat)
     return results
+
+
+# --- guardrails -------------------------------------------------------------------------------
+
+
+def guarded_template(resources: int) -> str:
+    """A rendered template of `resources` resources, a quarter of each kind the rules read;
+    every tenth security group opens SSH to the internet and every tenth bucket is plain."""
+    lines = ['AWSTemplateFormatVersion: "2010-09-09"', "Resources:"]
+    for n in range(resources):
+        kind = n % 4
+        if kind == 0:
+            cidr = "0.0.0.0/0" if n % 40 == 0 else "10.0.0.0/8"
+            lines += [
+                f"  Group{n}:",
+                "    Type: AWS::EC2::SecurityGroup",
+                "    Properties:",
+                f"      GroupDescription: group {n}",
+                "      VpcId: !Ref Vpc",
+                "      SecurityGroupIngress:",
+                "        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}",
+                f"        - {{IpProtocol: tcp, FromPort: 22, ToPort: 22, CidrIp: {cidr}}}",
+            ]
+        elif kind == 1:
+            lines += [f"  Bucket{n}:", "    Type: AWS::S3::Bucket"]
+            if n % 40 != 1:
+                lines += [
+                    "    Properties:",
+                    "      BucketEncryption:",
+                    "        ServerSideEncryptionConfiguration:",
+                    "          - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}",
+                ]
+        elif kind == 2:
+            lines += [
+                f"  Logs{n}:",
+                "    Type: AWS::Logs::LogGroup",
+                "    Properties:",
+                f"      LogGroupName: !Sub /app/${{AWS::StackName}}/{n}",
+                "      RetentionInDays: 30",
+            ]
+        else:
+            lines += [
+                f"  Queue{n}:",
+                "    Type: AWS::SQS::Queue",
+                "    Properties: {SqsManagedSseEnabled: true, VisibilityTimeout: 60}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def measure_guardrails(results: Results, repeat: int) -> None:
+    """Time the deploy gate's work (parse + every rule file) per template, in this process."""
+    from protoncli.blueprints.bundle import load_bundle
+    from protoncli.deploy.guardrails import bundle_rules
+    from protoncli.errors import RenderError
+    from protoncli.guardrails.check import check_template
+    from protoncli.guardrails.rules import RuleSet
+    from protoncli.yamlio import parse_yaml
+
+    starters = Path(__file__).resolve().parent.parent / "blueprints"
+    rules = RuleSet()
+    for name in GUARDED_STARTERS:
+        rules = rules.joined(bundle_rules(load_bundle(starters / name / "v1")))
+    results.guardrail_rules = rules.names()
+    templates = {"starter size, 12 resources": guarded_template(12),
+                 "200 resources": guarded_template(200)}  # fmt: skip
+    for label, text in templates.items():
+        timings: list[float] = []
+        for k in range(repeat + 1):
+            start = time.perf_counter()
+            for _ in range(CHECKS_PER_RUN):
+                found = check_template(
+                    rules, parse_yaml(text, label, RenderError, cloudformation=True)
+                )
+            if k:  # k = 0 is the warm-up
+                timings.append((time.perf_counter() - start) * 1000 / CHECKS_PER_RUN)
+        results.guardrails[label] = timings
+        results.guardrail_violations[label] = len(found)
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -453,7 +544,20 @@ def print_report(results: Results) -> None:
         print(f"pcli svc status {service} said: {results.status_said[service]}")
     for sample in (results.logs, results.reference):
         print(f"{sample.label} calls: {sum(most(sample).values())}: {by_action(most(sample))}")
-    print("\nguardrail checks per template: not measured (guardrails are not built yet)")
+    print(
+        f"\nguardrail checks per rendered template: {len(results.guardrail_rules)} rules "
+        f"({', '.join(results.guardrail_rules)}), parse + Guard, in process"
+    )
+    header = f"{'template':<36} {'ms':>6} {'violations':>10}  {'goal':<8} verdict"
+    print(header)
+    print("-" * len(header))
+    for label, timings in results.guardrails.items():
+        median = statistics.median(timings)
+        print(
+            f"{label:<36} {median:>6.2f} {results.guardrail_violations[label]:>10}  "
+            f"{'<= ' + str(int(GUARDRAILS_GOAL_MS)) + ' ms':<8} "
+            f"{verdict(median <= GUARDRAILS_GOAL_MS)}"
+        )
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from protoncli.guardrails.rules import RuleFile, RuleSet, run_guard
+from protoncli.guardrails.rules import ReportCutError, RuleFile, RuleSet, run_guard
 
 # Guard's own wording of a failed clause, trimmed of the positions and values it appends
 _POSITION = re.compile(r"\[L:\d+,C:\d+\]")
@@ -75,12 +75,61 @@ def check_template(rule_set: RuleSet, template: Mapping[str, Any]) -> list[Viola
     data = json.dumps(template, default=str)
     found: list[Violation] = []
     for rule_file in rule_set.files:
-        report = run_guard(rule_file.text, data, rule_file.label)
-        for entry in report.get("not_compliant") or ():
-            rule = entry.get("Rule") if isinstance(entry, dict) else None
-            if isinstance(rule, dict):
-                found.extend(_violations(rule, rule_set, rule_file, template))
+        for rule in _not_compliant(rule_file, template, data):
+            found.extend(_violations(rule, rule_set, rule_file, template))
     return list(dict.fromkeys(found))  # a clause reached twice is one violation
+
+
+def _not_compliant(
+    rule_file: RuleFile, template: Mapping[str, Any], data: str | None = None
+) -> list[Mapping[str, Any]]:
+    """The reports of the file's rules that do not hold on `template`. A report Guard cut
+    short (`ReportCutError`) is made again on each of `SPLIT` parts of the template's
+    resources, down to one resource; a rule the whole template kept (the end of the cut report lists those) is
+    kept out of what the halves say, so a rule about the template as a whole is not broken by
+    the split."""
+    if data is None:
+        data = json.dumps(template, default=str)
+    try:
+        report = run_guard(rule_file.text, data, rule_file.label)
+    except ReportCutError as cut:
+        held = _held(cut.tail)
+        resources = template.get("Resources")
+        if not isinstance(resources, Mapping) or len(resources) < 2:  # noqa: PLR2004
+            return _too_long(rule_file, resources, held)
+        names = list(resources)
+        size = -(-len(names) // SPLIT)  # ceiling: SPLIT parts, the last may be smaller
+        found: list[Mapping[str, Any]] = []
+        for start in range(0, len(names), size):
+            part = {name: resources[name] for name in names[start : start + size]}
+            found.extend(_not_compliant(rule_file, {**template, "Resources": part}))
+        return [rule for rule in found if rule.get("name") not in held]
+    entries = report.get("not_compliant") or ()
+    return [e["Rule"] for e in entries if isinstance(e, dict) and isinstance(e.get("Rule"), dict)]
+
+
+SPLIT = 8  # parts a template is checked in again when its report was cut short
+_HELD = re.compile(r'"not_applicable":\s*\[(.*?)\],\s*"compliant":\s*\[(.*?)\]\s*\}\s*$', re.DOTALL)
+
+
+def _held(tail: str) -> set[str]:
+    """The rules a cut report's end lists as held (not applicable or compliant); none when
+    the cut fell inside that list."""
+    found = _HELD.search(tail)
+    return set(re.findall(r'"([^"]*)"', found.group(1) + found.group(2))) if found else set()
+
+
+def _too_long(rule_file: RuleFile, resources: Any, held: set[str]) -> list[Mapping[str, Any]]:
+    """The rules one resource breaks in more places than Guard's report can hold: each named,
+    on that resource, without the places."""
+    (name,) = resources if isinstance(resources, Mapping) and resources else (None,)
+    path = f"/Resources/{name}" if name else ""
+    message = (
+        "breaks this rule in more places than Guard's report can hold; run cfn-guard validate "
+        "on the rendered template to see them all"
+    )
+    leaf = {"messages": {"custom_message": message}, "check": {"path": path}}
+    return [{"name": rule, "checks": [leaf]} for rule in rule_file.rules if rule not in held]
 
 
 def _violations(

@@ -67,14 +67,28 @@ def engine() -> RunChecks:
     return run_checks_rs  # type: ignore[no-any-return]
 
 
+class ReportCutError(Exception):
+    """Guard's report came back cut short: cfn-guard-rs 0.3 returns only the last 8 KiB block
+    of a longer report (a dozen failed clauses or so). `tail` is what came back: its end still
+    lists the rules that held."""
+
+    def __init__(self, tail: str) -> None:
+        super().__init__("Guard's report was cut short")
+        self.tail = tail
+
+
 def run_guard(rules: str, data: str, label: str) -> dict[str, Any]:
     """Guard's report of `rules` on `data` (JSON text); a rule file it refuses is an error
-    naming `label`."""
+    naming `label`; a report cut short is `ReportCutError`."""
     run = engine()
     try:
-        report = json.loads(run(data, rules, False))  # noqa: FBT003 - Guard's `verbose`
-    except (ValueError, NameError) as error:  # Guard's parse errors, unknown variables, JSON
+        text = run(data, rules, False)  # noqa: FBT003 - Guard's `verbose`
+    except (ValueError, NameError) as error:  # Guard's parse errors, unknown variables
         raise _refused(label, error) from None
+    try:
+        report = json.loads(text)
+    except ValueError:
+        raise ReportCutError(str(text)) from None
     if not isinstance(report, dict):
         raise GuardrailsError(f"{label}: Guard answered {report!r} instead of a report")
     return report
@@ -96,7 +110,10 @@ def _refused(label: str, error: Exception) -> GuardrailsError:
 def rule_names(text: str, label: str) -> tuple[str, ...]:
     """The named rules of one Guard file, in its order (Guard's report on empty data lists each
     rule once, as compliant, not applicable or not compliant)."""
-    report = run_guard(text, "{}", label)
+    try:
+        report = run_guard(text, "{}", label)
+    except ReportCutError:
+        raise GuardrailsError(f"{label}: Guard's report on an empty template is too long") from None
     names: list[str] = []
     for key in ("not_compliant", "not_applicable", "compliant"):
         for entry in report.get(key) or ():

@@ -216,3 +216,42 @@ def test_without_guards_engine_the_message_names_the_package(
     assert "cfn-guard-rs" in raised.value.message
     assert raised.value.hint is not None
     assert "pip install 'cfn-guard-rs" in raised.value.hint
+
+
+# Guard's Python binding returns only the last 8 KiB block of a longer report; the check makes
+# it again on parts of the template (guardrails/check.py). These templates break a rule in more
+# places than one report holds.
+BUCKETS = """\
+let buckets = Resources.*[ Type == 'AWS::S3::Bucket' ]
+rule encrypted when %buckets !empty {
+  %buckets { Properties.BucketEncryption exists <<encrypt it>> }
+}
+rule some_log_group {
+  Resources.*[ Type == 'AWS::Logs::LogGroup' ] !empty
+  <<keep a log group>>
+}
+"""
+
+
+def test_a_report_cut_short_is_made_again_on_parts_of_the_template() -> None:
+    rules = rule_set_of(files(**{"b.guard": BUCKETS}), "guardrails", str)
+    template = resources(
+        Logs={"Type": "AWS::Logs::LogGroup"},
+        **{f"Bucket{n}": {"Type": "AWS::S3::Bucket"} for n in range(60)},
+    )
+    found = check_template(rules, template)
+    # every bucket, once; the rule about the whole template held there, so no part breaks it
+    assert sorted(v.resource or "" for v in found) == sorted(f"Bucket{n}" for n in range(60))
+    assert {v.rule for v in found} == {"encrypted"}
+    without_logs = {"Resources": dict(list(template["Resources"].items())[1:])}
+    assert {v.rule for v in check_template(rules, without_logs)} == {"encrypted", "some_log_group"}
+
+
+def test_one_resource_breaking_a_rule_everywhere_is_named_without_the_places(
+    starters_dir: Path,
+) -> None:
+    rules = starter_rules(starters_dir, "vpc-ecs-env")
+    wide_open = group(*(tcp(port, CidrIp="0.0.0.0/0") for port in [22] * 40))
+    (violation,) = check_template(rules, resources(Sg=wide_open))
+    assert (violation.rule, violation.resource) == ("no_public_admin_ingress", "Sg")
+    assert "more places than Guard's report can hold" in violation.message

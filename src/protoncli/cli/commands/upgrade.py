@@ -14,7 +14,7 @@ from protoncli.cli.completion import (
     complete_inputs,
     complete_pipeline_inputs,
 )
-from protoncli.cli.deploying import NO_INPUT_OPTION, YES_OPTION
+from protoncli.cli.deploying import NO_INPUT_OPTION, OVERRIDE_RULE_OPTION, YES_OPTION
 from protoncli.errors import PcliError, UsageError
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def upgrade(
     ),
     yes: bool = YES_OPTION,
     no_input: bool = NO_INPUT_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=64, help="Stacks deployed at once (default: 4)."
     ),
@@ -122,7 +123,7 @@ def upgrade(
         app_state(ctx).give_flag("no_input", value=True)
     target = _target(minor=minor, major=major, to=to)
     as_json = output.wants_json(ctx, json_)
-    project = open_project(ctx)
+    project = open_project(ctx, override_rules=override_rules)
     if concurrency is not None:
         project.concurrency = concurrency
     selection = Selection(tuple(names or ()), env, blueprint, everything)
@@ -191,6 +192,9 @@ def _upgrade(
         )
     for spec in moving:
         output.warn_all(spec.warnings)
+    from protoncli.deploy.guardrails import check_overrides, rules_of
+
+    check_overrides(project, [rules_of(project, s.blueprint, s.to_version) for s in moving])
     write_upgrade(project, upgrade_plan)
     for spec in moving:
         output.note(
