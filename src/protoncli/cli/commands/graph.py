@@ -107,7 +107,7 @@ def graph(
         from protoncli.cli.commands.health_view import fleet_health
 
         verdicts = fleet_health(project, fleet.items)
-    drawn = build_graph(fleet, _templates(project), env, verdicts)
+    drawn = build_graph(fleet, fleet_templates(project), env, verdicts)
     text = mermaid(drawn) if format_ is Format.mermaid else dot(drawn)
     output.line(text.rstrip("\n"))
     print_problems(fleet)
@@ -115,7 +115,7 @@ def graph(
         raise typer.Exit(1)
 
 
-def _templates(project: Project) -> Templates:
+def fleet_templates(project: Project) -> Templates:
     """The texts of the templates each item renders: its blueprint version's, or for a
     component its folder's."""
     from protoncli.blueprints.bundle import load_bundle

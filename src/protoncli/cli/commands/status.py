@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -71,7 +72,7 @@ def summary_document(fleet: Fleet, items: Iterable[FleetItem]) -> dict[str, int]
     }
 
 
-def _blueprint_cell(row: dict[str, Any]) -> str:
+def blueprint_cell(row: dict[str, Any]) -> str:
     if row["blueprint"] is None:
         return "-"
     return f"{row['blueprint']}@{row['version']}"
@@ -80,7 +81,7 @@ def _blueprint_cell(row: dict[str, Any]) -> str:
 KIND_WORDS = {"service-instance": "instance"}  # the table's short word; JSON keeps the kind
 
 
-def _state_cell(row: dict[str, Any]) -> str:
+def state_cell(row: dict[str, Any]) -> str:
     """Where the version stands and the item's marks: `up-to-date`, `behind-minor 1.2`,
     `runs 1.0, pending`, `orphaned`, ..."""
     parts = []
@@ -142,11 +143,11 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
                 r["name"],
                 r["environment"] or "-",
                 *([r.get("account") or "-"] if accounts else []),
-                _blueprint_cell(r),
+                blueprint_cell(r),
                 r["stack_status"],
                 (r["last_deployed"] or "-")[:16].replace("T", " "),
                 *([r.get("health") or "-"] if health else []),
-                _state_cell(r),
+                state_cell(r),
             )
             for r in rows
         ],
@@ -267,6 +268,14 @@ def status(
         help="Add each service instance's health (healthy, unhealthy, unknown): a HEALTH "
         "column, a `health` field in JSON (reads ECS, ELB, Lambda and CloudWatch).",
     ),
+    html: str | None = typer.Option(
+        None,
+        "--html",
+        metavar="FILE",
+        help="Also write the fleet as one self-contained HTML page to FILE (table, counts, "
+        "filters, graph, each item's last deployments); `-` writes the page to stdout instead "
+        "of the table.",
+    ),
     json_: bool = typer.Option(False, "--json", help="Print one JSON document instead of text."),
 ) -> None:
     """Show every item of the workspace, declared or deployed, with its versions and stack.
@@ -279,8 +288,14 @@ def status(
     per region the workspace uses; when the endpoint fails that read, the region's stacks are
     read one by one. Filters combine (all must hold).
 
+    With --html FILE, the same report is also written (atomically) as one HTML page that
+    needs no server and loads nothing from the network: the table and its counts, filters that
+    run in the page, the fleet's graph (as `pcli graph` draws it) and each item's last five
+    deployments (their records are read in bulk). `--html -` prints the page instead of the
+    table. With --json, the document gives the page's path as `html`.
+
     Exit codes: 0, or 1 when a spec file or a stack could not be read (the rest is still
-    shown).
+    shown), or 2 when FILE's folder does not exist or cannot be written.
 
     Examples:
 
@@ -291,9 +306,12 @@ def status(
       pcli status --orphaned --json
 
       pcli status --health
+
+      pcli status --html fleet.html
     """
     from protoncli.cli.deploying import open_project
 
+    page_path = _html_target(html, json_=output.wants_json(ctx, json_))
     project = open_project(ctx)
     fleet = read_fleet(project)
     items = choose(
@@ -312,15 +330,31 @@ def status(
         verdicts = fleet_health(project, items)
         for row, item in zip(rows, items, strict=True):
             row["health"] = verdicts.get(item.identity.key)
-    if output.wants_json(ctx, json_):
-        output.print_json(
-            {
-                "workspace": fleet.workspace,
-                "resources": rows,
-                "summary": summary_document(fleet, items),
-                "problems": problem_documents(fleet),
-            }
+    if html is not None:
+        from protoncli.cli.commands.status_html import fleet_page, write_page
+        from protoncli.deploy.engine import utc_now
+
+        flags = {"--env": env, "--blueprint": blueprint, "--behind": behind, "--failed": failed}
+        flags |= {"--pending": pending, "--orphaned": orphaned}
+        page = fleet_page(
+            project, fleet, items, rows, made=utc_now(), health=health, filters=_given(flags)
         )
+        if page_path is None:  # --html -: the page is the output
+            output.line(page.rstrip("\n"))
+            print_problems(fleet)
+            fail_on_problems(fleet)
+            return
+        write_page(page_path, page)
+    if output.wants_json(ctx, json_):
+        document = {
+            "workspace": fleet.workspace,
+            "resources": rows,
+            "summary": summary_document(fleet, items),
+            "problems": problem_documents(fleet),
+        }
+        if page_path is not None:
+            document["html"] = str(page_path)
+        output.print_json(document)
     else:
         print_rows(rows, json_=False)
         if rows:
@@ -331,5 +365,31 @@ def status(
                 f"{counts['failed']} failed, {counts['pending']} pending, "
                 f"{counts['orphaned']} orphaned"
             )
+        if page_path is not None:
+            output.note(f"Wrote the fleet page to {page_path}")
         print_problems(fleet)
     fail_on_problems(fleet)
+
+
+def _given(flags: dict[str, str | bool | None]) -> list[str]:
+    """The filter flags given, as typed: `--env qa`, `--behind`."""
+    return [
+        flag if value is True else f"{flag} {value}"
+        for flag, value in flags.items()
+        if value not in (None, False)
+    ]
+
+
+def _html_target(html: str | None, *, json_: bool) -> Path | None:
+    """Where --html writes (None: nowhere, or stdout for `-`), checked before AWS is read."""
+    if html is None:
+        return None
+    from protoncli.cli.commands.status_html import STDOUT, html_target
+    from protoncli.errors import UsageError
+
+    if html == STDOUT and json_:
+        raise UsageError(
+            "--html - and --json both print to stdout",
+            hint="write the page to a file (--html fleet.html) or drop --json",
+        )
+    return html_target(html)
