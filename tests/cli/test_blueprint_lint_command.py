@@ -48,9 +48,9 @@ def edit_template(bundle: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(
     ("starter", "files", "checks"),
     [
-        ("vpc-ecs-env", 1, CFN_CHECKS),
-        ("fargate-web-svc", 2, CFN_CHECKS),
-        ("sqs-queue-component", 1, "structure, proton-api, render, cfn-lint"),
+        ("vpc-ecs-env", 1, f"{CFN_CHECKS}, guardrails"),
+        ("fargate-web-svc", 2, f"{CFN_CHECKS}, guardrails"),
+        ("sqs-queue-component", 1, "structure, proton-api, render, cfn-lint, guardrails"),
     ],
 )
 def test_lint_passes_on_cloudformation_starters(pcli, starters_dir, starter, files, checks):
@@ -96,7 +96,8 @@ def test_lint_shows_cfn_lint_errors_and_exits_1(pcli, env_copy):
     assert lines[1].startswith("ERROR   lint-env/cloudformation.yaml:6: ")
     assert lines[1].endswith("Resource type 'AWS::EC2::VPCX' does not exist in 'us-east-1'")
     assert lines[2] == (
-        f"Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: {CFN_CHECKS}."
+        f"Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: {CFN_CHECKS}, "
+        "guardrails."
     )
     assert "Traceback" not in result.output
 
@@ -111,7 +112,7 @@ def test_lint_json_document(pcli, env_copy):
         "ok": False,
         "errors": 1,
         "warnings": 0,
-        "checks": ["structure", "schema", "proton-api", "render", "cfn-lint"],
+        "checks": ["structure", "schema", "proton-api", "render", "cfn-lint", "guardrails"],
         "rendered_files": ["lint-env/cloudformation.yaml"],
         "findings": [
             {
@@ -434,7 +435,7 @@ def test_cfn_lint_crashing_on_a_template_is_an_error_finding(pcli, starters_dir,
         "ERROR   lint-env/lint-component/cloudformation.yaml: cfn-lint stopped with an"
         " unexpected RecursionError: maximum recursion depth exceeded\n"
         "Lint failed: 1 error(s), 0 warning(s); 1 file(s) rendered; checks: structure,"
-        " proton-api, render, cfn-lint.\n"
+        " proton-api, render, cfn-lint, guardrails.\n"
     )
 
 

@@ -269,3 +269,57 @@ def test_blueprint_lint_reports_violations_and_bad_rule_files(
     assert again.exit_code == 1
     assert "broken.guard" in again.output
     assert "Guard cannot read this rule file" in again.output
+
+
+def test_the_registry_rules_are_set_shown_and_cleared_from_the_cli(
+    cli: Cli,
+    write_files: Callable[[Path | str, dict[str, str]], Path],
+    registry: Path,
+    moto_url: str,
+) -> None:
+    named = "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: fixed\n"
+    bundle = write_files(
+        "bundles/plain-env",
+        {
+            "schema/schema.yaml": SCHEMA,
+            "infrastructure/manifest.yaml": MANIFEST,
+            "infrastructure/cloudformation.yaml": f"Resources:\n{named}",
+        },
+    )
+    assert cli("blueprint", "publish", str(bundle), "--name", "plain-env").exit_code == 0
+    none = cli("blueprint", "guardrails")
+    assert none.exit_code == 0, none.output
+    assert "has no guardrails of its own" in none.output
+
+    broken = write_files("rules-broken", {"naming.guard": "rule x {\n"})
+    refused = cli("blueprint", "guardrails", "--set", str(broken))
+    assert refused.exit_code == 1, refused.output
+    assert "naming.guard" in refused.output
+    assert not (registry / ".guardrails").exists()  # nothing written
+
+    rules = write_files(
+        "rules", {"naming.guard": REGISTRY_RULE, "guardrails.yaml": SEVERITIES.replace(
+            "retention_set", "no_fixed_log_group_name")}
+    )  # fmt: skip
+    done = cli("blueprint", "guardrails", "--set", str(rules), "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["rules"] == [
+        {"name": "no_fixed_log_group_name", "severity": "warning", "file": "naming.guard"}
+    ]
+    (rules / "guardrails.yaml").unlink()  # the rule becomes an error
+    assert cli("blueprint", "guardrails", "--set", str(rules)).exit_code == 0
+    shown = cli("blueprint", "guardrails")
+    assert "no_fixed_log_group_name" in shown.output
+    assert "error" in shown.output
+    blocked = cli("env", "create", "dev", "-b", "plain-env", "--yes")
+    assert blocked.exit_code == 1, blocked.output
+    assert "no_fixed_log_group_name" in blocked.output
+
+    asked = cli("blueprint", "guardrails", "--clear")
+    assert asked.exit_code == 2, asked.output
+    assert "needs --yes" in asked.output
+    cleared = cli("blueprint", "guardrails", "--clear", "--yes")
+    assert cleared.exit_code == 0, cleared.output
+    assert not (registry / ".guardrails").exists()
+    assert cli("env", "deploy", "dev", "--yes").exit_code == 0
+    assert len(stack_names(moto_url)) == 1

@@ -105,3 +105,39 @@ def test_a_corrupted_cached_version_is_exit_1_with_one_message_naming_it(
         f"Hint: delete the cached copy (pcli fetches it again from {team_url}): rm -rf '{bundle}'"
     )
     assert "Traceback" not in shown.output
+
+
+RULE = """\
+let buckets = Resources.*[ Type == 'AWS::S3::Bucket' ]
+rule bucket_encrypted when %buckets !empty {
+  %buckets.Properties.BucketEncryption exists
+}
+"""
+
+
+def test_a_team_registrys_guardrails_travel_in_its_index(team, team_url, env_bundle, tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "storage.guard").write_text(RULE)
+    (rules / "guardrails.yaml").write_text("rules:\n  bucket_encrypted: warning\n")
+    assert team("blueprint", "guardrails", "--set", str(rules)).exit_code == 0
+    # a publish after it keeps them: it rewrites the index with the rules it read
+    assert team("blueprint", "publish", str(env_bundle)).exit_code == 0
+
+    # another machine: a cache of its own reads them from the index
+    fresh = {"PCLI_HOME": str(tmp_path / "other-machine")}
+    shown = CliRunner().invoke(
+        app, ["--registry", team_url, "blueprint", "guardrails", "--json"], env=fresh
+    )
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["rules"] == [
+        {"name": "bucket_encrypted", "severity": "warning", "file": "storage.guard"}
+    ]
+    assert (tmp_path / "other-machine").is_dir()  # its cache is its own
+
+    cleared = team("blueprint", "guardrails", "--clear", "--yes")
+    assert cleared.exit_code == 0, cleared.output
+    again = CliRunner().invoke(
+        app, ["--registry", team_url, "blueprint", "guardrails", "--json"], env=fresh
+    )
+    assert json.loads(again.stdout)["rules"] == []

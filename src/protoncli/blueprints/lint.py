@@ -341,9 +341,7 @@ def _guardrails(
         return _error_findings("guardrails", error), True
     if not rules:
         return [], False
-    findings = [
-        Finding("info", "guardrails", f"rules checked: {', '.join(rules.names())}"),
-    ]
+    findings: list[Finding] = []
     for resource in result.resources:
         if resource.provisioning != Provisioning.CLOUDFORMATION:
             continue

@@ -27,6 +27,7 @@ import json
 import re
 import tarfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -278,6 +279,17 @@ class Registry:
         from protoncli.guardrails.rules import REGISTRY_FOLDER, rule_set_in
 
         return rule_set_in(self.root / REGISTRY_FOLDER)
+
+    def set_guardrails(self, files: Mapping[str, bytes]) -> RuleSet:
+        """Make `files` (file name -> bytes: `.guard` files and `guardrails.yaml`; none: no
+        rules) the registry's rules. They are checked first: rules Guard cannot use are a
+        `GuardrailsError` and nothing is written."""
+        from protoncli.guardrails.rules import REGISTRY_FOLDER, replace_rule_folder, rule_set_from
+
+        directory = self.root / REGISTRY_FOLDER
+        rules = rule_set_from(files, directory)
+        replace_rule_folder(directory, files)
+        return rules
 
     def load(self, info: VersionInfo) -> Bundle:
         """The version's bundle, checked against the digest recorded when it was registered:

@@ -13,6 +13,11 @@ version never changes). A version's files are fetched on first use into `<versio
 after their digest is checked against the index; every later read checks them again, so a
 corrupted cached copy is refused, naming it and how to clear it.
 
+Guardrails: the index also holds the registry's rules (`guardrails`: file name -> text; small
+Guard files, so they travel in the index itself), set by `set_guardrails` with the same
+conditional commit; every read of the index writes them into the cache's `.guardrails/`, where
+`Registry.guardrails` reads them as a folder registry's.
+
 Publishing and promoting: read the index, decide as the folder registry does (next version,
 identical content, kind, schema compatibility), commit with the token; when another publisher
 committed first (`IndexChanged`), read again and decide again, so racing publishers all land,
@@ -61,6 +66,7 @@ from protoncli.yamlio import atomic_write
 
 if TYPE_CHECKING:
     from protoncli.blueprints.location import Access, RemoteLocation
+    from protoncli.guardrails.rules import RuleSet
 
 INDEX_FORMAT = 1
 CACHE_LOCK = ".cache.lock"
@@ -124,6 +130,7 @@ class RemoteRegistry(Registry):
         self.location = store.url
         self._synced = False
         self._sync_lock = threading.Lock()
+        self._rules: dict[str, bytes] = {}  # the guardrails of the index last read
 
     def __repr__(self) -> str:
         return f"RemoteRegistry({self.location!r})"
@@ -146,16 +153,47 @@ class RemoteRegistry(Registry):
         self._fetch(info)
         return super().load(info)
 
+    def guardrails(self) -> RuleSet:
+        self._sync()
+        return super().guardrails()
+
     def _sync(self) -> None:
         """Read the index once per object, and record it in the cache."""
         with self._sync_lock:
             if not self._synced:
                 data, _token = self.store.read_index()
-                self._record(parse_index(data, self.location))
+                self._record(parse_index(data, self.location), index_guardrails(data))
 
-    def _record(self, index: Index) -> None:
-        """Write the index's records into the cache; refuse a version whose digest changed."""
+    def set_guardrails(self, files: Mapping[str, bytes]) -> RuleSet:
+        """As `Registry.set_guardrails`, committed to the remote's index; retried while others
+        publish."""
+        from protoncli.guardrails.rules import REGISTRY_FOLDER, rule_set_from
+
+        rules = rule_set_from(files, self.root / REGISTRY_FOLDER)
+        wanted = dict(sorted(files.items()))
+        for attempt in range(MAX_ATTEMPTS):
+            index, token = self._fresh_index()
+            if self._rules == wanted:
+                return rules
+            try:
+                what = "set guardrails" if wanted else "clear guardrails"
+                self.store.commit(encode_index(index, wanted), token, None, what)
+            except IndexChanged:
+                _pause(attempt)
+                continue
+            self._record(index, wanted)
+            return rules
+        raise self._busy("set the guardrails")
+
+    def _record(self, index: Index, rules: Mapping[str, bytes]) -> None:
+        """Write the index's records and guardrails into the cache; refuse a version whose
+        digest changed."""
+        from protoncli.guardrails.rules import REGISTRY_FOLDER, replace_rule_folder, rule_files_in
+
         with registry_lock(self.root / CACHE_LOCK, f"updating the cache of {self.location}"):
+            self._rules = dict(rules)
+            if rule_files_in(self.root / REGISTRY_FOLDER) != self._rules:
+                replace_rule_folder(self.root / REGISTRY_FOLDER, self._rules)
             for name, version, cached in self._cached_records():
                 known = index.get(name, {}).get(version)
                 if known is None:
@@ -280,7 +318,7 @@ class RemoteRegistry(Registry):
             changed = _with(index, planned)
             try:
                 self.store.commit(
-                    encode_index(changed),
+                    encode_index(changed, self._rules),
                     token,
                     NewVersion(planned, bundle.files),
                     f"publish {planned.ref}",
@@ -288,7 +326,7 @@ class RemoteRegistry(Registry):
             except IndexChanged:
                 _pause(attempt)
                 continue
-            self._record(changed)
+            self._record(changed, self._rules)
             return PublishResult(_marked([*existing, planned], planned), created=True)
         raise self._busy(f"publish {name}")
 
@@ -306,18 +344,20 @@ class RemoteRegistry(Registry):
             promoted = _promoted(info)
             changed = _with(index, promoted)
             try:
-                self.store.commit(encode_index(changed), token, None, f"promote {info.ref}")
+                self.store.commit(
+                    encode_index(changed, self._rules), token, None, f"promote {info.ref}"
+                )
             except IndexChanged:
                 _pause(attempt)
                 continue
-            self._record(changed)
+            self._record(changed, self._rules)
             return _marked([promoted if v == info else v for v in existing], promoted)
         raise self._busy(f"promote {name} {version}")
 
     def _fresh_index(self) -> tuple[Index, str | None]:
         data, token = self.store.read_index()
         index = parse_index(data, self.location)
-        self._record(index)
+        self._record(index, index_guardrails(data))
         return index, token
 
     def _busy(self, what: str) -> RegistryError:
@@ -344,14 +384,17 @@ def _with(index: Index, info: VersionInfo) -> Index:
     return changed
 
 
-def encode_index(index: Index) -> bytes:
-    document = {
+def encode_index(index: Index, rules: Mapping[str, bytes] | None = None) -> bytes:
+    """The index document; `rules`: the registry's guardrails (file name -> bytes, UTF-8)."""
+    document: dict[str, Any] = {
         "format": INDEX_FORMAT,
         "blueprints": {
             name: {version: version_record(info) for version, info in sorted(versions.items())}
             for name, versions in sorted(index.items())
         },
     }
+    if rules:
+        document["guardrails"] = {name: data.decode("utf-8") for name, data in rules.items()}
     return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
@@ -372,6 +415,26 @@ def parse_index(data: bytes | None, url: str) -> Index:
             info = version_from_record(record, name, match, f"{where}, {name} {version}")
             index.setdefault(name, {})[format_version(info.major, info.minor)] = info
     return index
+
+
+def index_guardrails(data: bytes | None) -> dict[str, bytes]:
+    """The guardrails an index holds (file name -> bytes); none when it holds none. A
+    `guardrails` entry that is not names to texts is left out: the rules then say what is
+    wrong when they are read (`Registry.guardrails`), not every read of the registry."""
+    if data is None:
+        return {}
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return {}  # parse_index says so
+    rules = document.get("guardrails") if isinstance(document, dict) else None
+    if not isinstance(rules, dict):
+        return {}
+    return {
+        str(name): str(text).encode("utf-8")
+        for name, text in sorted(rules.items())
+        if isinstance(text, str) and "/" not in str(name) and not str(name).startswith(".")
+    }
 
 
 def _index_document(data: bytes, where: str) -> dict[str, Any]:

@@ -85,9 +85,9 @@ def _not_compliant(
 ) -> list[Mapping[str, Any]]:
     """The reports of the file's rules that do not hold on `template`. A report Guard cut
     short (`ReportCutError`) is made again on each of `SPLIT` parts of the template's
-    resources, down to one resource; a rule the whole template kept (the end of the cut report lists those) is
-    kept out of what the halves say, so a rule about the template as a whole is not broken by
-    the split."""
+    resources, down to one resource; a rule the whole template kept (the end of the cut
+    report lists those) is kept out of what the parts say, so a rule about the template as a
+    whole is not broken by the split."""
     if data is None:
         data = json.dumps(template, default=str)
     try:

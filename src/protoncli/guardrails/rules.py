@@ -31,6 +31,7 @@ RULE_SUFFIX = ".guard"
 ERROR, WARNING = "error", "warning"
 SEVERITIES = (ERROR, WARNING)
 ENGINE_PACKAGE = "cfn-guard-rs>=0.3.3,<0.4"
+SWAP_WAIT = 5.0  # seconds a reader waits for rules being replaced
 
 _SEVERITY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -188,14 +189,76 @@ def rule_set_of(files: Mapping[str, bytes], folder: str, label: Callable[[str], 
 
 def rule_set_in(directory: Path) -> RuleSet:
     """The rule set of a folder on disk (a folder registry's `.guardrails/`); empty if none."""
-    if not directory.is_dir():
-        return RuleSet()
-    files = {
-        f"{REGISTRY_FOLDER}/{path.relative_to(directory).as_posix()}": path.read_bytes()
-        for path in directory.rglob("*")
-        if path.is_file()
-    }
-    return rule_set_of(files, REGISTRY_FOLDER, lambda path: str(directory.parent / path))
+    return rule_set_from(rule_files_in(directory), directory)
+
+
+def rule_set_from(files: Mapping[str, bytes], directory: Path) -> RuleSet:
+    """The rule set of `files` (file name -> bytes) as they are, or would be, in `directory`."""
+    prefixed = {f"{directory.name}/{name}": data for name, data in files.items()}
+    return rule_set_of(prefixed, directory.name, lambda path: str(directory.parent / path))
+
+
+def rule_files_in(directory: Path) -> dict[str, bytes]:
+    """The rule files of a folder (its `.guard` files and `guardrails.yaml`), by name.
+
+    `replace_rule_folder` moves the old folder aside (`<name>-old-*`) just before it renames the
+    new one in: a reader that finds no folder while one is aside, or loses it while reading,
+    waits for the new one (up to `SWAP_WAIT` seconds) instead of reading no rules."""
+    import time
+
+    deadline = time.monotonic() + SWAP_WAIT
+    while True:
+        try:
+            if directory.is_dir():
+                return {
+                    path.name: path.read_bytes()
+                    for path in sorted(directory.iterdir())
+                    if path.is_file()
+                    and (path.name.endswith(RULE_SUFFIX) or path.name == SEVERITY_FILE)
+                }
+        except OSError:  # moved aside while being read
+            pass
+        swapping = any(directory.parent.glob(f"{directory.name}-old-*"))
+        if not swapping or time.monotonic() > deadline:
+            if swapping:
+                raise GuardrailsError(
+                    f"{directory}: its rules are being replaced, and the new ones did not "
+                    f"appear within {SWAP_WAIT} s",
+                    hint=f"run the command again; remove {directory.name}-old-* folders left "
+                    "by an interrupted replacement",
+                )
+            return {}
+        time.sleep(0.02)
+
+
+def replace_rule_folder(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Make `directory` hold exactly `files` (none: remove it). The new folder is written
+    beside it, then renamed into place once the old one is moved aside (readers wait for that
+    moment, `rule_files_in`); writers take turns on a lock file beside it."""
+    import shutil
+
+    from protoncli.blueprints.versions import registry_lock, staging_folder
+
+    with registry_lock(directory.with_name(f"{directory.name}.lock"), "replacing guardrails"):
+        staging = staging_folder(directory.parent)
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        old = directory.with_name(f"{directory.name}-old-{staging.name.rsplit('-', 1)[-1]}")
+        if directory.exists():
+            directory.rename(old)
+        if files:
+            staging.rename(directory)
+        else:
+            shutil.rmtree(staging)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _rule_file(data: bytes, label: str) -> RuleFile:

@@ -34,7 +34,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instea
 BUNDLE_HELP = "A bundle directory, a .tar.gz bundle, or NAME\\[@VERSION] from the registry."
 
 
-def _registry(ctx: typer.Context, *, seeded: bool = True) -> Registry:
+def registry_of(ctx: typer.Context, *, seeded: bool = True) -> Registry:
     """The registry of the settings; with `seeded`, the starter blueprints are added to it
     first (what every command that reads it wants; publish and sync only add to it)."""
     return app_state(ctx).open_registry(seeded=seeded)
@@ -60,7 +60,7 @@ def bundle_opener(ctx: typer.Context, ref: str) -> Callable[[], tuple[Bundle, Ve
             f"{ref}: no such bundle folder or archive",
             hint="give a bundle folder, a .tar.gz archive of one, or NAME[@VERSION]",
         )
-    registry = _registry(ctx)
+    registry = registry_of(ctx)
     info = registry.resolve(ref)
     return lambda: (registry.load(info), info)
 
@@ -93,7 +93,7 @@ def list_blueprints(ctx: typer.Context, json_: bool = JSON_OPTION) -> None:
 
       pcli blueprint list --json
     """
-    registry = _registry(ctx)
+    registry = registry_of(ctx)
     problems: list[str] = []
     blueprints = registry.blueprints(problems)
     _list_blueprints(ctx, json_, registry, blueprints, problems)
@@ -158,7 +158,7 @@ def versions(
 
       pcli blueprint versions vpc-ecs-env
     """
-    registry = _registry(ctx)
+    registry = registry_of(ctx)
     infos = registry.versions(name)
     if output.wants_json(ctx, json_):
         output.print_json({"name": name, "versions": [_version_record(i) for i in infos]})
@@ -201,7 +201,7 @@ def show(
     """
     from protoncli.cli.commands.blueprint_view import describe_version
 
-    registry = _registry(ctx)
+    registry = registry_of(ctx)
     info = registry.resolve(ref)
     bundle = registry.load(info)
     record = _version_record(info) | describe_version(bundle)
@@ -240,7 +240,7 @@ def publish(
 
       pcli blueprint publish env.tar.gz --major --draft
     """
-    registry = _registry(ctx, seeded=False)
+    registry = registry_of(ctx, seeded=False)
     result = registry.publish(bundle, name=name, major=major, draft=draft, description=description)
     info = result.version
     asked = [flag for flag, given in (("--major", major), ("--draft", draft)) if given]
@@ -276,7 +276,7 @@ def promote(
 
       pcli blueprint promote vpc-ecs-env 1.1
     """
-    registry = _registry(ctx)
+    registry = registry_of(ctx)
     info = registry.promote(name, version)
     if output.wants_json(ctx, json_):
         output.print_json(_version_record(info))
@@ -301,7 +301,7 @@ def sync(
     """
     from protoncli.blueprints.sync import sync_directory
 
-    report = sync_directory(_registry(ctx, seeded=False), directory)
+    report = sync_directory(registry_of(ctx, seeded=False), directory)
     rows = [
         {
             "name": entry.name,
@@ -421,5 +421,11 @@ def lint(
         bundle,
         spec=spec,
         as_json=output.wants_json(ctx, json_),
-        registry_rules=lambda: _registry(ctx, seeded=False).guardrails(),
+        registry_rules=lambda: registry_of(ctx, seeded=False).guardrails(),
     )
+
+
+# `pcli blueprint guardrails`: the registry's rules (its own module)
+from protoncli.cli.commands.blueprint_guardrails import guardrails  # noqa: E402
+
+app.command("guardrails")(guardrails)
