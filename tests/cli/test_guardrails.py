@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import boto3
+import jsonschema
 import pytest
 from typer.testing import Result
 
@@ -94,6 +95,12 @@ rule no_fixed_log_group_name when %log_groups !empty {
 """
 
 Cli = Callable[..., Result]
+SCHEMA_OF_GUARDRAILS = json.loads(
+    (
+        Path(__file__).resolve().parents[2]
+        / "docs/reference/schemas/blueprint-guardrails.schema.json"
+    ).read_text()
+)
 
 
 def bundle_files(**extra: str) -> dict[str, str]:
@@ -303,6 +310,7 @@ def test_the_registry_rules_are_set_shown_and_cleared_from_the_cli(
     )  # fmt: skip
     done = cli("blueprint", "guardrails", "--set", str(rules), "--json")
     assert done.exit_code == 0, done.output
+    jsonschema.validate(json.loads(done.stdout), SCHEMA_OF_GUARDRAILS)
     assert json.loads(done.stdout)["rules"] == [
         {"name": "no_fixed_log_group_name", "severity": "warning", "file": "naming.guard"}
     ]
