@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.deploying import OVERRIDE_RULE_OPTION
 from protoncli.errors import ExitCode, PcliError, UsageError
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def adopt_command(
         "--allow-replacement",
         help="Also adopt stacks whose change set replaces or removes resources.",
     ),
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     json_: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Find the stacks AWS Proton created, propose their workspace entries, adopt them in place.
@@ -91,7 +93,7 @@ def adopt_command(
     from protoncli.deploy.adoption import discover, propose, write_entries
 
     json_ = output.wants_json(ctx, json_)
-    project = open_project(ctx)
+    project = open_project(ctx, override_rules=override_rules)
     places = _places(project, regions or [], accounts or [])
     if not json_:
         output.note(f"Reading the stacks of {_place_list(places)}...")
