@@ -84,3 +84,33 @@ def cloudformation(moto_url: str) -> Any:
     import boto3
 
     return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A bare provisioning repository with one commit on main (Terraform by pull request)."""
+    import subprocess
+
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "t")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "t")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "t@example.com")
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "README.md"],
+        ["commit", "-q", "-m", "start"],
+    ):
+        if args[0] == "add":
+            (seed / "README.md").write_text("provisioning\n")
+        subprocess.run(["git", *args], cwd=seed, check=True, capture_output=True, timeout=60)
+    bare = tmp_path / "provisioning.git"
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(seed), str(bare)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return bare

@@ -29,25 +29,6 @@ def git(*args: str, cwd: Path) -> str:
 
 
 @pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A bare provisioning repository with one commit on main."""
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "t")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "t")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "t@example.com")
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    git("init", "-q", "-b", "main", cwd=seed)
-    (seed / "README.md").write_text("provisioning\n")
-    git("add", "README.md", cwd=seed)
-    git("commit", "-q", "-m", "start", cwd=seed)
-    bare = tmp_path / "provisioning.git"
-    git("clone", "-q", "--bare", str(seed), str(bare), cwd=tmp_path)
-    return bare
-
-
-@pytest.fixture
 def by_pull_request(cli, repository: Path):
     """The workspace provisions Terraform by pull request into `repository`."""
     settings = cli.workspace / "pcli.yaml"
