@@ -182,6 +182,19 @@ def test_an_override_names_the_rule_and_is_recorded(
     table = cli("env", "history", "dev")
     assert "overrode bucket_encrypted" in table.output
 
+    # Back to an encrypted bucket; a rollback to the overridden deployment is a deploy like any
+    spec = cli.workspace / "environments" / "dev.yaml"
+    spec.write_text(spec.read_text().replace("encrypted: false", "encrypted: true"))
+    assert cli("env", "deploy", "dev", "--yes").exit_code == 0
+    back = cli("env", "rollback", "dev", "--to", record["deployment_id"], "--yes")
+    assert back.exit_code == 1, back.output
+    assert "guardrail violation(s) of bucket_encrypted" in back.output
+    allowed = cli(
+        "env", "rollback", "dev", "--to", record["deployment_id"], "--yes",
+        "--override-rule", "bucket_encrypted",
+    )  # fmt: skip
+    assert allowed.exit_code == 0, allowed.output
+
 
 def test_an_override_of_an_unknown_rule_is_refused(
     cli: Cli, publish: Callable[..., None], moto_url: str

@@ -19,9 +19,11 @@ SCHEMAS = DOCS / "schemas"
 NDJSON = "deploy-event"
 JSON_SCHEMAS = {
     "pcli init": "init",
+    "pcli quickstart": "quickstart",
     "pcli blueprint list": "blueprint-list",
     "pcli blueprint versions": "blueprint-versions",
     "pcli blueprint show": "blueprint-show",
+    "pcli blueprint guardrails": "blueprint-guardrails",
     "pcli blueprint publish": "blueprint-publish",
     "pcli blueprint promote": "blueprint-promote",
     "pcli blueprint sync": "blueprint-sync",

@@ -32,6 +32,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "init": LazyCommand(
         "protoncli.cli.commands.init:app", "Start a workspace: pcli.yaml and spec folders."
     ),
+    "quickstart": LazyCommand(
+        "protoncli.cli.commands.quickstart:app",
+        "From a folder to a running service: workspace, environment, service, in one go.",
+    ),
     "blueprint": LazyCommand(
         "protoncli.cli.commands.blueprint:app",
         "Publish, inspect, lint and render blueprints (Proton template bundles).",

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from protoncli.deploy.model import DeployEvent, DeployHooks, StackRequest
-from protoncli.errors import PcliError, UsageError, did_you_mean
+from protoncli.errors import NotFoundError, PcliError, UsageError, did_you_mean
 from protoncli.guardrails.check import Violation, check_template
 from protoncli.guardrails.rules import BUNDLE_FOLDER, ERROR, RuleSet, rule_set_of
 from protoncli.state.identity import BLUEPRINT_TAG, VERSION_TAG
@@ -63,8 +63,12 @@ def rules_of(project: Project, blueprint: str | None, version: str | None) -> Ru
         return known
     rules = project.registry.guardrails()
     if blueprint and version:
-        info = project.registered(blueprint, version)
-        rules = rules.joined(bundle_rules(project.registry.load(info)))
+        try:
+            info = project.registered(blueprint, version)
+        except NotFoundError:  # a rollback to a version no longer registered: its rules are gone
+            info = None
+        if info is not None:
+            rules = rules.joined(bundle_rules(project.registry.load(info)))
     project.overrides.rule_sets[key] = rules
     return rules
 

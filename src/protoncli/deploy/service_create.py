@@ -46,6 +46,7 @@ def create_service(
     scaffold_into: Path | None = None,
     source: Mapping[str, str] | None = None,
     prompter: Prompter | None = None,
+    skeleton_optional: bool = False,
 ) -> ServiceRecord:
     """Validate everything against the blueprint, then write services/<name>.yaml.
 
@@ -54,7 +55,8 @@ def create_service(
     one error. Nothing is written when a check fails: with `require_deployed` (a deploy
     follows) every environment must be deployed and the blueprint one pcli deploys (refused
     before any input is asked), and with `scaffold_into` no file of the folder may be one pcli
-    would refuse to overwrite. The skeleton is written after the spec file.
+    would refuse to overwrite. The skeleton is written after the spec file. With
+    `skeleton_optional`, a blueprint with no skeleton scaffolds nothing instead of failing.
 
     `source` holds the repository fields given by flags (`specs.repository` keys); each missing
     one comes from the --spec file's header, else from the git repository of `scaffold_into`
@@ -93,6 +95,8 @@ def create_service(
     chosen_source = service_source(
         source or {}, spec, scaffold_into, has_pipeline=bundle.has_pipeline, blueprint=info.ref
     )
+    if skeleton_optional and not bundle.skeleton_files():
+        scaffold_into = None  # nothing to scaffold from
     planned = _placed_instances(
         project, interview, bundle, info, flags, spec=spec, require_deployed=require_deployed
     )
@@ -150,6 +154,7 @@ def continue_service(
     require_deployed: bool = False,
     scaffold_into: Path | None = None,
     source: Mapping[str, str] | None = None,
+    skeleton_optional: bool = False,
 ) -> Continuation[ServiceRecord] | None:
     """The same `create_service` again, when services/<name>.yaml exists: continued with that
     spec file when it holds the values given (blueprint, version, instances and their
@@ -160,7 +165,8 @@ def continue_service(
     Checked under the workspace lock, as a create's writing is; with `require_deployed` (a
     deploy follows), its environments are checked as a create checks them and what AWS runs
     for the service is read. Nothing is written but the plain values of secret inputs (stored
-    again under the references the spec holds) and, with `scaffold_into`, the skeleton.
+    again under the references the spec holds) and, with `scaffold_into`, the skeleton (none,
+    with `skeleton_optional`, when the blueprint has none).
     """
     from protoncli.deploy.interview import already_exists
     from protoncli.deploy.resume import Continuation, undeployed
@@ -193,6 +199,8 @@ def continue_service(
         by_instance, pipeline = stored
         secrets = [replace(i, inputs=by_instance.get(i.name, {})) for i in planned]
         _protected(project, name, bundle, secrets, pipeline)
+    if skeleton_optional and not bundle.skeleton_files():
+        scaffold_into = None  # nothing to scaffold from
     written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
     return Continuation(replace(record, scaffold=written), record.path, state)
 

@@ -400,8 +400,7 @@ def lint(
     ),
     json_: bool = JSON_OPTION,
 ) -> None:
-    """Check a bundle: structure, limits, schema, a test render, cfn-lint, guardrails,
-    terraform fmt.
+    """Check a bundle: structure, schema, a test render, cfn-lint, guardrails, terraform fmt.
 
     Renders with the sample spec (spec/spec.yaml) or the schema's defaults and placeholder
     inputs, with placeholder outputs, then runs cfn-lint and the guardrails (the bundle's

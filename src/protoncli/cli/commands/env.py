@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
     NO_INPUT_OPTION,
+    OVERRIDE_RULE_OPTION,
     PROVISIONING_OPTION,
     REVERT_DRIFT_OPTION,
     TO_OPTION,
@@ -88,6 +90,7 @@ def create(
     ),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
@@ -113,6 +116,42 @@ def create(
 
       pcli env create   (in a terminal: asks for everything)
     """
+    create_and_deploy(
+        ctx,
+        open_project(ctx, provisioning=provisioning, override_rules=override_rules),
+        name,
+        blueprint,
+        version=version,
+        spec=spec,
+        param=param,
+        region=region,
+        account=account,
+        yes=yes,
+        no_deploy=no_deploy,
+        no_input=no_input,
+        json_=json_,
+    )
+
+
+def create_and_deploy(
+    ctx: typer.Context,
+    project: Project,
+    name: str | None,
+    blueprint: str | None,
+    *,
+    version: str | None = None,
+    spec: Path | None = None,
+    param: Sequence[str] = (),
+    region: str | None = None,
+    account: str | None = None,
+    yes: bool = False,
+    no_deploy: bool = False,
+    no_input: bool = False,
+    json_: bool = False,
+) -> EnvironmentRecord | None:
+    """`pcli env create` in `project`, from its flags (`pcli quickstart`'s environment too):
+    the questions, the spec file, its deploy; the environment written (or continued with),
+    None when nothing was."""
     from protoncli.cli.prompts import create_again_hint, create_asking
     from protoncli.deploy.environments import (
         continue_environment,
@@ -120,8 +159,6 @@ def create(
         deploy_environment,
     )
     from protoncli.deploy.resume import Continuation
-
-    project = open_project(ctx, provisioning=provisioning)
 
     def create_with(
         prompter: Prompter | None,
@@ -156,11 +193,13 @@ def create(
 
     created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
     kept: list[str] = []  # the environment whose spec file is written (or continued with)
+    records: list[EnvironmentRecord] = []
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         result = created if created is not None else create_with(None)
         record = result.record if isinstance(result, Continuation) else result
         kept.append(record.name)
+        records.append(record)
         output.warn_all(record.warnings)
         if isinstance(result, Continuation):
             callbacks.note(result.note())
@@ -185,6 +224,7 @@ def create(
             action=action,
             rerun=f"pcli env deploy {chosen or 'NAME'} --yes",
         )
+    return records[0] if records else None
 
 
 @app.command()
@@ -195,6 +235,7 @@ def deploy(
     ),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
     revert_drift: bool = REVERT_DRIFT_OPTION,
@@ -228,7 +269,7 @@ def deploy(
             rerun=f"pcli env deploy {name} --cancel --yes",
         )
         return
-    project = open_project(ctx, provisioning=provisioning)
+    project = open_project(ctx, provisioning=provisioning, override_rules=override_rules)
     run_deploy(
         ctx,
         command="env deploy",
@@ -449,6 +490,7 @@ def rollback(
     to: str | None = TO_OPTION,
     region: str | None = HISTORY_REGION_OPTION,
     yes: bool = YES_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Redeploy an earlier deployment of an environment and write its spec back.
@@ -473,6 +515,7 @@ def rollback(
         to=to,
         yes=yes,
         json_=json_,
+        override_rules=override_rules,
         rerun=f"pcli env rollback {name}{f' --to {to}' if to else ''} --yes",
     )
 

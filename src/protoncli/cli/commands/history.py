@@ -101,13 +101,14 @@ def run_rollback(
     yes: bool,
     json_: bool,
     rerun: str,
+    override_rules: Sequence[str] = (),
 ) -> None:
     """Choose the record (errors before anything is shown), then roll back under the progress
     view, then print the difference made to the spec file."""
     from protoncli.deploy.records import read_history
     from protoncli.deploy.rollback import choose_record, roll_back
 
-    project = open_project(ctx)
+    project = open_project(ctx, override_rules=override_rules)
     choice = choose_record(project, read_history(project, target(project)), to)
     done: list[RollbackOutcome] = []
 

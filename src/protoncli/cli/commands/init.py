@@ -58,23 +58,15 @@ def init(
     in one; nothing is committed. Refuses a folder that already has a pcli.yaml.
 
     Commands run in the workspace (or below it) find it; elsewhere, use --workspace DIR.
+    To go on at once to a deployed environment and a running service, see pcli quickstart.
 
     Example:
 
       pcli init platform-infra --region eu-west-1 --registry ../blueprints
     """
-    from protoncli.workspace.model import FOLDERS, WORKSPACE_FILE, init_workspace
-    from protoncli.workspace.vcs import SKIPPED, ensure_repository
-
-    existing = {folder for folder in FOLDERS if (directory / folder).is_dir()}
-    workspace = init_workspace(
-        directory,
-        name=name,
-        region=region,
-        registry=_registry_as_written(registry, directory),
+    workspace, created, repository = create_workspace(
+        directory, name=name, region=region, registry=registry, git=git
     )
-    created = [WORKSPACE_FILE, *(f"{folder}/" for folder in FOLDERS if folder not in existing)]
-    repository = ensure_repository(workspace.root) if git else SKIPPED
     next_step = _next_step(directory)
     if output.wants_json(ctx, json_):
         output.print_json(
@@ -92,6 +84,26 @@ def init(
         )
         return
     _print_summary(workspace, created, repository, next_step)
+
+
+def create_workspace(
+    directory: Path, *, name: str | None, region: str, registry: str | None, git: bool
+) -> tuple[Workspace, list[str], str]:
+    """`pcli init`'s work (`pcli quickstart`'s too): the workspace, what was created in it and
+    what became of git (a `GIT_LINES` key)."""
+    from protoncli.workspace.model import FOLDERS, WORKSPACE_FILE, init_workspace
+    from protoncli.workspace.vcs import SKIPPED, ensure_repository
+
+    existing = {folder for folder in FOLDERS if (directory / folder).is_dir()}
+    workspace = init_workspace(
+        directory,
+        name=name,
+        region=region,
+        registry=_registry_as_written(registry, directory),
+    )
+    created = [WORKSPACE_FILE, *(f"{folder}/" for folder in FOLDERS if folder not in existing)]
+    repository = ensure_repository(workspace.root) if git else SKIPPED
+    return workspace, created, repository
 
 
 def _registry_as_written(value: str | None, directory: Path) -> str | None:

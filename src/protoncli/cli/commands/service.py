@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from protoncli.cli.deploying import (
     JSON_OPTION,
     NAME_METAVAR,
     NO_INPUT_OPTION,
+    OVERRIDE_RULE_OPTION,
     PROVISIONING_OPTION,
     REVERT_DRIFT_OPTION,
     TO_OPTION,
@@ -54,7 +56,7 @@ app = typer.Typer(
 )
 
 
-def _instances(values: list[str]) -> list[tuple[str, str]]:
+def _instances(values: Sequence[str]) -> list[tuple[str, str]]:
     pairs = []
     for item in values:
         name, separator, environment = item.partition("=")
@@ -133,6 +135,7 @@ def create(
     ),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Write the spec file only."),
     no_input: bool = NO_INPUT_OPTION,
     json_: bool = JSON_OPTION,
@@ -165,18 +168,61 @@ def create(
 
       pcli svc create   (in a terminal: asks for everything)
     """
+    create_and_deploy(
+        ctx,
+        open_project(ctx, provisioning=provisioning, override_rules=override_rules),
+        name,
+        blueprint,
+        version=version,
+        instance=instance,
+        spec=spec,
+        param=param,
+        pipeline_param=pipeline_param,
+        scaffold=scaffold,
+        source=(repository, branch, connection_arn),
+        yes=yes,
+        no_deploy=no_deploy,
+        no_input=no_input,
+        json_=json_,
+    )
+
+
+def create_and_deploy(
+    ctx: typer.Context,
+    project: Project,
+    name: str | None,
+    blueprint: str | None,
+    *,
+    version: str | None = None,
+    instance: Sequence[str] = (),
+    spec: Path | None = None,
+    param: Sequence[str] = (),
+    pipeline_param: Sequence[str] = (),
+    scaffold: Path | None = None,
+    source: tuple[str | None, str | None, str | None] = (None, None, None),
+    skeleton_optional: bool = False,
+    yes: bool = False,
+    no_deploy: bool = False,
+    no_input: bool = False,
+    json_: bool = False,
+) -> ServiceRecord | None:
+    """`pcli svc create` in `project`, from its flags (`pcli quickstart`'s service too): the
+    questions, the spec file, the skeleton, the deploy; `source` is (--repository, --branch,
+    --connection-arn); with `skeleton_optional`, a blueprint with no skeleton/ scaffolds
+    nothing instead of failing. The service written (or continued with), None when nothing
+    was."""
     from protoncli.cli.prompts import create_again_hint, create_asking
     from protoncli.deploy.resume import Continuation
     from protoncli.deploy.service_create import continue_service, create_service
     from protoncli.deploy.services import deploy_service
 
-    project = open_project(ctx, provisioning=provisioning)
+    repository, branch, connection_arn = source
 
     def create_with(prompter: Prompter | None) -> ServiceRecord | Continuation[ServiceRecord]:
         given = read_spec_flag(spec, "service")
         values = parse_params(param)
         pipeline_values = parse_params(pipeline_param, "--pipeline-param")
-        source = {
+        fields = {
             "repository_id": repository or "",
             "branch_name": branch or "",
             "repository_connection_arn": connection_arn or "",
@@ -192,7 +238,8 @@ def create(
             pipeline_params=pipeline_values,
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
-            source={key: value for key, value in source.items() if value},
+            source={key: value for key, value in fields.items() if value},
+            skeleton_optional=skeleton_optional,
         )
         if same is not None:
             return same
@@ -207,17 +254,20 @@ def create(
             pipeline_params=pipeline_values,
             require_deployed=not no_deploy,
             scaffold_into=scaffold,
-            source=source,
+            source=fields,
             prompter=prompter,
+            skeleton_optional=skeleton_optional,
         )
 
     created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
     kept: list[str] = []  # the service whose spec file is written (or continued with)
+    records: list[ServiceRecord] = []
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         result = created if created is not None else create_with(None)
         record = result.record if isinstance(result, Continuation) else result
         kept.append(record.name)
+        records.append(record)
         output.warn_all(record.warnings)
         if isinstance(result, Continuation):
             callbacks.note(result.note())
@@ -242,6 +292,7 @@ def create(
             action=action,
             rerun=f"pcli svc deploy {chosen or 'NAME'} --yes",
         )
+    return records[0] if records else None
 
 
 @app.command()
@@ -273,6 +324,7 @@ def deploy(
     ),
     yes: bool = YES_OPTION,
     provisioning: str | None = PROVISIONING_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     cancel: bool = CANCEL_OPTION,
     json_: bool = JSON_OPTION,
     revert_drift: bool = REVERT_DRIFT_OPTION,
@@ -330,7 +382,7 @@ def deploy(
         return
     from protoncli.deploy.overrides import instance_overrides
 
-    project = open_project(ctx, provisioning=provisioning)
+    project = open_project(ctx, provisioning=provisioning, override_rules=override_rules)
     chosen_instances = instances(project)
     overrides = instance_overrides(project, name, params, chosen_instances)
 
@@ -626,6 +678,7 @@ def rollback(
     to: str | None = TO_OPTION,
     region: str | None = HISTORY_REGION_OPTION,
     yes: bool = YES_OPTION,
+    override_rules: list[str] = OVERRIDE_RULE_OPTION,
     json_: bool = JSON_OPTION,
 ) -> None:
     """Redeploy an earlier deployment of a service instance and write its spec entry back.
@@ -652,6 +705,7 @@ def rollback(
         to=to,
         yes=yes,
         json_=json_,
+        override_rules=override_rules,
         rerun=f"pcli svc rollback {name}{chosen}{f' --to {to}' if to else ''} --yes",
     )
 
