@@ -227,21 +227,22 @@ def test_apply_checks_overrides_against_every_blueprint_first(
     assert len(stack_names(moto_url)) == 1
 
 
-def test_registry_rules_apply_to_every_blueprint(
-    cli: Cli,
-    write_files: Callable[[Path | str, dict[str, str]], Path],
-    registry: Path,
-    moto_url: str,
-) -> None:
+@pytest.fixture
+def plain_env(cli: Cli, write_files: Callable[[Path | str, dict[str, str]], Path]) -> None:
+    """Publish `plain-env`: a log group of a fixed name, and no guardrails of its own."""
     named = "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: fixed\n"
     files = {
         "schema/schema.yaml": SCHEMA,
         "infrastructure/manifest.yaml": MANIFEST,
         "infrastructure/cloudformation.yaml": f"Resources:\n{named}",
     }
-    bundle = write_files("bundles/plain-env", files)  # no guardrails of its own
+    bundle = write_files("bundles/plain-env", files)
     published = cli("blueprint", "publish", str(bundle), "--name", "plain-env")
     assert published.exit_code == 0, published.output
+
+
+@pytest.mark.usefixtures("plain_env")
+def test_registry_rules_apply_to_every_blueprint(cli: Cli, registry: Path, moto_url: str) -> None:
     (registry / ".guardrails").mkdir(parents=True)
     (registry / ".guardrails" / "naming.guard").write_text(REGISTRY_RULE)
     result = cli("env", "create", "dev", "-b", "plain-env", "--yes")
@@ -291,22 +292,13 @@ def test_blueprint_lint_reports_violations_and_bad_rule_files(
     assert "Guard cannot read this rule file" in again.output
 
 
+@pytest.mark.usefixtures("plain_env")
 def test_the_registry_rules_are_set_shown_and_cleared_from_the_cli(
     cli: Cli,
     write_files: Callable[[Path | str, dict[str, str]], Path],
     registry: Path,
     moto_url: str,
 ) -> None:
-    named = "  Logs:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      LogGroupName: fixed\n"
-    bundle = write_files(
-        "bundles/plain-env",
-        {
-            "schema/schema.yaml": SCHEMA,
-            "infrastructure/manifest.yaml": MANIFEST,
-            "infrastructure/cloudformation.yaml": f"Resources:\n{named}",
-        },
-    )
-    assert cli("blueprint", "publish", str(bundle), "--name", "plain-env").exit_code == 0
     none = cli("blueprint", "guardrails")
     assert none.exit_code == 0, none.output
     assert "has no guardrails of its own" in none.output
