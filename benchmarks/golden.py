@@ -31,7 +31,7 @@ goes through the proxy, which counts it by service and action. pcli runs as a su
    out State and LastUpdateStatus, which the health check reads); pcli makes those side by
    side.
 3. Guardrails. In this process: the rules of every starter that carries some (vpc-ecs-env,
-   fargate-web-svc, sqs-queue-component: five rules in four Guard files) joined in one rule
+   fargate-web-svc, sqs-queue-component: four rules in four Guard files) joined in one rule
    set, run on rendered templates as the deploy gate runs them (deploy/guardrails.py: parse the
    template's text, then every rule file through Guard's engine), on a template of starter size
    (a dozen resources) and on one of 200 resources (security groups, buckets, log groups and

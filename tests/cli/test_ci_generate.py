@@ -77,3 +77,133 @@ def test_what_it_writes_passes_actionlint(cli, tmp_path, write_files, actionlint
     ok(cli("ci", "generate", "github-actions", "--service", "web"))
     for name in ("pcli.yml", "pcli-web.yml"):
         assert actionlint(cli.workspace / ".github" / "workflows" / name) == []
+
+
+# --- the source repository's workflow (--source) ------------------------------------------------
+
+IMAGE_SVC = {
+    **TINY_SVC,
+    "schema/schema.yaml": TINY_SVC["schema/schema.yaml"].replace(
+        "      properties:\n        retention:",
+        '      properties:\n        image:\n          type: string\n          default: "x"\n'
+        "        retention:",
+        1,
+    ),
+    "skeleton/Dockerfile": "FROM scratch\n",
+    "skeleton/.pcli-ci.yaml": "workflow: github-actions\nimage_parameter: image\n",
+}
+
+
+def image_service(cli, tmp_path, write_files, declaration=None):
+    """The service `img` (instances img-dev in dev, img-prod in prod) of a blueprint whose
+    skeleton declares the CI workflow (or `declaration` instead)."""
+    files = dict(IMAGE_SVC)
+    if declaration is not None:
+        files["skeleton/.pcli-ci.yaml"] = declaration
+    ok(cli("blueprint", "publish", str(write_files(tmp_path / "img-svc", files)), "--name", "img"))
+    instances = ["-i", "img-dev=dev", "-i", "img-prod=prod"]
+    ok(cli("svc", "create", "img", "-b", "img", *instances, "--no-deploy"))
+
+
+def test_source_prints_the_services_source_workflow(cli, tmp_path, write_files):
+    workspace(cli, tmp_path, write_files)
+    image_service(cli, tmp_path, write_files)
+    printed = ok(cli("ci", "generate", "github-actions", "--service", "img", "--source"))
+    document = yaml.safe_load(printed.stdout)
+    assert document["name"] == "deploy img"
+    jobs = document["jobs"]
+    assert list(jobs) == ["build", "plan", "image", "deploy-dev", "deploy-prod"]
+    assert [jobs[name]["environment"] for name in ("deploy-dev", "deploy-prod")] == ["dev", "prod"]
+    assert jobs["deploy-prod"]["needs"] == ["image", "deploy-dev"]
+    assert jobs["deploy-prod"]["steps"][-2]["run"] == (
+        'pcli --workspace workspace svc deploy img --instance img-prod --param "image=$IMAGE" --yes'
+    )
+    assert f"pcli.yaml's account prod ({PROD})" in printed.stdout
+    assert printed.stderr == ""
+    assert not (cli.workspace / ".github").exists()
+    # a blueprint without a declaration: no image, the instances deploy their spec
+    plain = yaml.safe_load(
+        ok(cli("ci", "generate", "github-actions", "-s", "web", "--source")).stdout
+    )
+    assert list(plain["jobs"]) == ["plan", "deploy-dev", "deploy-prod"]
+    assert plain["jobs"]["deploy-dev"]["steps"][-2]["run"] == (
+        "pcli --workspace workspace svc deploy web --instance web-dev --yes"
+    )
+    # --image-param names the input where the blueprint does not
+    given = ok(cli("ci", "generate", "github-actions", "-s", "web", "--source",
+                   "--image-param", "retention"))  # fmt: skip
+    assert list(yaml.safe_load(given.stdout)["jobs"]) == [
+        "build",
+        "plan",
+        "image",
+        "deploy-dev",
+        "deploy-prod",
+    ]
+    assert '--param "retention=$IMAGE"' in given.stdout
+
+
+def test_source_writes_where_output_says_and_keeps_a_file_unless_forced(cli, tmp_path, write_files):
+    workspace(cli, tmp_path, write_files)
+    path = tmp_path / "web-src" / ".github" / "workflows" / "deploy.yml"
+    written = ok(cli("ci", "generate", "github-actions", "-s", "web", "--source", "-o", str(path)))
+    assert f"Wrote {path}." in written.stderr
+    text = path.read_text()
+    refused = cli("ci", "generate", "github-actions", "-s", "web", "--source", "-o", str(path))
+    assert refused.exit_code == 2, refused.output
+    assert f"Error: {path}: already exists" in refused.stderr
+    ok(cli("ci", "generate", "github-actions", "-s", "web", "--source", "-o", str(path), "--force"))
+    assert path.read_text() == text
+
+
+def test_source_errors_say_what_to_do(cli, tmp_path, write_files):
+    workspace(cli, tmp_path, write_files)
+    alone = cli("ci", "generate", "github-actions", "--source")
+    assert alone.exit_code == 2, alone.output
+    assert alone.stderr == (
+        "Error: --source needs --service: a source repository builds and deploys one service\n"
+        "Hint: pcli ci generate github-actions --service NAME --source\n"
+    )
+    lonely = cli("ci", "generate", "github-actions", "-s", "web", "--image-param", "image")
+    assert lonely.exit_code == 2, lonely.output
+    assert lonely.stderr.startswith("Error: --image-param goes with --source\n")
+    unknown = cli("ci", "generate", "github-actions", "-s", "web", "--source", "--image-param", "x")
+    assert unknown.exit_code == 2, unknown.output
+    assert unknown.stderr.startswith(
+        "Error: --image-param 'x' is not an input of the blueprint's service schema "
+        "(its inputs: retention)\n"
+    )
+    image_service(cli, tmp_path, write_files, "workflow: github-actions\nimage_parameter: tag\n")
+    bad = cli("ci", "generate", "github-actions", "-s", "img", "--source")
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr.startswith(
+        "Error: skeleton/.pcli-ci.yaml: image_parameter 'tag' is not an input of the blueprint's "
+        "service schema (its inputs: image, retention)\n"
+    )
+
+
+def test_a_malformed_declaration_stops_svc_create_scaffold_before_anything_is_written(
+    cli, tmp_path, write_files
+):
+    workspace(cli, tmp_path, write_files)
+    files = {**IMAGE_SVC, "skeleton/.pcli-ci.yaml": "workflow: gitlab\n"}
+    ok(cli("blueprint", "publish", str(write_files(tmp_path / "bad", files)), "--name", "bad"))
+    target = tmp_path / "bad-src"
+    create = ("svc", "create", "bad", "-b", "bad", "-i", "bad-dev=dev")
+    result = cli(*create, "--scaffold", str(target), "--no-deploy")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "Error: skeleton/.pcli-ci.yaml: workflow must be github-actions, not 'gitlab'\n"
+        "Hint: write it as {workflow: github-actions, image_parameter: image} (image_parameter: "
+        "the input the built image goes to)\n"
+    )
+    assert not target.exists()
+    assert not (cli.workspace / "services" / "bad.yaml").exists()
+
+
+def test_the_source_workflow_passes_actionlint(cli, tmp_path, write_files, actionlint):  # noqa: F811
+    workspace(cli, tmp_path, write_files)
+    image_service(cli, tmp_path, write_files)
+    for service in ("web", "img"):
+        path = tmp_path / f"{service}.yml"
+        ok(cli("ci", "generate", "github-actions", "-s", service, "--source", "-o", str(path)))
+        assert actionlint(path) == []

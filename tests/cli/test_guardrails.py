@@ -8,6 +8,7 @@ retention are inputs; its `guardrails/` holds an error rule (encryption) and a w
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -336,3 +337,30 @@ def test_the_registry_rules_are_set_shown_and_cleared_from_the_cli(
     assert not (registry / ".guardrails").exists()
     assert cli("env", "deploy", "dev", "--yes").exit_code == 0
     assert len(stack_names(moto_url)) == 1
+
+
+def test_a_components_own_rules_are_checked_from_its_workspace_copy(
+    cli: Cli,
+    write_files: Callable[[Path | str, dict[str, str]], Path],
+    starters_dir: Path,
+    tmp_path: Path,
+) -> None:
+    from tests.cli.test_component_status_commands import TINY_ENV, TINY_SVC
+
+    for name, files in (("tiny-env", TINY_ENV), ("tiny-svc", TINY_SVC)):
+        bundle = write_files(f"bundles/{name}", files)
+        assert cli("blueprint", "publish", str(bundle), "--name", name).exit_code == 0
+    assert cli("env", "create", "dev", "-b", "tiny-env", "--yes").exit_code == 0
+    created = cli("svc", "create", "web", "-b", "tiny-svc", "-i", "web-dev=dev", "--yes")
+    assert created.exit_code == 0, created.output
+    queue = shutil.copytree(starters_dir / "sqs-queue-component" / "v1", tmp_path / "queue")
+    template = queue / "cloudformation.yaml"
+    template.write_text(template.read_text().replace("      SqsManagedSseEnabled: true\n", ""))
+
+    args = ("component", "create", "queue", "--service", "web", "--instance", "web-dev")
+    blocked = cli(*args, "--bundle", str(queue), "--yes")
+    assert blocked.exit_code == 1, blocked.output
+    assert "2 guardrail violation(s) of sqs_queue_encrypted" in blocked.output
+    assert "DeadLetterQueue (AWS::SQS::Queue)" in blocked.output
+    allowed = cli("component", "deploy", "queue", "--yes", "--override-rule", "sqs_queue_encrypted")
+    assert allowed.exit_code == 0, allowed.output

@@ -469,8 +469,13 @@ def test_svc_create_scaffold_writes_the_skeleton_and_refuses_to_overwrite_a_chan
     ]
     assert "EXPOSE 8080" in (target / "Dockerfile").read_text()
     workflow = (target / ".github/workflows/deploy.yml").read_text()
-    assert "pcli --workspace workspace svc deploy web\n" in workflow
-    assert '--instance web-dev --param "image=$IMAGE" --yes --json' in workflow
+    # the workflow `pcli ci generate github-actions --service web --source` prints
+    generated = ok(cli("ci", "generate", "github-actions", "-s", "web", "--source")).stdout
+    assert workflow == generated
+    assert (
+        'run: pcli --workspace workspace svc deploy web --instance web-dev --param "image=$IMAGE" '
+        "--yes\n"
+    ) in workflow
     record = json.loads((target / ".pcli-scaffold.json").read_text())
     assert (record["blueprint"], record["version"], record["service"]) == (
         "fargate-web-svc",

@@ -289,7 +289,8 @@ def test_the_starters_workflow_deploys_the_built_image_from_a_workspace_checkout
     cli, pcli, tmp_path, monkeypatch, cloudformation
 ):
     """The scaffolded workflow's deploy step, run as the runner would: its working folder holds
-    the source checkout (`source`) and the workspace checkout (`workspace`)."""
+    the source checkout (`source`) and the workspace checkout (`workspace`); the image is the
+    one the `image` job hands on."""
     import shlex
 
     import yaml
@@ -302,12 +303,14 @@ def test_the_starters_workflow_deploys_the_built_image_from_a_workspace_checkout
     (runner / "workspace").symlink_to(cli.workspace)
     spec = (cli.workspace / "services" / "web.yaml").read_text()
     workflow = yaml.safe_load((runner / "source/.github/workflows/deploy.yml").read_text())
-    job = workflow["jobs"]["deploy"]
-    image = job["env"]["IMAGE"]
-    assert image == "${{ vars.PCLI_IMAGE_REPOSITORY }}:${{ github.sha }}"
-    image = image.replace("${{ vars.PCLI_IMAGE_REPOSITORY }}", "1234.dkr.ecr.aws/web")
-    image = image.replace("${{ github.sha }}", "3f2a9c1")
-    words = shlex.split(job["steps"][-1]["run"].replace("$IMAGE", image))
+    assert workflow["jobs"]["image"]["env"]["IMAGE"] == (
+        "${{ vars.PCLI_IMAGE_REPOSITORY }}:${{ github.sha }}"
+    )
+    job = workflow["jobs"]["deploy-dev"]
+    assert job["environment"] == "dev"
+    assert job["env"]["IMAGE"] == "${{ needs.image.outputs.image }}"
+    image = "1234.dkr.ecr.aws/web:3f2a9c1"
+    words = shlex.split(job["steps"][-2]["run"].replace("$IMAGE", image))
     assert words[0] == "pcli"
 
     monkeypatch.chdir(runner)

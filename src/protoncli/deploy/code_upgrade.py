@@ -46,8 +46,11 @@ def upgrade_code(
             f"{record.target}: holds the scaffold of the service '{record.service}', "
             f"not '{service}'"
         )
+    from protoncli.workspace.ci_workflow import source_workflow
+
     spec = read_service(project, record.service)
     info, new = project.blueprint(spec.blueprint, version or spec.version, "service")
+    placed = [(i.name, i.environment) for i in spec.spec.instances]
     return upgrade_scaffold_files(
         record,
         old=_recorded_bundle(project, record),
@@ -57,6 +60,7 @@ def upgrade_code(
         version=info.version,
         conflicts=conflicts,
         dry_run=dry_run,
+        ci=lambda: source_workflow(project, record.service, placed),
     )
 
 

@@ -7,8 +7,9 @@ violation of an `error` rule blocks the deploy before anything is asked of AWS (
 violation listed: rule, resource, property, message); a `warning` is a warning event and the
 deploy goes on. `--override-rule NAME` lets an error rule's violations through as warnings; the
 rules overridden are recorded with the deployment. An override that names no rule of the
-template's rule set is refused (exit 2), unless the command checked it against every rule set
-of its run already (`pcli apply`, whose items have different blueprints).
+template's rule set, nor of those of the command's stacks before it (a component's, before the
+instance it redeploys), is refused (exit 2); `apply`, `upgrade` and `adopt`, whose stacks have
+different blueprints, check the names against all of theirs first (`check_overrides`).
 
 Terraform and CodeBuild items are not checked: Guard reads CloudFormation templates here.
 """
@@ -22,7 +23,7 @@ from protoncli.deploy.model import DeployEvent, DeployHooks, StackRequest
 from protoncli.errors import NotFoundError, PcliError, UsageError, did_you_mean
 from protoncli.guardrails.check import Violation, check_template
 from protoncli.guardrails.rules import BUNDLE_FOLDER, ERROR, RuleSet, rule_set_of
-from protoncli.state.identity import BLUEPRINT_TAG, VERSION_TAG
+from protoncli.state.identity import BLUEPRINT_TAG, COMPONENT, VERSION_TAG, Identity
 
 if TYPE_CHECKING:
     from protoncli.blueprints.model import Bundle
@@ -84,14 +85,45 @@ def check_overrides(project: Project, rule_sets: Iterable[RuleSet]) -> None:
     overrides.checked = True
 
 
+def component_rules(project: Project, name: str) -> RuleSet:
+    """The registry's rules joined with those of a component's bundle, as the workspace holds it
+    (`components/NAME/`: a component has no registered blueprint)."""
+    from protoncli.blueprints.bundle import load_bundle
+
+    key = (f"component {name}", "")
+    known: RuleSet | None = project.overrides.rule_sets.get(key)
+    if known is None:
+        folder = project.workspace.component_dir(name)
+        rules = project.registry.guardrails()
+        if folder.is_dir():
+            rules = rules.joined(bundle_rules(load_bundle(folder)))
+        project.overrides.rule_sets[key] = known = rules
+    return known
+
+
+def _rules_for(project: Project, request: StackRequest) -> RuleSet:
+    blueprint = request.tags.get(BLUEPRINT_TAG)
+    identity = Identity.from_tags(request.tags)
+    if blueprint is None and identity is not None and identity.kind == COMPONENT:
+        return component_rules(project, identity.component or "")
+    return rules_of(project, blueprint, request.tags.get(VERSION_TAG))
+
+
 def check_plan_overrides(project: Project, plan: Plan) -> None:
     """`check_overrides` against the rule sets of every blueprint version a plan deploys."""
     from protoncli.state.plan import DELETE
 
     if not project.overrides.rules:
         return
-    versions = {(p.item.blueprint, p.item.version) for p in plan.items if p.action != DELETE}
-    check_overrides(project, [rules_of(project, name, version) for name, version in versions])
+    acting = [p.item for p in plan.items if p.action != DELETE]
+    versions = {(item.blueprint, item.version) for item in acting if item.kind != COMPONENT}
+    rule_sets = [rules_of(project, name, version) for name, version in versions]
+    rule_sets += [
+        component_rules(project, item.identity.component or "")
+        for item in acting
+        if item.kind == COMPONENT
+    ]
+    check_overrides(project, rule_sets)
 
 
 def gate(project: Project, request: StackRequest, hooks: DeployHooks) -> tuple[str, ...]:
@@ -99,10 +131,10 @@ def gate(project: Project, request: StackRequest, hooks: DeployHooks) -> tuple[s
     `GuardrailViolationError`. Returns the rules whose violations `--override-rule` let through."""
     if request.provisioned is not None:  # Terraform, CodeBuild: no CloudFormation template
         return ()
-    rules = rules_of(project, request.tags.get(BLUEPRINT_TAG), request.tags.get(VERSION_TAG))
+    rules = _rules_for(project, request)
     overrides = project.overrides
-    if not overrides.checked:
-        known = set(rules.names())
+    if not overrides.checked:  # the command's other stacks so far count too (a component's)
+        known = {name for seen in overrides.rule_sets.values() for name in seen.names()}
         _refuse_unknown(overrides.rules - known, known, request.description)
     if not rules:
         return ()

@@ -113,7 +113,7 @@ def create_service(
     if name is None:
         raise interview.missing_error(None, subject)
     if scaffold_into is not None:
-        _scaffold(bundle, info, name, planned, scaffold_into, dry_run=True)
+        _scaffold(bundle, info, name, planned, scaffold_into, project=project, dry_run=True)
     path = project.workspace.service_spec(name)
     summary = _summary(info, bundle, planned, pipeline)
     summary[1:1] = list(chosen_source.items())
@@ -137,7 +137,9 @@ def create_service(
             ),
         )
     interview.done()
-    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
+    written = None
+    if scaffold_into is not None:
+        written = _scaffold(bundle, info, name, planned, scaffold_into, project=project)
     return replace(read_service(project, name), scaffold=written)
 
 
@@ -201,7 +203,9 @@ def continue_service(
         _protected(project, name, bundle, secrets, pipeline)
     if skeleton_optional and not bundle.skeleton_files():
         scaffold_into = None  # nothing to scaffold from
-    written = _scaffold(bundle, info, name, planned, scaffold_into) if scaffold_into else None
+    written = None
+    if scaffold_into is not None:
+        written = _scaffold(bundle, info, name, planned, scaffold_into, project=project)
     return Continuation(replace(record, scaffold=written), record.path, state)
 
 
@@ -478,10 +482,15 @@ def _scaffold(
     instances: Sequence[InstanceSpec],
     target: Path,
     *,
+    project: Project,
     dry_run: bool = False,
 ) -> ScaffoldResult:
-    """Write (or with `dry_run`, check) the blueprint's skeleton for the service."""
+    """Write (or with `dry_run`, check) the blueprint's skeleton for the service (with the CI
+    workflow of its instances' environments when the skeleton declares one)."""
+    from protoncli.workspace.ci_workflow import source_workflow
     from protoncli.workspace.scaffold import scaffold
+
+    placed = [(i.name, i.environment) for i in instances]
 
     def run(*, dry_run: bool) -> ScaffoldResult:
         return scaffold(
@@ -492,6 +501,7 @@ def _scaffold(
             blueprint=info.name,
             version=info.version,
             dry_run=dry_run,
+            ci=lambda: source_workflow(project, service, placed),
         )
 
     result = run(dry_run=dry_run)

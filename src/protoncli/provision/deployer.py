@@ -214,9 +214,10 @@ class ProvisionedDeployer:
             files={**files.files, **files.binary_files},
             deleted=deleting,
             # one branch per attempt: the same deployment may be proposed again (after a
-            # failure, or going back to an earlier spec), and its old branch merged or gone
+            # failure, or going back to an earlier spec), and its old branch merged or gone;
+            # to the millisecond, so two attempts within one second get two branches
             branch_name=f"{branch_name_for(request.stack_name, deployment_id)}-"
-            f"{utc_now().strftime('%Y%m%d%H%M%S')}",
+            f"{utc_now().strftime('%Y%m%d%H%M%S%f')[:-3]}",
             message=f"pcli: {verb} {request.description}\n\ndeployment {deployment_id}",
         )
         where = published.pull_request or pull_request_hint(published)

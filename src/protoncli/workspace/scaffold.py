@@ -13,6 +13,11 @@ Decisions:
   it still has what pcli last wrote (updated), and refused otherwise. One refused file stops the
   run before anything is written.
 - File modes are not carried over: a bundle holds file contents only.
+- `skeleton/.pcli-ci.yaml` (`workflow: github-actions`, optional `image_parameter: INPUT`) asks
+  for the CI workflow `pcli ci generate github-actions --source` writes, as
+  `.github/workflows/deploy.yml`, instead of a template: it deploys the service's instances
+  environment by environment, so it needs their environments (`ci`, from the caller's
+  project). The declaration itself is not written.
 """
 
 from __future__ import annotations
@@ -20,18 +25,29 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protoncli.blueprints.model import Bundle
 from protoncli.errors import RenderError, UsageError
 from protoncli.render.namespaces import Namespace
-from protoncli.yamlio import atomic_write, parse_json, read_text
+from protoncli.yamlio import atomic_write, parse_json, parse_yaml, read_text
+
+if TYPE_CHECKING:
+    from protoncli.workspace.ci_workflow import SourceWorkflow
 
 RECORD_FILE = ".pcli-scaffold.json"
 SKELETON_LABEL = "skeleton"
+CI_FILE = ".pcli-ci.yaml"  # in skeleton/: write the generated CI workflow
+CI_WORKFLOW = ".github/workflows/deploy.yml"
+CI_KEYS = ("workflow", "image_parameter")
+CI_EXAMPLE = "{workflow: github-actions, image_parameter: image}"
+
+# The service's source workflow, without its image parameter (`ci_workflow.source_workflow`):
+# called only when the skeleton declares one.
+CiSource = Callable[[], "SourceWorkflow"]
 
 
 @dataclass(frozen=True)
@@ -78,13 +94,15 @@ def scaffold(
     blueprint: str,
     version: str,
     dry_run: bool = False,
+    ci: CiSource | None = None,
 ) -> ScaffoldResult:
     """Render `bundle`'s skeleton for `service` into `target`.
 
     `instances` maps instance names to their inputs, in spec order; inputs they leave out take
-    the schema's defaults. The first instance is `service_instance` in the templates. Raises
-    `UsageError` listing every file that would overwrite a change of the user's, having written
-    nothing.
+    the schema's defaults. The first instance is `service_instance` in the templates. `ci` gives
+    the service's source workflow when the skeleton declares one. Raises `UsageError` listing
+    every file that would overwrite a change of the user's, having written nothing, and for a
+    malformed CI declaration.
     """
     skeleton = bundle.skeleton_files()
     if not skeleton:
@@ -95,7 +113,7 @@ def scaffold(
     target = target.expanduser()
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: is a file; give a folder to scaffold into")
-    rendered = render_for_service(bundle, service, instances)
+    rendered = render_for_service(bundle, service, instances, ci=ci)
     previous = _read_record(target, service)
     plan = _plan(target, rendered, previous)
     result = ScaffoldResult(
@@ -123,12 +141,99 @@ def scaffold(
 
 
 def render_for_service(
-    bundle: Bundle, service: str, instances: Mapping[str, Mapping[str, Any]]
+    bundle: Bundle,
+    service: str,
+    instances: Mapping[str, Mapping[str, Any]],
+    *,
+    ci: CiSource | None = None,
 ) -> dict[str, bytes]:
     """`bundle`'s skeleton rendered for `service` ({relative path: bytes}); `instances` as for
-    `scaffold`, the inputs they leave out taking the bundle's schema defaults."""
+    `scaffold`, the inputs they leave out taking the bundle's schema defaults; with a CI
+    declaration, the workflow `ci` gives in place of the declaration."""
+    from protoncli.workspace.ci_workflow import source_workflow_text
+
+    declared = ci_declaration(bundle)
+    skeleton = bundle.skeleton_files()
+    skeleton.pop(CI_FILE, None)
     complete = {name: _with_defaults(bundle, inputs) for name, inputs in instances.items()}
-    return render_skeleton(bundle.skeleton_files(), _namespace(service, complete))
+    rendered = render_skeleton(skeleton, _namespace(service, complete))
+    if declared is None:
+        return rendered
+    if CI_WORKFLOW in rendered:
+        raise UsageError(
+            f"{SKELETON_LABEL}/{CI_FILE}: pcli writes {CI_WORKFLOW} from it, but a file of "
+            f"{SKELETON_LABEL}/ renders to that name too",
+            hint=f"remove that file, or {CI_FILE} to keep it",
+        )
+    if ci is None:  # a caller without the service's environments
+        raise UsageError(
+            f"{SKELETON_LABEL}/{CI_FILE}: writing {CI_WORKFLOW} needs the environments of "
+            f"the service's instances, which this command does not give",
+            hint=f"write it with: pcli ci generate github-actions --service {service} --source "
+            f"--output DIR/{CI_WORKFLOW}",
+        )
+    flow = replace(ci(), image_parameter=declared.image_parameter)
+    rendered[CI_WORKFLOW] = source_workflow_text(flow).encode("utf-8")
+    return rendered
+
+
+@dataclass(frozen=True)
+class CiDeclaration:
+    """What `skeleton/.pcli-ci.yaml` asks for: the CI system's workflow (github-actions) and
+    the service input the built image goes to (None: the service has no image to build)."""
+
+    workflow: str
+    image_parameter: str | None = None
+
+
+def ci_declaration(bundle: Bundle) -> CiDeclaration | None:
+    """The skeleton's CI declaration; None without one, `UsageError` for a malformed one."""
+    data = bundle.skeleton_files().get(CI_FILE)
+    if data is None:
+        return None
+    label = f"{SKELETON_LABEL}/{CI_FILE}"
+    hint = f"write it as {CI_EXAMPLE} (image_parameter: the input the built image goes to)"
+    text = _as_text(data)
+    if text is None:
+        raise UsageError(f"{label}: not a UTF-8 text file", hint=hint)
+    try:
+        document = parse_yaml(text, label, UsageError)
+    except UsageError as error:
+        raise UsageError(str(error), hint=hint) from error
+    if not isinstance(document, dict):
+        raise UsageError(f"{label}: expected a mapping, found {_kind(document)}", hint=hint)
+    unknown = sorted(str(key) for key in document if key not in CI_KEYS)
+    if unknown:
+        raise UsageError(
+            f"{label}: unknown key(s) {', '.join(unknown)} (it takes {', '.join(CI_KEYS)})",
+            hint=hint,
+        )
+    workflow = document.get("workflow")
+    if workflow != "github-actions":
+        found = f"not {workflow!r}" if "workflow" in document else "and it is missing"
+        raise UsageError(f"{label}: workflow must be github-actions, {found}", hint=hint)
+    image = document.get("image_parameter")
+    if image is None:
+        return CiDeclaration(workflow)
+    return CiDeclaration(workflow, image_input(bundle, image, f"{label}: image_parameter"))
+
+
+def image_input(bundle: Bundle, name: object, label: str) -> str:
+    """`name`, checked to be an input of `bundle`'s service schema (`label` names where it
+    comes from in the error)."""
+    inputs = [item.name for item in bundle.schema.main.inputs] if bundle.schema else []
+    if not isinstance(name, str) or name not in inputs:
+        known = ", ".join(inputs) or "none"
+        raise UsageError(
+            f"{label} {name!r} is not an input of the blueprint's service schema "
+            f"(its inputs: {known})",
+            hint="name the input that takes the image, or leave it out",
+        )
+    return name
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
 
 
 def _with_defaults(bundle: Bundle, inputs: Mapping[str, Any]) -> dict[str, Any]:

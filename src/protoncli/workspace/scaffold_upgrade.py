@@ -51,6 +51,7 @@ from protoncli.errors import PcliError, UsageError
 from protoncli.workspace.scaffold import (
     RECORD_FILE,
     SKELETON_LABEL,
+    CiSource,
     ScaffoldRecord,
     file_digest,
     read_record,
@@ -161,12 +162,14 @@ def upgrade_scaffold_files(
     version: str,
     conflicts: ConflictMode = ConflictMode.REFUSE,
     dry_run: bool = False,
+    ci: CiSource | None = None,
 ) -> ScaffoldUpgrade:
     """Upgrade the folder of `record` from the recorded version (bundle `old`, None when the
     registry no longer has it) to `blueprint`@`version` (bundle `new`).
 
-    `instances` are the service's instance inputs, as for `scaffold`. Nothing is written with
-    `dry_run`, nor when a conflict refuses the upgrade (the result says `refused`). Raises
+    `instances` are the service's instance inputs and `ci` its CI workflow, as for `scaffold`.
+    Nothing is written with `dry_run`, nor when a conflict refuses the upgrade (the result says
+    `refused`). Raises
     `UsageError` when `new` has no skeleton, and `PcliError` when the old render is needed but
     `old` is None, or when git is needed for a merge but missing.
     """
@@ -176,8 +179,8 @@ def upgrade_scaffold_files(
             f"blueprint {blueprint}@{version} has no {SKELETON_LABEL}/ folder to upgrade to",
             hint="pick a version that has one with --to",
         )
-    theirs = render_for_service(new, record.service, instances)
-    base, warnings = _old_render(record, old, instances)
+    theirs = render_for_service(new, record.service, instances, ci=ci)
+    base, warnings = _old_render(record, old, instances, ci)
     planner = _Planner(
         target,
         (f"{record.blueprint}@{record.version}", f"{blueprint}@{version}"),
@@ -209,7 +212,10 @@ def upgrade_scaffold_files(
 
 
 def _old_render(
-    record: ScaffoldRecord, old: Bundle | None, instances: Mapping[str, Mapping[str, Any]]
+    record: ScaffoldRecord,
+    old: Bundle | None,
+    instances: Mapping[str, Mapping[str, Any]],
+    ci: CiSource | None = None,
 ) -> tuple[dict[str, bytes], list[str]]:
     """{path: the old version of each file pcli wrote}, and warnings about it."""
     untouched: dict[str, bytes] = {}
@@ -233,7 +239,7 @@ def _old_render(
                 ),
             )
         return untouched, []
-    rendered = render_for_service(old, record.service, instances)
+    rendered = render_for_service(old, record.service, instances, ci=ci)
     warnings = [
         f"{path}: the render of {record.blueprint}@{record.version} with today's inputs differs "
         "from what pcli wrote (the inputs changed since?); your changes were merged against it"

@@ -25,6 +25,7 @@ from cfnlint.api import ManualArgs, lint
 from jinja2.sandbox import SandboxedEnvironment
 from moto.cloudformation.models import cloudformation_backends
 from moto.server import ThreadedMotoServer
+from tests.unit.workspace.test_ci_workflow import actionlint  # noqa: F401 - a fixture
 
 from protoncli.blueprints.bundle import load_bundle
 from protoncli.blueprints.model import Bundle
@@ -32,6 +33,8 @@ from protoncli.render.engine import render_bundle
 from protoncli.render.model import ComponentTarget, EnvironmentFacts, InstanceFacts, RenderContext
 from protoncli.specs.io import parse_spec
 from protoncli.specs.model import EnvironmentSpec, InstanceSpec, ServiceSpec
+from protoncli.workspace.ci_workflow import DeployStage, SourceWorkflow, source_workflow_text
+from protoncli.workspace.scaffold import CiDeclaration, ci_declaration, render_for_service
 from protoncli.yamlio import CloudFormationLoader
 
 REGION = "us-east-1"
@@ -328,43 +331,51 @@ def test_detached_component_is_named_after_environment_and_component(starters_di
     assert resources["Queue"]["Properties"]["QueueName"] == "dev-jobs"
 
 
-def test_skeleton_renders_names_and_keeps_github_expressions(starters_dir):
-    skeleton = starter(starters_dir, "fargate-web-svc").skeleton_files()
-    namespace = {"service": {"name": "web"}, "service_instance": {"name": "web-dev"}}
-    namespace["service_instance"]["inputs"] = {"port": 8080}
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-
-    rendered = {
-        env.from_string(path).render(namespace): env.from_string(data.decode()).render(namespace)
-        for path, data in skeleton.items()
-    }
-
-    assert sorted(rendered) == [".github/workflows/deploy.yml", "Dockerfile", "app/web.py"]
-    workflow = yaml.safe_load(rendered[".github/workflows/deploy.yml"])
-    job = workflow["jobs"]["deploy"]
-    steps = {step.get("name", step.get("uses")): step for step in job["steps"]}
-    assert all(("uses" in step) != ("run" in step) for step in job["steps"])
-    assert job["env"]["IMAGE"] == "${{ vars.PCLI_IMAGE_REPOSITORY }}:${{ github.sha }}"
-    # The workspace (pcli.yaml, the specs) is checked out beside the source, and named.
-    assert steps["Check out the source"]["with"] == {"path": "source"}
-    assert steps["Check out the workspace"]["with"] == {
-        "repository": "${{ vars.PCLI_WORKSPACE_REPOSITORY }}",
-        "token": "${{ secrets.PCLI_WORKSPACE_TOKEN || github.token }}",
-        "path": "workspace",
-    }
-    assert steps["Build and push the image"]["working-directory"] == "source"
-    assert job["steps"][-1]["run"] == (
-        'pcli --workspace workspace svc deploy web --instance web-dev --param "image=$IMAGE" '
-        "--yes --json"
+def starter_workflow(service: str) -> SourceWorkflow:
+    """`service` with web-dev in dev and web-prod in prod (eu-west-1), as a workspace gives."""
+    stages = (
+        DeployStage("dev", "us-east-1", None, ("web-dev",)),
+        DeployStage("prod", "eu-west-1", None, ("web-prod",)),
     )
-    assert steps["AWS credentials"]["with"]["role-to-assume"] == "${{ vars.PCLI_DEPLOY_ROLE_ARN }}"
-    text = rendered[".github/workflows/deploy.yml"]
-    assert "{%" not in text
-    assert text.count("${{") == text.count("}}") == 6
-    assert "EXPOSE 8080" in rendered["Dockerfile"].splitlines()
-    assert 'CMD ["python", "app/web.py"]' in rendered["Dockerfile"]
-    compile(rendered["app/web.py"], "app/web.py", "exec")
-    assert 'SERVICE_NAME = "web"' in rendered["app/web.py"]
+    return SourceWorkflow(service, "us-east-1", stages)
+
+
+def test_skeleton_renders_names_and_declares_the_generated_workflow(starters_dir):
+    bundle = starter(starters_dir, "fargate-web-svc")
+    instances = {"web-dev": {"port": 8080}, "web-prod": {}}
+
+    rendered = render_for_service(bundle, "web", instances, ci=lambda: starter_workflow("web"))
+
+    assert ci_declaration(bundle) == CiDeclaration("github-actions", "image")
+    assert sorted(rendered) == [".github/workflows/deploy.yml", "Dockerfile", "app/web.py"]
+    text = rendered[".github/workflows/deploy.yml"].decode()
+    flow = dataclasses.replace(starter_workflow("web"), image_parameter="image")
+    assert text == source_workflow_text(flow)  # what pcli ci generate --source prints
+    jobs = yaml.safe_load(text)["jobs"]
+    assert list(jobs) == ["build", "plan", "image", "deploy-dev", "deploy-prod"]
+    assert jobs["deploy-prod"]["environment"] == "prod"
+    assert jobs["deploy-prod"]["steps"][-2]["run"] == (
+        'pcli --workspace workspace svc deploy web --instance web-prod --param "image=$IMAGE" --yes'
+    )
+    dockerfile, app = rendered["Dockerfile"].decode(), rendered["app/web.py"].decode()
+    assert "EXPOSE 8080" in dockerfile.splitlines()
+    assert 'CMD ["python", "app/web.py"]' in dockerfile
+    compile(app, "app/web.py", "exec")
+    assert 'SERVICE_NAME = "web"' in app
+
+
+def test_the_starters_scaffolded_workflow_passes_actionlint(
+    starters_dir,
+    actionlint,  # noqa: F811
+    tmp_path,
+):
+    bundle = starter(starters_dir, "fargate-web-svc")
+    rendered = render_for_service(
+        bundle, "web", {"web-dev": {}, "web-prod": {}}, ci=lambda: starter_workflow("web")
+    )
+    path = tmp_path / "deploy.yml"
+    path.write_bytes(rendered[".github/workflows/deploy.yml"])
+    assert actionlint(path) == []
 
 
 # --- deploying to moto --------------------------------------------------------------------------

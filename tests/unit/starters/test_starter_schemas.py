@@ -154,5 +154,5 @@ def test_pcli_loads_every_starter_as_the_blueprint_it_is(starters_dir):
         "versions.tf",
     ]
     assert sorted(loaded["fargate-web-svc"].skeleton_files()) == [
-        ".github/workflows/deploy.yml", "Dockerfile", "app/{{ service.name }}.py",
+        ".pcli-ci.yaml", "Dockerfile", "app/{{ service.name }}.py",
     ]  # fmt: skip

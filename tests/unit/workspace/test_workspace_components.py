@@ -47,6 +47,7 @@ def test_component_round_trip(workspace, component_bundle):
         "README.md",
         "cloudformation.yaml",
         "component.yaml",
+        "guardrails",  # the starter's rules travel with its copy: deploys check them
         "manifest.yaml",
     ]
     assert (folder / "cloudformation.yaml").read_bytes() == (

@@ -12,6 +12,7 @@ import pytest
 from protoncli.blueprints.bundle import load_bundle
 from protoncli.blueprints.model import Bundle
 from protoncli.errors import RenderError, UsageError
+from protoncli.workspace.ci_workflow import DeployStage, SourceWorkflow
 from protoncli.workspace.scaffold import scaffold
 
 LOGO = b"\x89PNG\r\n\x1a\n\0{{ not a template }}"
@@ -54,6 +55,13 @@ def run(bundle: Bundle, target: Path, version: str = "1.0", **options):
         version=version,
         **options,
     )
+
+
+def in_dev(service: str) -> SourceWorkflow:
+    """The source workflow of `service` with one instance, SERVICE-dev, in dev (the starter's
+    skeleton declares one)."""
+    stage = DeployStage("dev", "us-east-1", None, (f"{service}-dev",))
+    return SourceWorkflow(service, "us-east-1", (stage,))
 
 
 def listing(folder: Path) -> list[str]:
@@ -245,7 +253,7 @@ def test_a_folder_scaffolded_for_another_service_is_refused(bundle, tmp_path):
 def test_starter_skeleton_scaffolds_with_a_trailing_newline(tmp_path, starters_dir):
     bundle = load_bundle(starters_dir / "fargate-web-svc" / "v1")
 
-    run(bundle, tmp_path / "src")
+    run(bundle, tmp_path / "src", ci=lambda: in_dev("api"))
 
     dockerfile = (tmp_path / "src" / "Dockerfile").read_text()
     assert "EXPOSE 8080\n" in dockerfile
@@ -263,6 +271,7 @@ def test_inputs_the_spec_leaves_out_take_the_schema_defaults(tmp_path, starters_
         instances={"web-dev": {}},
         blueprint="fargate-web-svc",
         version="1.0",
+        ci=lambda: in_dev("web"),
     )
 
     assert "EXPOSE 80\n" in (tmp_path / "src" / "Dockerfile").read_text()
@@ -274,5 +283,6 @@ def test_inputs_the_spec_leaves_out_take_the_schema_defaults(tmp_path, starters_
         instances={"web-dev": {"port": 8080}},
         blueprint="fargate-web-svc",
         version="1.0",
+        ci=lambda: in_dev("web"),
     )
     assert again.summary() == "2 updated, 1 unchanged"  # Dockerfile and app/web.py use the port

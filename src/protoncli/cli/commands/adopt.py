@@ -112,6 +112,11 @@ def adopt_command(
         _print_report(proposal, reviews, write=write)
     acting = [r for r in reviews if r.acts]
     outcomes: list[Outcome] = []
+    if acting and override_rules:
+        from protoncli.deploy.guardrails import check_overrides, rules_of
+
+        entries = proposal.entries
+        check_overrides(project, [rules_of(project, e.blueprint, e.version) for e in entries])
     if acting:
         if not yes:
             _confirm(ctx, acting, json_, proposal, reviews)
