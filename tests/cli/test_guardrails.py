@@ -153,6 +153,18 @@ def test_an_error_rule_blocks_the_deploy_before_any_stack(
     assert "guardrails/storage.guard" in result.output
     assert "--override-rule bucket_encrypted" in result.output
     assert stack_names(moto_url) == []
+    # in CI: the NDJSON result says why; the violations are on stderr
+    as_json = cli("env", "deploy", "dev", "--yes", "--json")
+    assert as_json.exit_code == 1, as_json.output
+    result_line = json.loads(as_json.stdout.splitlines()[-1])
+    assert (result_line["type"], result_line["ok"], result_line["exit_code"]) == (
+        "result",
+        False,
+        1,
+    )
+    assert "guardrail violation(s) of bucket_encrypted" in result_line["error"]
+    assert "Store (AWS::S3::Bucket) BucketEncryption" in as_json.stderr
+    assert stack_names(moto_url) == []
 
 
 def test_a_warning_rule_is_shown_and_the_deploy_goes_on(
