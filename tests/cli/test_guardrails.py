@@ -272,13 +272,31 @@ def test_registry_rules_apply_to_every_blueprint(cli: Cli, registry: Path, moto_
         ({"guardrails/again.guard": LOGGING_RULE}, "rule 'retention_set' is defined twice"),
     ],
 )
-def test_rule_files_that_cannot_be_used_stop_the_deploy(
-    cli: Cli, publish: Callable[..., None], moto_url: str, extra: dict[str, str], message: str
+def test_a_bundle_whose_rules_guard_cannot_use_is_not_published(
+    cli: Cli,
+    write_files: Callable[[Path | str, dict[str, str]], Path],
+    extra: dict[str, str],
+    message: str,
 ) -> None:
-    publish(**extra)
-    result = create(cli, "dev", "--param", "retention=7")
+    bundle = write_files("bundles/store-env", bundle_files(**extra))
+    refused = cli("blueprint", "publish", str(bundle), "--name", "store-env")
+    assert refused.exit_code == 1, refused.output
+    assert message in refused.output
+    assert "Traceback" not in refused.output
+    listed = json.loads(cli("blueprint", "list", "--json").stdout)
+    assert "store-env" not in [blueprint["name"] for blueprint in listed["blueprints"]]
+
+
+@pytest.mark.usefixtures("plain_env")
+def test_registry_rules_that_guard_cannot_use_stop_the_deploy(
+    cli: Cli, registry: Path, moto_url: str
+) -> None:
+    (registry / ".guardrails").mkdir(parents=True)
+    (registry / ".guardrails" / "naming.guard").write_text("rule broken {\n  Resources exists\n")
+    result = cli("env", "create", "dev", "-b", "plain-env", "--yes")
     assert result.exit_code == 1, result.output
-    assert message in result.output
+    assert f"{registry / '.guardrails' / 'naming.guard'}:" in result.output
+    assert "Guard cannot read this rule file" in result.output
     assert "Traceback" not in result.output
     assert stack_names(moto_url) == []
 

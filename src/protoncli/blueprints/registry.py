@@ -188,6 +188,7 @@ class Registry:
         _check_kind(name, existing, bundle.kind)
         if previous is not None:
             self._check_compatible(previous, bundle, target)
+        _check_guardrails(bundle)
         return new_version_info(
             name,
             target,
@@ -452,6 +453,17 @@ def _compared(
     if not latest_minor_only:
         return existing
     return [previous] if previous is not None else []
+
+
+def _check_guardrails(bundle: Bundle) -> None:
+    """Refuse a bundle whose `guardrails/` Guard cannot use (a `GuardrailsError` naming the
+    file): every deploy of it would be refused. Where Guard's engine is not installed (Python
+    3.13 and newer without cfn-guard-rs) the rules are left to the deploys, which refuse them
+    there with that message."""
+    from protoncli.guardrails.rules import BUNDLE_FOLDER, engine_installed, rule_set_of
+
+    if engine_installed():
+        rule_set_of(bundle.files, BUNDLE_FOLDER, lambda path: str(Path(bundle.root, path)))
 
 
 def _check_kind(name: str, existing: list[VersionInfo], kind: Kind) -> None:

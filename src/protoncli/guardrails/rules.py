@@ -54,6 +54,13 @@ class GuardrailsError(BundleError):
 RunChecks = Callable[[str, str, bool], str]
 
 
+def engine_installed() -> bool:
+    """Whether Guard's engine (cfn-guard-rs) can be imported here."""
+    import importlib.util
+
+    return importlib.util.find_spec("cfn_guard_rs") is not None
+
+
 def engine() -> RunChecks:
     """Guard's `run_checks` (data JSON, rules text, verbose) -> its report as JSON text."""
     try:
