@@ -394,3 +394,23 @@ def test_a_components_own_rules_are_checked_from_its_workspace_copy(
     assert "DeadLetterQueue (AWS::SQS::Queue)" in blocked.output
     allowed = cli("component", "deploy", "queue", "--yes", "--override-rule", "sqs_queue_encrypted")
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_lint_checks_the_bundles_rules_when_the_registry_is_out_of_reach(
+    write_files: Callable[[Path | str, dict[str, str]], Path], moto_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from protoncli.cli.app import app
+
+    bundle = write_files(
+        "bundles/lint-env",
+        bundle_files(**{"spec/spec.yaml": "proton: EnvironmentSpec\nspec:\n  encrypted: false\n"}),
+    )
+    runner = CliRunner()
+    report = runner.invoke(
+        app, ["--registry", "s3://no-such-registry-bucket", "blueprint", "lint", str(bundle)]
+    )
+    assert report.exit_code == 1, report.output  # the bundle's own error rule still counts
+    assert "the registry's guardrails could not be read (" in report.output
+    assert "bucket_encrypted" in report.output

@@ -330,18 +330,28 @@ def _guardrails(
     bundle: Bundle, result: RenderResult, registry_rules: Callable[[], RuleSet] | None
 ) -> tuple[list[Finding], bool]:
     """The guardrails' violations in every rendered CloudFormation file, as a deploy would see
-    them (an error rule's are errors); rule files that cannot be used are error findings.
-    Returns the findings and whether there were rules to check."""
+    them (an error rule's are errors); rule files that cannot be used are error findings. A
+    registry that cannot be read (a team registry out of reach) is a warning: the bundle's own
+    rules are checked still. Returns the findings and whether there were rules to check."""
     from protoncli.deploy.guardrails import bundle_rules
     from protoncli.guardrails.check import check_template
+    from protoncli.guardrails.rules import GuardrailsError
 
-    try:
-        rules = (registry_rules() if registry_rules else RuleSet()).joined(bundle_rules(bundle))
-    except PcliError as error:
-        return _error_findings("guardrails", error), True
-    if not rules:
-        return [], False
     findings: list[Finding] = []
+    registry = RuleSet()
+    try:
+        registry = registry_rules() if registry_rules else RuleSet()
+    except GuardrailsError as error:  # the registry's rules themselves
+        return _error_findings("guardrails", error), True
+    except PcliError as error:
+        note = f"the registry's guardrails could not be read ({error.message}): not checked"
+        findings.append(Finding("warning", "guardrails", note))
+    try:
+        rules = registry.joined(bundle_rules(bundle))
+    except PcliError as error:
+        return findings + _error_findings("guardrails", error), True
+    if not rules:
+        return findings, bool(findings)
     for resource in result.resources:
         if resource.provisioning != Provisioning.CLOUDFORMATION:
             continue
@@ -356,7 +366,7 @@ def _guardrails(
                 findings.extend(_error_findings("guardrails", error))
                 continue
             findings.extend(
-                Finding(v.severity, "guardrails", f"{v.where()}: {v.message}", path, v.rule)
+                Finding(v.severity, "guardrails", v.line(), path, v.rule)
                 for v in violations
             )
     return findings, True
