@@ -366,8 +366,7 @@ def _guardrails(
                 findings.extend(_error_findings("guardrails", error))
                 continue
             findings.extend(
-                Finding(v.severity, "guardrails", v.line(), path, v.rule)
-                for v in violations
+                Finding(v.severity, "guardrails", v.line(), path, v.rule) for v in violations
             )
     return findings, True
 
