@@ -433,10 +433,9 @@ def guarded_template(resources: int) -> str:
 def measure_guardrails(results: Results, repeat: int) -> None:
     """Time the deploy gate's work (parse + every rule file) per template, in this process."""
     from protoncli.blueprints.bundle import load_bundle
-    from protoncli.deploy.guardrails import bundle_rules
     from protoncli.errors import RenderError
     from protoncli.guardrails.check import check_template
-    from protoncli.guardrails.rules import RuleSet
+    from protoncli.guardrails.rules import RuleSet, bundle_rules
     from protoncli.yamlio import parse_yaml
 
     starters = Path(__file__).resolve().parent.parent / "blueprints"

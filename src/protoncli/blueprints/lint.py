@@ -333,9 +333,8 @@ def _guardrails(
     them (an error rule's are errors); rule files that cannot be used are error findings. A
     registry that cannot be read (a team registry out of reach) is a warning: the bundle's own
     rules are checked still. Returns the findings and whether there were rules to check."""
-    from protoncli.deploy.guardrails import bundle_rules
     from protoncli.guardrails.check import check_template
-    from protoncli.guardrails.rules import GuardrailsError
+    from protoncli.guardrails.rules import GuardrailsError, bundle_rules
 
     findings: list[Finding] = []
     registry = RuleSet()

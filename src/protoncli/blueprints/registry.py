@@ -460,10 +460,10 @@ def _check_guardrails(bundle: Bundle) -> None:
     file): every deploy of it would be refused. Where Guard's engine is not installed (Python
     3.13 and newer without cfn-guard-rs) the rules are left to the deploys, which refuse them
     there with that message."""
-    from protoncli.guardrails.rules import BUNDLE_FOLDER, engine_installed, rule_set_of
+    from protoncli.guardrails.rules import bundle_rules, engine_installed
 
     if engine_installed():
-        rule_set_of(bundle.files, BUNDLE_FOLDER, lambda path: str(Path(bundle.root, path)))
+        bundle_rules(bundle)
 
 
 def _check_kind(name: str, existing: list[VersionInfo], kind: Kind) -> None:

@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING, Any
 from protoncli.deploy.model import DeployEvent, DeployHooks, StackRequest
 from protoncli.errors import NotFoundError, PcliError, UsageError, did_you_mean
 from protoncli.guardrails.check import Violation, check_template
-from protoncli.guardrails.rules import BUNDLE_FOLDER, ERROR, RuleSet, rule_set_of
+from protoncli.guardrails.rules import ERROR, RuleSet, bundle_rules
 from protoncli.state.identity import BLUEPRINT_TAG, COMPONENT, VERSION_TAG, Identity
 
 if TYPE_CHECKING:
-    from protoncli.blueprints.model import Bundle
     from protoncli.deploy.project import Project
     from protoncli.state.plan import Plan
 
@@ -47,13 +46,6 @@ class GuardrailViolationError(PcliError):
             f"{rules[0]} (recorded with the deployment)",
         )
         self.violations = violations
-
-
-def bundle_rules(bundle: Bundle) -> RuleSet:
-    """The rule set a bundle carries in `guardrails/` (empty without one)."""
-    from pathlib import Path
-
-    return rule_set_of(bundle.files, BUNDLE_FOLDER, lambda path: str(Path(bundle.root, path)))
 
 
 def rules_of(project: Project, blueprint: str | None, version: str | None) -> RuleSet:

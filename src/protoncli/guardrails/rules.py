@@ -20,9 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protoncli.errors import BundleError
+
+if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle
 
 BUNDLE_FOLDER = "guardrails"  # in a bundle
 REGISTRY_FOLDER = ".guardrails"  # at a folder registry's root: a dot, so no blueprint's name
@@ -194,6 +197,11 @@ def rule_set_of(files: Mapping[str, bytes], folder: str, label: Callable[[str], 
     return RuleSet(rule_files, severities)
 
 
+def bundle_rules(bundle: Bundle) -> RuleSet:
+    """The rule set a bundle carries in `guardrails/` (empty without one)."""
+    return rule_set_of(bundle.files, BUNDLE_FOLDER, lambda path: str(Path(bundle.root, path)))
+
+
 def rule_set_in(directory: Path) -> RuleSet:
     """The rule set of a folder on disk (a folder registry's `.guardrails/`); empty if none."""
     return rule_set_from(rule_files_in(directory), directory)
@@ -258,14 +266,6 @@ def replace_rule_folder(directory: Path, files: Mapping[str, bytes]) -> None:
         else:
             shutil.rmtree(staging)
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    import os
-
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _rule_file(data: bytes, label: str) -> RuleFile:

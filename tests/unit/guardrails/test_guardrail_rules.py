@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 
 from protoncli.blueprints.bundle import load_bundle
-from protoncli.deploy.guardrails import bundle_rules
 from protoncli.errors import ExitCode
 from protoncli.guardrails.check import check_template
-from protoncli.guardrails.rules import GuardrailsError, RuleSet, rule_names, rule_set_of
+from protoncli.guardrails.rules import (
+    GuardrailsError,
+    RuleSet,
+    bundle_rules,
+    rule_names,
+    rule_set_of,
+)
 
 pytest.importorskip("cfn_guard_rs")
 
@@ -255,3 +260,37 @@ def test_one_resource_breaking_a_rule_everywhere_is_named_without_the_places(
     (violation,) = check_template(rules, resources(Sg=wide_open))
     assert (violation.rule, violation.resource) == ("no_public_admin_ingress", "Sg")
     assert "more places than Guard's report can hold" in violation.message
+
+
+def test_a_reader_waits_for_rules_being_replaced(tmp_path: Path) -> None:
+    import threading
+
+    from protoncli.guardrails.rules import replace_rule_folder, rule_files_in
+
+    rules = tmp_path / ".guardrails"
+    replace_rule_folder(rules, {"a.guard": RULE.encode()})
+    assert rule_files_in(rules) == {"a.guard": RULE.encode()}
+    # the moment between the old folder moved aside and the new one renamed in
+    aside = tmp_path / ".guardrails-old-1234"
+    rules.rename(aside)
+    renamed = threading.Timer(0.2, aside.rename, (rules,))
+    renamed.start()
+    try:
+        assert rule_files_in(rules) == {"a.guard": RULE.encode()}  # waited, read the rules
+    finally:
+        renamed.join()
+    replace_rule_folder(rules, {})
+    assert not rules.exists()
+    assert rule_files_in(rules) == {}  # no rules, nothing aside: no wait
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".guardrails.lock"]
+
+
+def test_rules_left_aside_by_an_interrupted_replacement_are_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import protoncli.guardrails.rules as rules_module
+
+    monkeypatch.setattr(rules_module, "SWAP_WAIT", 0.1)
+    (tmp_path / ".guardrails-old-1234").mkdir()
+    with pytest.raises(GuardrailsError, match="its rules are being replaced"):
+        rules_module.rule_files_in(tmp_path / ".guardrails")

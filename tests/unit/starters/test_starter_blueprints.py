@@ -185,8 +185,8 @@ STARTER_RULES = {
 
 @pytest.mark.parametrize("template", SAMPLE_TEMPLATES)
 def test_sample_templates_keep_their_starters_guardrails(starters_dir, template):
-    from protoncli.deploy.guardrails import bundle_rules
     from protoncli.guardrails.check import check_template
+    from protoncli.guardrails.rules import bundle_rules
 
     name = template.split()[0]
     rules = bundle_rules(starter(starters_dir, name))
