@@ -516,6 +516,7 @@ LINE_OF_COMPLETER = {
     "complete_output_modes": "pcli --output ",
     "complete_pipeline_inputs": "pcli svc create shop -b fargate-web-svc --pipeline-param ",
     "complete_placements": "pcli svc create shop -i shop-x=",
+    "complete_rule_names": "pcli env deploy dev --override-rule ",
     "complete_service_blueprint_refs": "pcli svc create shop -b fargate-web-svc@",
     "complete_services": "pcli svc show ",
     "complete_setting_keys": "pcli config get ",
@@ -536,6 +537,16 @@ for line in json.loads(sys.argv[1]):
     answered.append(code == 0 and bool(candidates.strip()))
 print(json.dumps({"answered": answered, "modules": sorted(sys.modules)}))
 """
+
+
+def test_override_rule_completes_the_guardrails_of_the_registrys_blueprints(site):
+    assert bash(site, "pcli env deploy dev --override-rule ") == [
+        "log_group_retention_set",
+        "no_public_admin_ingress",
+        "s3_bucket_encrypted",
+        "sqs_queue_encrypted",
+    ]
+    assert bash(site, "pcli apply --override-rule no_") == ["no_public_admin_ingress"]
 
 
 def test_every_completer_is_covered_by_the_import_check():

@@ -559,6 +559,40 @@ def complete_components(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     return _matching(candidates, incomplete)
 
 
+# A Guard file's named rule (`rule NAME when ...` or `rule NAME {`); a rule that takes
+# parameters is a helper, not a guardrail. Completion reads the names off the files, without
+# Guard: guardrails/rules.py checks them for real.
+_GUARD_RULE = re.compile(r"^\s*rule\s+([A-Za-z0-9_]+)\s*(?:when\b|\{)", re.MULTILINE)
+
+
+def _rules_in(folder: Path) -> list[str]:
+    names: list[str] = []
+    for path in sorted(folder.glob("*.guard")) if folder.is_dir() else ():
+        names += _GUARD_RULE.findall(path.read_text(encoding="utf-8", errors="replace"))
+    return names
+
+
+@_never_files
+@_never_fails
+def complete_rule_names(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """Guardrails `--override-rule` may name: the registry's, each registered blueprint
+    version's, and each component's of the workspace, with where each is written."""
+    registry = _registry_root(ctx)
+    found: dict[str, str] = {}
+    for name in _rules_in(registry / ".guardrails"):
+        found.setdefault(name, "the registry's")
+    for bundle in sorted(registry.glob(f"*/*/{_BUNDLE_FOLDER}/guardrails")):
+        blueprint, version = bundle.parent.parent.parent.name, bundle.parent.parent.name
+        for name in _rules_in(bundle):
+            found.setdefault(name, f"{blueprint}@{version}")
+    root = _workspace_root(ctx)
+    components = [] if root is None else sorted((root / "components").glob("*/guardrails"))
+    for folder in components:
+        for name in _rules_in(folder):
+            found.setdefault(name, f"component {folder.parent.name}")
+    return _matching(sorted(found.items()), incomplete)
+
+
 # ---------------------------------------------------------------------------------------------
 # Settings and root options
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.completion import complete_rule_names
 from protoncli.cli.state import app_state, interactive
 from protoncli.errors import DeployError, ExitCode, PcliError, UsageError
 
@@ -52,6 +53,7 @@ OVERRIDE_RULE_OPTION = typer.Option(
     [],
     "--override-rule",
     metavar="RULE",
+    autocompletion=complete_rule_names,
     help="Deploy although the template breaks this guardrail (an error rule of the blueprint "
     "or registry); repeatable; recorded with the deployment. See docs/reference/guardrails.md.",
 )
