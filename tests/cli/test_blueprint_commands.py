@@ -335,8 +335,19 @@ def test_show_component_says_it_takes_no_inputs(pcli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "sqs-queue-component@1.0 (recommended)"
-    assert lines[-1] == "Components take no inputs: they read their service instance's inputs."
+    assert "Components take no inputs: they read their service instance's inputs." in lines
     assert "INPUT" not in result.stdout
+    # its own guardrails follow
+    assert "Guardrails" in [line.strip() for line in lines]
+    assert row_of(table_rows(result.stdout), "sqs_queue_encrypted")[:3] == [
+        "sqs_queue_encrypted",
+        "error",
+        "encryption.guard",
+    ]
+    shown = json.loads(pcli("blueprint", "show", "sqs-queue-component", "--json").stdout)
+    assert shown["guardrails"] == [
+        {"name": "sqs_queue_encrypted", "severity": "error", "file": "encryption.guard"}
+    ]
 
 
 def test_show_json_lists_inputs_with_type_default_and_required(pcli):

@@ -99,7 +99,7 @@ def _confirm_clear(ctx: typer.Context, location: str, *, yes: bool) -> None:
 
 
 def _report(location: str, rules: RuleSet, *, json_: bool, did: str | None = None) -> None:
-    rows = _rows(rules)
+    rows = rule_rows(rules)
     if json_:
         output.print_json({"registry": location, "changed": did is not None, "rules": rows})
         return
@@ -120,7 +120,7 @@ def _report(location: str, rules: RuleSet, *, json_: bool, did: str | None = Non
     )
 
 
-def _rows(rules: RuleSet) -> list[dict[str, Any]]:
+def rule_rows(rules: RuleSet) -> list[dict[str, Any]]:
     return [
         {"name": name, "severity": rules.severity(name), "file": Path(rule_file.label).name}
         for rule_file in rules.files

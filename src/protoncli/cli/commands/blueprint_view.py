@@ -47,7 +47,21 @@ def describe_version(bundle: Bundle) -> dict[str, Any]:
         "compatible_environments": [str(env) for env in bundle.compatible_environments],
         "inputs": _input_rows(schema.main if schema else None),
         "pipeline_inputs": _input_rows(schema.pipeline if schema else None),
+        "guardrails": _guardrail_rows(bundle),
     }
+
+
+def _guardrail_rows(bundle: Bundle) -> list[dict[str, Any]]:
+    """The bundle's own guardrails (`guardrails/`), as `blueprint guardrails` lists the
+    registry's; none where Guard cannot name them (its engine missing: a warning says so)."""
+    from protoncli.cli.commands.blueprint_guardrails import rule_rows
+    from protoncli.guardrails.rules import GuardrailsError, bundle_rules
+
+    try:
+        return rule_rows(bundle_rules(bundle))
+    except GuardrailsError as error:
+        output.warn(f"its guardrails cannot be listed: {error.message}")
+        return []
 
 
 def _format_default(row: dict[str, Any]) -> str:
@@ -92,11 +106,24 @@ def print_version(record: dict[str, Any]) -> None:
     output.key_values(pairs)
     if record["kind"] == "component":
         output.line("Components take no inputs: they read their service instance's inputs.")
+        _guardrails_table(record["guardrails"])
         return
     output.line()
     _inputs_table("Inputs", record["inputs"])
     if record["pipeline_inputs"]:
         _inputs_table("Pipeline inputs", record["pipeline_inputs"])
+    _guardrails_table(record["guardrails"])
+
+
+def _guardrails_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    output.line()
+    output.table(
+        ["RULE", "SEVERITY", "FILE"],
+        [(r["name"], r["severity"], r["file"]) for r in rows],
+        title="Guardrails",
+    )
 
 
 def _resource_name(name: str | None, spec: Path | None, kind: str) -> str:
