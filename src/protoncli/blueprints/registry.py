@@ -57,11 +57,11 @@ from protoncli.blueprints.versions import (
     write_version,
 )
 from protoncli.errors import NotFoundError, PcliError, RegistryError, UsageError
+from protoncli.filecache import FileCache
+from protoncli.yamlio import atomic_write
 
 if TYPE_CHECKING:
     from protoncli.guardrails.rules import RuleSet
-from protoncli.filecache import FileCache
-from protoncli.yamlio import atomic_write
 
 __all__ = [
     "BlueprintInfo",

@@ -16,7 +16,7 @@ Terraform and CodeBuild items are not checked: Guard reads CloudFormation templa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from protoncli.deploy.model import DeployEvent, DeployHooks, StackRequest
@@ -26,6 +26,7 @@ from protoncli.guardrails.rules import ERROR, RuleSet, bundle_rules
 from protoncli.state.identity import BLUEPRINT_TAG, COMPONENT, VERSION_TAG, Identity
 
 if TYPE_CHECKING:
+    from protoncli.blueprints.model import Bundle
     from protoncli.deploy.project import Project
     from protoncli.state.plan import Plan
 
@@ -50,20 +51,17 @@ class GuardrailViolationError(PcliError):
 
 def rules_of(project: Project, blueprint: str | None, version: str | None) -> RuleSet:
     """The registry's rules joined with those of `blueprint@version` (read once per run)."""
-    key = (blueprint or "", version or "")
-    known: RuleSet | None = project.overrides.rule_sets.get(key)
-    if known is not None:
-        return known
-    rules = project.registry.guardrails()
-    if blueprint and version:
+
+    def bundle() -> Bundle | None:
+        if not (blueprint and version):
+            return None
         try:
             info = project.registered(blueprint, version)
         except NotFoundError:  # a rollback to a version no longer registered: its rules are gone
-            info = None
-        if info is not None:
-            rules = rules.joined(bundle_rules(project.registry.load(info)))
-    project.overrides.rule_sets[key] = rules
-    return rules
+            return None
+        return project.registry.load(info)
+
+    return _read_once(project, (blueprint or "", version or ""), bundle)
 
 
 def check_overrides(project: Project, rule_sets: Iterable[RuleSet]) -> None:
@@ -80,16 +78,28 @@ def check_overrides(project: Project, rule_sets: Iterable[RuleSet]) -> None:
 def component_rules(project: Project, name: str) -> RuleSet:
     """The registry's rules joined with those of a component's bundle, as the workspace holds it
     (`components/NAME/`: a component has no registered blueprint)."""
-    from protoncli.blueprints.bundle import load_bundle
 
-    key = (f"component {name}", "")
+    def bundle() -> Bundle | None:
+        from protoncli.blueprints.bundle import load_bundle
+
+        folder = project.workspace.component_dir(name)
+        return load_bundle(folder) if folder.is_dir() else None
+
+    return _read_once(project, (f"component {name}", ""), bundle)
+
+
+def _read_once(
+    project: Project, key: tuple[str, str], bundle: Callable[[], Bundle | None]
+) -> RuleSet:
+    """The registry's rules joined with those of `bundle()` (None: the registry's only), read
+    once per run under `key`."""
     known: RuleSet | None = project.overrides.rule_sets.get(key)
     if known is None:
-        folder = project.workspace.component_dir(name)
-        rules = project.registry.guardrails()
-        if folder.is_dir():
-            rules = rules.joined(bundle_rules(load_bundle(folder)))
-        project.overrides.rule_sets[key] = known = rules
+        found = bundle()
+        known = project.registry.guardrails()
+        if found is not None:
+            known = known.joined(bundle_rules(found))
+        project.overrides.rule_sets[key] = known
     return known
 
 
