@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from protoncli.cli import output
+from protoncli.cli.commands.blueprint_guardrails import guardrails
 from protoncli.cli.completion import (
     complete_blueprint_names,
     complete_blueprint_refs,
@@ -424,7 +425,4 @@ def lint(
     )
 
 
-# `pcli blueprint guardrails`: the registry's rules (its own module)
-from protoncli.cli.commands.blueprint_guardrails import guardrails  # noqa: E402
-
-app.command("guardrails")(guardrails)
+app.command("guardrails")(guardrails)  # the registry's rules: its own module

@@ -114,9 +114,15 @@ def _report(location: str, rules: RuleSet, *, json_: bool, did: str | None = Non
             "Set some with: pcli blueprint guardrails --set DIR"
         )
         return
+    rules_table(rows)
+
+
+def rules_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
+    """Rules as `rule_rows` lists them: RULE, SEVERITY, FILE (`blueprint show` titles its)."""
     output.table(
         ["RULE", "SEVERITY", "FILE"],
         [(row["name"], row["severity"], row["file"]) for row in rows],
+        title=title,
     )
 
 

@@ -118,12 +118,10 @@ def print_version(record: dict[str, Any]) -> None:
 def _guardrails_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    from protoncli.cli.commands.blueprint_guardrails import rules_table
+
     output.line()
-    output.table(
-        ["RULE", "SEVERITY", "FILE"],
-        [(r["name"], r["severity"], r["file"]) for r in rows],
-        title="Guardrails",
-    )
+    rules_table(rows, title="Guardrails")
 
 
 def _resource_name(name: str | None, spec: Path | None, kind: str) -> str:
