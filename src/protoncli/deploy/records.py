@@ -87,6 +87,11 @@ class DeploymentRecord:
         return self.outcome == OK
 
     @property
+    def who(self) -> str:
+        """The caller ARN's last part (`user/alice`, `assumed-role/deploy/ci`), or `-`."""
+        return self.caller.split(":", 5)[-1] if self.caller else "-"
+
+    @property
     def short_id(self) -> str:
         return self.deployment_id[:8]
 

@@ -30,8 +30,6 @@ class Box:
     node: Node
     x: int
     y: int
-    width: int = NODE_WIDTH
-    height: int = NODE_HEIGHT
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,6 @@ class Layout:
 def layout(graph: Graph) -> Layout:
     """Place the graph's nodes in columns and its edges between them."""
     kinds = [kind for kind in COLUMN_ORDER if any(n.kind == kind for n in graph.nodes)]
-    kinds += sorted({n.kind for n in graph.nodes} - set(kinds))  # none today; kept drawable
     environments = [n.name for n in graph.nodes if n.kind == ENVIRONMENT]
     environments += sorted({n.environment for n in graph.nodes if n.environment} - {*environments})
     rank = {name: index for index, name in enumerate(environments)}
@@ -82,10 +79,12 @@ def layout(graph: Graph) -> Layout:
 
     rows: dict[str, int] = {}
     columns, boxes = [], []
+    most = 0  # boxes in the longest column
     for index, kind in enumerate(kinds):
         x = MARGIN + index * (NODE_WIDTH + COLUMN_GAP)
         columns.append(Column(kind, x))
         nodes = [n for n in graph.nodes if n.kind == kind]
+        most = max(most, len(nodes))
         for row, node in enumerate(sorted(nodes, key=_order(kind, rows, sources, rank))):
             rows[node.id] = row
             y = MARGIN + HEADER + row * (NODE_HEIGHT + ROW_GAP)
@@ -100,7 +99,6 @@ def layout(graph: Graph) -> Layout:
         for edge in graph.edges
         if edge.source in where and edge.target in where
     ]
-    most = max((rows_in(boxes, kind) for kind in kinds), default=0)
     width = 2 * MARGIN + max(1, len(kinds)) * NODE_WIDTH + max(0, len(kinds) - 1) * COLUMN_GAP
     height = 2 * MARGIN + HEADER + max(1, most) * (NODE_HEIGHT + ROW_GAP) - ROW_GAP
     return Layout(width, height, tuple(columns), tuple(boxes), tuple(curves))
@@ -118,7 +116,3 @@ def _order(
         return (near, rank.get(node.environment or "", len(rank)), node.name)
 
     return key
-
-
-def rows_in(boxes: list[Box], kind: str) -> int:
-    return sum(1 for box in boxes if box.node.kind == kind)

@@ -174,19 +174,26 @@ def mermaid(graph: Graph) -> str:
         dashed = ",stroke-dasharray:5 3" if state == "orphaned" else ""
         lines.append(f"  classDef {_class(state)} fill:{fill},stroke:{border}{dashed}")
     for item in graph.nodes:
-        if item.health is not None:
-            lines.append(f"  style {item.id} stroke:{HEALTH_BORDERS[item.health]},stroke-width:3px")
+        border, thick = node_border(item)
+        if thick:
+            lines.append(f"  style {item.id} stroke:{border},stroke-width:3px")
     return "\n".join(lines) + "\n"
+
+
+def node_border(node: Node) -> tuple[str, bool]:
+    """A node's border: its health's colour, drawn thick (`--health`), else its state's."""
+    if node.health is not None:
+        return HEALTH_BORDERS[node.health], True
+    return COLOURS.get(node.state, COLOURS["unknown"])[1], False
 
 
 def dot(graph: Graph) -> str:
     """Graphviz DOT text."""
 
     def node(item: Node, indent: str) -> str:
-        fill, border = COLOURS[item.state]
-        width = ""
-        if item.health is not None:
-            border, width = HEALTH_BORDERS[item.health], ", penwidth=3"
+        fill = COLOURS[item.state][0]
+        border, thick = node_border(item)
+        width = ", penwidth=3" if thick else ""
         style = "rounded,filled,dashed" if item.state == "orphaned" else "rounded,filled"
         shape = {"environment": "folder", "pipeline": "component"}.get(item.kind, "box")
         label = item.label.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

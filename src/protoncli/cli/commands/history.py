@@ -77,19 +77,12 @@ def show_history(
                 record.outcome + _overridden(record),
                 record.status,
                 record.version or "-",
-                _who(record.caller),
+                record.who,
                 record.short_id + (" (current)" if record_row(history, record)["current"] else ""),
             ]
             for history, record in rows
         ],
     )
-
-
-def _who(caller: str | None) -> str:
-    """The caller ARN's last part (`user/alice`, `assumed-role/deploy/ci`)."""
-    if not caller:
-        return "-"
-    return caller.split(":", 5)[-1]
 
 
 def run_rollback(

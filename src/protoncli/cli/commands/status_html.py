@@ -343,7 +343,7 @@ def _deployments(recent: Recent, current: str | None) -> str:
     lines = []
     for record in recent.records:
         mark = " (current)" if current and record.deployment_id == current else ""
-        who = (record.caller or "-").split(":", 5)[-1]
+        who = record.who
         failures = "".join(f"<div class='failure'>{escape(f)}</div>" for f in record.failures)
         lines.append(
             f"<li class='{'ok' if record.ok else 'failed'}'>"
@@ -380,7 +380,8 @@ def _graph_section(drawn: Layout, *, health: bool) -> str:
 
 def svg(drawn: Layout) -> str:
     """The laid-out graph as inline SVG (no namespace needed inside HTML)."""
-    from protoncli.cli.commands.graph import COLOURS, HEALTH_BORDERS
+    from protoncli.cli.commands.graph import COLOURS, node_border
+    from protoncli.state.graph_layout import NODE_HEIGHT, NODE_WIDTH
 
     titles = {
         "environment": "environments",
@@ -414,10 +415,9 @@ def svg(drawn: Layout) -> str:
         )
     for box in drawn.boxes:
         node = box.node
-        fill, border = COLOURS.get(node.state, COLOURS["unknown"])
-        width = "1.5"
-        if node.health is not None:
-            border, width = HEALTH_BORDERS.get(node.health, border), "4"
+        fill = COLOURS.get(node.state, COLOURS["unknown"])[0]
+        border, thick = node_border(node)
+        width = "4" if thick else "1.5"
         dashed = " stroke-dasharray='5 3'" if node.state == "orphaned" else ""
         lines = node.label.split("\n")
         text = "".join(
@@ -429,7 +429,7 @@ def svg(drawn: Layout) -> str:
             f"<g class='node' data-node='{escape(node.id)}'>"
             f"<title>{escape(node.kind)} {escape(node.label.replace(chr(10), ' '))} "
             f"({escape(node.state)})</title>"
-            f"<rect x='{box.x}' y='{box.y}' width='{box.width}' height='{box.height}' rx='8' "
+            f"<rect x='{box.x}' y='{box.y}' width='{NODE_WIDTH}' height='{NODE_HEIGHT}' rx='8' "
             f"fill='{fill}' stroke='{border}' stroke-width='{width}'{dashed}/>"
             f"<text x='{box.x + 10}' y='{box.y + 19}'>{text}</text></g>"
         )
