@@ -26,7 +26,7 @@ input) has no `build` and no `image` job, and its deploy jobs deploy the spec as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ WORKFLOWS = Path(".github") / "workflows"
 BRANCH = "main"
 PYTHON = "3.11"
 POST_DEPLOY_TEST = "./ci/post-deploy-test"
+HEAD_KEYS = ("name", "on", "permissions", "defaults")  # a workflow's keys before its jobs
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,7 @@ def ci_workflow(project: Project, service: str | None = None) -> CiWorkflow:
     order: list[str] = []
     for record in records:
         if service is not None and not record.spec.instances:
-            raise UsageError(
-                f"service {record.name} has no instances: the workflow would deploy nothing",
-                hint=f"add an instance under `instances:` in {record.path}",
-            )
+            raise _no_instances(record.name, record.path)
         order += [i.environment for i in record.spec.instances if i.environment not in order]
     if service is None:  # the whole workspace: environments no instance lives in come last
         order += [name for name in workspace.environments() if name not in order]
@@ -122,6 +120,13 @@ def ci_workflow(project: Project, service: str | None = None) -> CiWorkflow:
         service=service,
         stages=tuple(_stage(project, name) for name in order),
         pipelines=any(record.spec.pipeline is not None for record in records),
+    )
+
+
+def _no_instances(service: str, path: Path) -> UsageError:
+    return UsageError(
+        f"service {service} has no instances: the workflow would deploy nothing",
+        hint=f"add an instance under `instances:` in {path}",
     )
 
 
@@ -145,10 +150,7 @@ def source_workflow(
         record = read_service(project, service)
         instances = [(i.name, i.environment) for i in record.spec.instances]
         if not instances:
-            raise UsageError(
-                f"service {service} has no instances: the workflow would deploy nothing",
-                hint=f"add an instance under `instances:` in {record.path}",
-            )
+            raise _no_instances(service, record.path)
     by_environment: dict[str, list[str]] = {}
     for instance, environment in instances:
         by_environment.setdefault(environment, []).append(instance)
@@ -441,7 +443,7 @@ def workflow_text(flow: CiWorkflow) -> str:
                 f"Pushes to {BRANCH}: one job per environment, each after the one before.",
             ]
         ),
-        _dump({key: document[key] for key in ("name", "on", "permissions", "defaults")}),
+        _dump({key: document[key] for key in HEAD_KEYS}),
         "jobs:\n",
         _comment(
             [
@@ -453,9 +455,7 @@ def workflow_text(flow: CiWorkflow) -> str:
         ),
         _dump({"plan": jobs["plan"]}, 2),
     ]
-    for stage in flow.stages:
-        job = {job_id(stage): jobs[job_id(stage)]}
-        parts += ["\n", _comment(_stage_comment(stage), 2), _dump(job, 2)]
+    parts += _stage_parts(flow.stages, jobs)
     if "pipelines" in jobs:
         parts += [
             "\n",
@@ -470,6 +470,15 @@ def workflow_text(flow: CiWorkflow) -> str:
             _dump({"pipelines": jobs["pipelines"]}, 2),
         ]
     return "".join(parts)
+
+
+def _stage_parts(stages: Sequence[DeployStage], jobs: Mapping[str, Any]) -> list[str]:
+    """Each stage's deploy job with the comment that says its environment, role and account."""
+    parts: list[str] = []
+    for stage in stages:
+        job = {job_id(stage): jobs[job_id(stage)]}
+        parts += ["\n", _comment(_stage_comment(stage), 2), _dump(job, 2)]
+    return parts
 
 
 def source_workflow_text(flow: SourceWorkflow) -> str:
@@ -506,8 +515,7 @@ def source_workflow_text(flow: SourceWorkflow) -> str:
             f"Pushes to {BRANCH}: one job per environment deploys the service's instances there",
             "as their spec says (`pcli svc deploy`), each after the one before.",
         ]
-    top = ("name", "on", "permissions", "defaults")
-    parts = [_comment(head), _dump({key: document[key] for key in top}), "jobs:\n"]
+    parts = [_comment(head), _dump({key: document[key] for key in HEAD_KEYS}), "jobs:\n"]
     if "build" in jobs:
         parts += [_dump({"build": jobs["build"]}, 2), "\n"]
     parts += [
@@ -522,7 +530,5 @@ def source_workflow_text(flow: SourceWorkflow) -> str:
     ]
     if "image" in jobs:
         parts += ["\n", _dump({"image": jobs["image"]}, 2)]
-    for stage in flow.stages:
-        job = {job_id(stage): jobs[job_id(stage)]}
-        parts += ["\n", _comment(_stage_comment(stage), 2), _dump(job, 2)]
+    parts += _stage_parts(flow.stages, jobs)
     return "".join(parts)

@@ -148,10 +148,9 @@ def create_and_deploy(
     no_deploy: bool = False,
     no_input: bool = False,
     json_: bool = False,
-) -> EnvironmentRecord | None:
+) -> None:
     """`pcli env create` in `project`, from its flags (`pcli quickstart`'s environment too):
-    the questions, the spec file, its deploy; the environment written (or continued with),
-    None when nothing was."""
+    the questions, the spec file, its deploy."""
     from protoncli.cli.prompts import create_again_hint, create_asking
     from protoncli.deploy.environments import (
         continue_environment,
@@ -193,13 +192,11 @@ def create_and_deploy(
 
     created = create_asking(ctx, create_with, yes=yes, no_input=no_input)
     kept: list[str] = []  # the environment whose spec file is written (or continued with)
-    records: list[EnvironmentRecord] = []
 
     def action(callbacks: Callbacks) -> list[DeployResult]:
         result = created if created is not None else create_with(None)
         record = result.record if isinstance(result, Continuation) else result
         kept.append(record.name)
-        records.append(record)
         output.warn_all(record.warnings)
         if isinstance(result, Continuation):
             callbacks.note(result.note())
@@ -224,7 +221,6 @@ def create_and_deploy(
             action=action,
             rerun=f"pcli env deploy {chosen or 'NAME'} --yes",
         )
-    return records[0] if records else None
 
 
 @app.command()
