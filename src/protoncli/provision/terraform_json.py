@@ -317,14 +317,11 @@ def applied_outputs(message: Mapping[str, Any]) -> dict[str, Any] | None:
     """The outputs of an apply's `outputs` message, `{name: value}`; None when one of them is
     sensitive (the message leaves its value out: `terraform output -json` gives it)."""
     outputs = message.get("outputs")
-    if not isinstance(outputs, Mapping):
+    if not isinstance(outputs, Mapping) or any(
+        not isinstance(item, Mapping) or "value" not in item for item in outputs.values()
+    ):
         return None
-    values: dict[str, Any] = {}
-    for name, item in outputs.items():
-        if not isinstance(item, Mapping) or "value" not in item:
-            return None
-        values[str(name)] = item["value"]
-    return values
+    return output_values(outputs)
 
 
 def string_outputs(raw: Mapping[str, Any]) -> dict[str, str]:

@@ -214,16 +214,19 @@ class _Steps:
         workspace = _existing_workspace(directory, state.workspace)
         created = workspace is None
         before = Survey()  # a new workspace holds nothing yet
+        project = None
         if workspace is not None:
             _use_workspace(self.ctx, workspace.root)
-            before = survey(open_project(self.ctx))
+            project = open_project(self.ctx)
+            before = survey(project)
         plan = None
         if not interactive(self.ctx):  # everything missing fails before anything is made
-            plan = plan_unattended(app_state(self.ctx).open_registry(), before, self.given)
-        if workspace is None:
+            registry = state.open_registry() if project is None else project.registry
+            plan = plan_unattended(registry, before, self.given)
+        if project is None:
             workspace = self._new_workspace(directory, name=name, region=region, git=git)
             _use_workspace(self.ctx, workspace.root)
-        project = open_project(self.ctx)
+            project = open_project(self.ctx)
         if plan is not None:
             environment = plan.environment
         else:
@@ -235,9 +238,8 @@ class _Steps:
             ask = partial(choose_service, project, before, self.given, environment.name)
             chosen = self._ask(ask)
         record = self._service(project, chosen, environment.name, scaffold, source)
-        return _document(
-            project, survey(project), environment, chosen, record, workspace_created=created
-        )
+        after = before if environment.reuse and chosen.reuse else survey(project)  # none made
+        return _document(project, after, environment, chosen, record, workspace_created=created)
 
     def _ask(self, choose: Callable[[Prompter], Chosen | None]) -> Chosen:
         """A choice made with questions (as the creates ask theirs: Ctrl-C keeps answers)."""
@@ -319,14 +321,14 @@ def _flags(values: Mapping[str, str]) -> list[str]:
 def _existing_workspace(directory: Path, explicit: Path | None) -> Workspace | None:
     """The workspace --workspace (or PCLI_WORKSPACE) names, else the one DIR lies in; None
     when there is none (a broken pcli.yaml is an error, as for any command)."""
-    from protoncli.workspace.model import WORKSPACE_ENV, WORKSPACE_FILE, find_workspace
+    from protoncli.workspace.model import WORKSPACE_ENV, find_workspace, load_workspace
 
     if explicit is not None or os.environ.get(WORKSPACE_ENV, "").strip():
         return find_workspace(explicit=explicit)
-    here = directory.expanduser().absolute()
-    if not any((folder / WORKSPACE_FILE).is_file() for folder in (here, *here.parents)):
-        return None
-    return find_workspace(start=here)
+    from protoncli.config import find_workspace_file
+
+    found = find_workspace_file(start=directory.expanduser().absolute())
+    return None if found is None else load_workspace(found.parent)
 
 
 def _use_workspace(ctx: typer.Context, root: Path) -> None:
