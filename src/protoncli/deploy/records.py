@@ -26,7 +26,7 @@ history only and cannot be rolled back to.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -378,8 +378,15 @@ class History:
 
     @property
     def current(self) -> DeploymentRecord | None:
-        """The record the stack runs: the newest one with the stack's deployment id."""
-        return next((r for r in self.records if r.deployment_id == self.current_id), None)
+        """The record the stack runs (`current_record`)."""
+        return current_record(self.records, self.current_id)
+
+
+def current_record(
+    records: Iterable[DeploymentRecord], current_id: str | None
+) -> DeploymentRecord | None:
+    """The record a stack tagged `current_id` runs: the newest (first) one with that id."""
+    return next((r for r in records if r.deployment_id == current_id), None)
 
 
 def deployed_record(

@@ -340,9 +340,12 @@ def _deployments(recent: Recent, current: str | None) -> str:
     )
     if not recent.records:
         return error or "<span class='none'>none recorded</span>"
+    from protoncli.deploy.records import current_record
+
+    running = current_record(recent.records, current) if current else None
     lines = []
     for record in recent.records:
-        mark = " (current)" if current and record.deployment_id == current else ""
+        mark = " (current)" if record is running else ""
         who = record.who
         failures = "".join(f"<div class='failure'>{escape(f)}</div>" for f in record.failures)
         lines.append(
