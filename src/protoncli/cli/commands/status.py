@@ -324,6 +324,7 @@ def status(
         orphaned=orphaned,
     )
     rows = [item_row(item) for item in items]
+    verdicts = None
     if health:
         from protoncli.cli.commands.health_view import fleet_health
 
@@ -337,15 +338,14 @@ def status(
         flags = {"--env": env, "--blueprint": blueprint, "--behind": behind, "--failed": failed}
         flags |= {"--pending": pending, "--orphaned": orphaned}
         page = fleet_page(
-            project, fleet, items, rows, made=utc_now(), health=health, filters=_given(flags)
+            project, fleet, items, rows, made=utc_now(), verdicts=verdicts, filters=_given(flags)
         )
-        if page_path is None:  # --html -: the page is the output
-            output.line(page.rstrip("\n"))
-            print_problems(fleet)
-            fail_on_problems(fleet)
-            return
-        write_page(page_path, page)
-    if output.wants_json(ctx, json_):
+        if page_path is not None:
+            write_page(page_path, page)
+    if html is not None and page_path is None:  # --html -: the page is the output
+        output.line(page.rstrip("\n"))
+        print_problems(fleet)
+    elif output.wants_json(ctx, json_):
         document = {
             "workspace": fleet.workspace,
             "resources": rows,

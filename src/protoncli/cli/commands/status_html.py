@@ -117,11 +117,12 @@ def fleet_page(
     rows: Sequence[Mapping[str, Any]],
     *,
     made: datetime,
-    health: bool = False,
+    verdicts: Mapping[tuple[str, ...], str] | None = None,
     filters: Sequence[str] = (),
 ) -> str:
     """Read the graph's templates and the items' last deployments (in bulk), then draw. With
-    `health`, the rows hold each item's verdict (`status --health`): a column, and borders."""
+    `verdicts` (`status --health`: each service instance's, by identity key; the rows hold them
+    too), a HEALTH column, and borders in the graph."""
     from protoncli.cli.commands.graph import fleet_templates
     from protoncli.cli.commands.status import problem_documents, summary_document
     from protoncli.deploy.recent import read_recent
@@ -129,11 +130,6 @@ def fleet_page(
     from protoncli.state.graph import build_graph, node_state
     from protoncli.state.identity import DEPLOYMENT_TAG
 
-    verdicts = {
-        item.identity.key: str(row["health"])
-        for item, row in zip(items, rows, strict=True)
-        if row.get("health") is not None
-    }
     graph = build_graph(fleet, fleet_templates(project), None, verdicts or None)
     nodes = {(node.kind, node.name): node.id for node in graph.nodes}
     targets = [HistoryTarget(i.identity, i.stack_name, i.region, i.account) for i in items]
@@ -159,7 +155,7 @@ def fleet_page(
         summary=summary_document(fleet, items),
         problems=problem_documents(fleet),
         graph=graph,
-        health=health,
+        health=verdicts is not None,
         filters=filters,
         currents=currents,
     )
