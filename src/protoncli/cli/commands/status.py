@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +72,7 @@ def summary_document(fleet: Fleet, items: Iterable[FleetItem]) -> dict[str, int]
     }
 
 
-def blueprint_cell(row: dict[str, Any]) -> str:
+def blueprint_cell(row: Mapping[str, Any]) -> str:
     if row["blueprint"] is None:
         return "-"
     return f"{row['blueprint']}@{row['version']}"
@@ -122,37 +122,40 @@ def print_rows(rows: Sequence[dict[str, Any]], *, json_: bool, key: str = "resou
         )
         return
     accounts = any(r.get("account") for r in rows)  # a column only where accounts are named
-    account_column = ["ACCOUNT"] if accounts else []
     health = any("health" in r for r in rows)  # status --health
-    health_column = ["HEALTH"] if health else []
     output.table(
-        [
-            "KIND",
-            "NAME",
-            "ENV",
-            *account_column,
-            "BLUEPRINT",
-            "STACK",
-            "DEPLOYED",
-            *health_column,
-            "STATE",
-        ],
-        [
-            (
-                KIND_WORDS.get(r["kind"], r["kind"]),
-                r["name"],
-                r["environment"] or "-",
-                *([r.get("account") or "-"] if accounts else []),
-                blueprint_cell(r),
-                r["stack_status"],
-                (r["last_deployed"] or "-")[:16].replace("T", " "),
-                *([r.get("health") or "-"] if health else []),
-                state_cell(r),
-            )
-            for r in rows
-        ],
+        [*row_columns(accounts=accounts, health=health), "STATE"],
+        [(*row_cells(r, accounts=accounts, health=health), state_cell(r)) for r in rows],
         wrap=("NAME", "STATE"),
     )
+
+
+def row_columns(*, accounts: bool, health: bool) -> list[str]:
+    """The fleet table's columns before STATE (the table's and the fleet page's)."""
+    return [
+        "KIND",
+        "NAME",
+        "ENV",
+        *(["ACCOUNT"] if accounts else []),
+        "BLUEPRINT",
+        "STACK",
+        "DEPLOYED",
+        *(["HEALTH"] if health else []),
+    ]
+
+
+def row_cells(row: Mapping[str, Any], *, accounts: bool, health: bool) -> list[str]:
+    """A row's cells under `row_columns`."""
+    return [
+        KIND_WORDS.get(row["kind"], row["kind"]),
+        row["name"],
+        row["environment"] or "-",
+        *([row.get("account") or "-"] if accounts else []),
+        blueprint_cell(row),
+        row["stack_status"],
+        (row["last_deployed"] or "-")[:16].replace("T", " "),
+        *([row.get("health") or "-"] if health else []),
+    ]
 
 
 def print_problems(fleet: Fleet) -> None:

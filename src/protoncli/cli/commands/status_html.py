@@ -286,7 +286,7 @@ def _filters(items: Sequence[PageItem]) -> str:
 
 
 def _table(items: Sequence[PageItem], *, health: bool, currents: Mapping[str, str | None]) -> str:
-    from protoncli.cli.commands.status import KIND_WORDS, blueprint_cell, state_cell
+    from protoncli.cli.commands.status import row_cells, row_columns, state_cell
 
     if not items:
         return (
@@ -294,21 +294,15 @@ def _table(items: Sequence[PageItem], *, health: bool, currents: Mapping[str, st
             "Start with: <code>pcli env create NAME -b BLUEPRINT</code></p>\n"
         )
     accounts = any(item.row.get("account") for item in items)
-    heads = ["KIND", "NAME", "ENV", *(["ACCOUNT"] if accounts else []), "BLUEPRINT", "STACK"]
-    heads += ["DEPLOYED (UTC)", *(["HEALTH"] if health else []), "STATE", "LAST DEPLOYMENTS"]
+    heads = [
+        "DEPLOYED (UTC)" if column == "DEPLOYED" else column
+        for column in row_columns(accounts=accounts, health=health)
+    ]
+    heads += ["STATE", "LAST DEPLOYMENTS"]
     body = []
     for index, item in enumerate(items):
         row = item.row
-        cells = [
-            KIND_WORDS.get(row["kind"], row["kind"]),
-            row["name"],
-            row["environment"] or "-",
-            *([row.get("account") or "-"] if accounts else []),
-            blueprint_cell(dict(row)),
-            row["stack_status"],
-            (row["last_deployed"] or "-")[:16].replace("T", " "),
-            *([row.get("health") or "-"] if health else []),
-        ]
+        cells = row_cells(row, accounts=accounts, health=health)
         state = (
             f"<td class='state'><span class='dot st-{escape(item.state)}' "
             f"title='{escape(item.state)}'></span>{escape(state_cell(dict(row)))}</td>"
