@@ -162,8 +162,9 @@ class Interview:
         """The answer the draft kept for `key`, or UNSET."""
         return self.draft.get(key, UNSET) if self.draft is not None else UNSET
 
-    def choose_name(self, given: str | None) -> str | None:
-        """The name given, else asked; None (noted as missing) when pcli cannot ask."""
+    def choose_name(self, given: str | None, *, default: str | None = None) -> str | None:
+        """The name given, else asked (offering `default`); None (noted as missing) when pcli
+        cannot ask."""
         name = given
         if name is not None:
             check_new_name(self.project, self.kind, name)
@@ -174,7 +175,7 @@ class Interview:
             return None
         else:
             question = text_question(
-                "name", f"{self.kind.capitalize()} name", check=self._name_problem
+                "name", f"{self.kind.capitalize()} name", check=self._name_problem, default=default
             )
             name = str(self.ask(question))
         self.name = name
@@ -329,14 +330,14 @@ class Interview:
         environments = self._ask_environments(compatible)
         instances: list[tuple[str, str]] = []
         for environment in environments:
-            instances.append(
-                (self._ask_instance_name(service, environment, instances), environment)
-            )
+            instances.append((self.ask_instance_name(service, environment, instances), environment))
         return instances
 
-    def _ask_instance_name(
-        self, service: str, environment: str, chosen: Sequence[tuple[str, str]]
+    def ask_instance_name(
+        self, service: str, environment: str, chosen: Sequence[tuple[str, str]] = ()
     ) -> str:
+        """The name of `service`'s instance in `environment` (kept in the draft; default
+        SERVICE-ENVIRONMENT), none of those `chosen` already."""
         taken = [name for name, _ in chosen]
 
         def problem(name: str) -> str | None:

@@ -31,7 +31,7 @@ from protoncli.deploy.health import service_url
 from protoncli.deploy.interview import Interview, check_new_name
 from protoncli.deploy.project import MissingValue, Project, missing_required
 from protoncli.errors import InputError, UsageError
-from protoncli.prompting import UNSET, Choice, Prompter, Question, text_question
+from protoncli.prompting import Choice, Prompter, Question, text_question
 
 if TYPE_CHECKING:
     from protoncli.blueprints.registry import Registry
@@ -401,30 +401,12 @@ class _Chooser:
             check_name(placed, "service instance")
             return Chosen(name, reuse=False, instance=placed)
         assert environment is not None  # noqa: S101 - chosen before the service is
-        if name is None:
-            drafted = next(iter(self.found.drafted_services), None)
-            question = text_question(
-                "name", "Service name", check=self._service_problem, default=drafted
-            )
-            name = str(interview.ask(question))
-        interview.choose_name(name)  # checked again; its draft keeps the answers
+        drafted = next(iter(self.found.drafted_services), None)
+        name = str(interview.choose_name(name, default=drafted))  # its draft keeps the answers
         instance = self.given.instance
         if instance is None:
-            key = f"instance_names.{environment}"
-            kept = interview.remembered(key)
-            question = text_question(
-                key,
-                f"Instance name in {environment}",
-                check=lambda text: _problem(lambda: check_name(text, "service instance")),
-                default=str(kept) if kept is not UNSET else f"{name}-{environment}",
-            )
-            instance = str(interview.ask(question))
+            instance = interview.ask_instance_name(name, environment)
         return Chosen(name, reuse=False, instance=instance)
-
-    def _service_problem(self, name: str) -> str | None:
-        assert self.project is not None  # noqa: S101 - asked only with a project
-        project = self.project
-        return _problem(lambda: check_new_name(project, "service", name))
 
 
 def _problem(check: Callable[[], Any]) -> str | None:
