@@ -115,8 +115,9 @@ def read_health(
         return stack_reader(project, stack.region, stack.account).stack_resources(stack.stack)
 
     # one ListStackResources a stack (CloudFormation has no bulk read of them), side by side
-    with ThreadPoolExecutor(READERS, thread_name_prefix="pcli-health") as pool:
-        found_all = list(pool.map(resources_of, stacks))
+    from protoncli.deploy.project import run_all  # Ctrl-C ends the reads in flight
+
+    found_all = run_all(project, stacks, resources_of, workers=READERS, name="pcli-health")
     for index, (stack, found) in enumerate(zip(stacks, found_all, strict=True)):
         if found is None:
             continue
