@@ -23,6 +23,7 @@ import pexpect
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from tests.cli.test_create_prompts_pty import finish
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs/reference/schemas/quickstart.schema.json"
 UNATTENDED = ("--env-blueprint", "vpc-ecs-env", "--service", "api", "-b", "lambda-api-svc")
@@ -246,12 +247,6 @@ def terminal(registry, tmp_path):
     for child in started:
         if child.isalive():
             child.terminate(force=True)
-
-
-def finish(child):
-    child.expect(pexpect.EOF)
-    child.close()
-    return child.exitstatus
 
 
 @needs_pcli
